@@ -1,0 +1,124 @@
+//! Which key, if any, a request presents (SPEC "Presenting a key").
+//!
+//! `X-Api-Key: <key>` or `Authorization: Bearer <key>`. The scheme name is case-insensitive; an
+//! `Authorization` header with another scheme presents no key. Surrounding whitespace is
+//! trimmed; an empty value presents no key. Two headers that present different keys are
+//! `invalid_key`.
+
+/// What the key headers of a request present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// No key at all: `401 missing_key`.
+    Nothing,
+    /// One key (both headers may carry the same one). Not yet validated.
+    Key(&'a str),
+    /// The two headers present different keys: `401 invalid_key`.
+    Conflict,
+    /// A header value that is not UTF-8: a key was presented but cannot be one
+    /// (`401 invalid_key`).
+    Unreadable,
+}
+
+/// The raw key-carrying headers of a request. Values are bytes: a client may send anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyHeaders<'a> {
+    /// The `X-Api-Key` header value, if sent.
+    pub x_api_key: Option<&'a [u8]>,
+    /// The `Authorization` header value, if sent.
+    pub authorization: Option<&'a [u8]>,
+}
+
+/// One header's contribution.
+enum Slot<'a> {
+    Absent,
+    Key(&'a str),
+    Unreadable,
+}
+
+impl<'a> KeyHeaders<'a> {
+    /// Builds from string header values (the common case in adapters).
+    pub fn from_strs(x_api_key: Option<&'a str>, authorization: Option<&'a str>) -> Self {
+        KeyHeaders { x_api_key: x_api_key.map(str::as_bytes), authorization: authorization.map(str::as_bytes) }
+    }
+
+    /// Decides what these headers present.
+    pub fn presented(&self) -> Presented<'a> {
+        let from_x = match self.x_api_key {
+            None => Slot::Absent,
+            Some(raw) => non_empty(trim(raw)),
+        };
+        let from_auth = match self.authorization {
+            None => Slot::Absent,
+            Some(raw) => bearer_token(trim(raw)),
+        };
+        match (from_x, from_auth) {
+            (Slot::Absent, Slot::Absent) => Presented::Nothing,
+            (Slot::Unreadable, _) | (_, Slot::Unreadable) => Presented::Unreadable,
+            (Slot::Key(k), Slot::Absent) | (Slot::Absent, Slot::Key(k)) => Presented::Key(k),
+            (Slot::Key(a), Slot::Key(b)) if a == b => Presented::Key(a),
+            (Slot::Key(_), Slot::Key(_)) => Presented::Conflict,
+        }
+    }
+}
+
+/// HTTP optional whitespace (space and tab) plus the other ASCII whitespace a sloppy client
+/// might send.
+fn trim(raw: &[u8]) -> &[u8] {
+    raw.trim_ascii()
+}
+
+fn non_empty(value: &[u8]) -> Slot<'_> {
+    if value.is_empty() {
+        return Slot::Absent;
+    }
+    match core::str::from_utf8(value) {
+        Ok(text) => Slot::Key(text),
+        Err(_) => Slot::Unreadable,
+    }
+}
+
+/// `Bearer <token>` with a case-insensitive scheme; any other scheme presents nothing.
+fn bearer_token(value: &[u8]) -> Slot<'_> {
+    const SCHEME: &[u8] = b"bearer";
+    if value.len() < SCHEME.len() || !value[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) {
+        return Slot::Absent;
+    }
+    let rest = &value[SCHEME.len()..];
+    match rest.first() {
+        // `Bearer` alone presents an empty token: no key.
+        None => Slot::Absent,
+        Some(b' ' | b'\t') => non_empty(trim(rest)),
+        // `Bearerx…` is another scheme.
+        Some(_) => Slot::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presented(x: Option<&str>, auth: Option<&str>) -> Presented<'static> {
+        let x: Option<&'static str> = x.map(|s| &*alloc::string::String::from(s).leak());
+        let auth: Option<&'static str> = auth.map(|s| &*alloc::string::String::from(s).leak());
+        KeyHeaders::from_strs(x, auth).presented()
+    }
+
+    #[test]
+    fn header_rules() {
+        assert_eq!(presented(None, None), Presented::Nothing);
+        assert_eq!(presented(Some("  k  "), None), Presented::Key("k"));
+        assert_eq!(presented(Some("   "), None), Presented::Nothing);
+        assert_eq!(presented(None, Some("Bearer k")), Presented::Key("k"));
+        assert_eq!(presented(None, Some("bEaReR \t k ")), Presented::Key("k"));
+        assert_eq!(presented(None, Some("Basic dXNlcjpwYXNz")), Presented::Nothing);
+        assert_eq!(presented(None, Some("Bearer")), Presented::Nothing);
+        assert_eq!(presented(None, Some("Bearer   ")), Presented::Nothing);
+        assert_eq!(presented(None, Some("Bearerk")), Presented::Nothing);
+        assert_eq!(presented(Some("k"), Some("Bearer k")), Presented::Key("k"));
+        assert_eq!(presented(Some("k"), Some("Bearer j")), Presented::Conflict);
+        assert_eq!(presented(Some("k"), Some("Basic j")), Presented::Key("k"));
+        assert_eq!(presented(Some(""), Some("Bearer j")), Presented::Key("j"));
+        let bad = KeyHeaders { x_api_key: Some(&[0xff, 0xfe]), authorization: None };
+        assert_eq!(bad.presented(), Presented::Unreadable);
+    }
+}

@@ -1,0 +1,85 @@
+//! # policy-core — keyscope's decision engine
+//!
+//! Decides, for every request to an HTTP API, whether the API key presented may make it, and if
+//! not, exactly why. It is `no_std` + `alloc`, does no I/O, reads no clock and owns no RNG:
+//! the caller drives it, like a rustls connection.
+//!
+//! ```text
+//!        request (method, target, key headers), now
+//!                          │
+//!                          ▼
+//!   Engine::authorize ── headers → key format/checksum/environment → route   (offline)
+//!                          │
+//!             ┌────────────┴─────────── Authorization::next() ──────────────┐
+//!             ▼                               ▼                             ▼
+//!   Step::LookupKey(hash)       Step::LookupMembership{org,user}   Step::LookupResource{kind,id}
+//!     caller reads KV/D1/map      caller reads the creator's role    caller reads the owner
+//!             │ provide_key                   │ provide_membership          │ provide_resource
+//!             └────────────────────┬──────────┴─────────────────────────────┘
+//!                                  ▼
+//!                 Step::Done(Decision::Allow(identity, filter) | Decision::Deny(status, reason, message))
+//! ```
+//!
+//! Checks run in SPEC's precedence order, first failure wins: key present → well-formed and
+//! checksum valid → known → not revoked / not expired / creator still a member → endpoint known
+//! → scope → permission → resource visibility. A lookup the caller cannot complete is reported
+//! with [`Authorization::store_failed`], which denies `503 unavailable`: never fail open.
+//!
+//! ```
+//! use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp};
+//!
+//! let engine = Engine::align();
+//! let key = ApiKey::generate(Environment::Live, &[7u8; 64]).unwrap();
+//! let record = KeyRecord {
+//!     id: "key_1".into(), name: "CI".into(), hint: key.hint().into(),
+//!     organization_id: "org_a".into(), created_by: "u_1".into(),
+//!     scope: Scope::Project, scoped_project_id: Some("p1".into()), permissions: None,
+//!     created_at: Timestamp(0), last_used_at: None, revoked_at: None, expires_at: None,
+//! };
+//! let request = Request {
+//!     method: "GET",
+//!     target: "/api/v1/projects/p1/entries",
+//!     headers: KeyHeaders::from_strs(Some(key.expose_secret()), None),
+//! };
+//! let mut auth = engine.authorize(&request, Timestamp(1));
+//! loop {
+//!     match auth.next() {
+//!         Step::LookupKey(hash) => {
+//!             let found = (hash == key.hash()).then_some(&record);
+//!             auth.provide_key(found).unwrap();
+//!         }
+//!         Step::LookupMembership { .. } => auth.provide_membership(Some("engineer")).unwrap(),
+//!         Step::LookupResource { .. } => auth.provide_resource(None).unwrap(),
+//!         Step::Done(Decision::Allow(allow)) => { assert_eq!(allow.role, "engineer"); break }
+//!         Step::Done(Decision::Deny(denial)) => panic!("{denial}"),
+//!     }
+//! }
+//! ```
+#![no_std]
+#![forbid(unsafe_code, unused_must_use)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod credentials;
+pub mod decide;
+pub mod key;
+pub mod me;
+pub mod permissions;
+pub mod policy;
+pub mod reason;
+pub mod record;
+pub mod route;
+
+pub use credentials::{KeyHeaders, Presented};
+pub use decide::{
+    is_identity_header, Allow, Authorization, Decision, Directory, Engine, Request, Step, StepError,
+    IDENTITY_HEADER_PREFIX,
+};
+pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
+pub use me::MeView;
+pub use permissions::PermissionSet;
+pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
+pub use reason::{Cause, Denial, Reason};
+pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};
+pub use route::{PathId, RouteMatch};
