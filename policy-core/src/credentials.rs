@@ -38,7 +38,10 @@ enum Slot<'a> {
 impl<'a> KeyHeaders<'a> {
     /// Builds from string header values (the common case in adapters).
     pub fn from_strs(x_api_key: Option<&'a str>, authorization: Option<&'a str>) -> Self {
-        KeyHeaders { x_api_key: x_api_key.map(str::as_bytes), authorization: authorization.map(str::as_bytes) }
+        KeyHeaders {
+            x_api_key: x_api_key.map(str::as_bytes),
+            authorization: authorization.map(str::as_bytes),
+        }
     }
 
     /// Decides what these headers present.
@@ -118,7 +121,10 @@ mod tests {
         assert_eq!(presented(Some("k"), Some("Bearer j")), Presented::Conflict);
         assert_eq!(presented(Some("k"), Some("Basic j")), Presented::Key("k"));
         assert_eq!(presented(Some(""), Some("Bearer j")), Presented::Key("j"));
-        let bad = KeyHeaders { x_api_key: Some(&[0xff, 0xfe]), authorization: None };
+        let bad = KeyHeaders {
+            x_api_key: Some(&[0xff, 0xfe]),
+            authorization: None,
+        };
         assert_eq!(bad.presented(), Presented::Unreadable);
     }
 }

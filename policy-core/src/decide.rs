@@ -125,7 +125,9 @@ impl<'a> Allow<'a> {
             (IDENTITY_ROLE, self.role),
             (IDENTITY_SCOPE, self.scope.as_str()),
         ];
-        fixed.into_iter().chain(self.project_filter.map(|p| (IDENTITY_PROJECT_FILTER, p)))
+        fixed
+            .into_iter()
+            .chain(self.project_filter.map(|p| (IDENTITY_PROJECT_FILTER, p)))
     }
 }
 
@@ -147,7 +149,8 @@ pub const IDENTITY_PROJECT_FILTER: &str = "X-Keyscope-Project-Filter";
 /// Whether a header (any case) is one the edge sets itself and a client may never send.
 pub fn is_identity_header(name: &str) -> bool {
     name.len() >= IDENTITY_HEADER_PREFIX.len()
-        && name.as_bytes()[..IDENTITY_HEADER_PREFIX.len()].eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes())
+        && name.as_bytes()[..IDENTITY_HEADER_PREFIX.len()]
+            .eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes())
 }
 
 /// A provide call that does not answer the step the decision is waiting for.
@@ -217,7 +220,11 @@ impl Engine {
 
     /// Starts a decision: judges the headers, the key's format and the endpoint offline, then
     /// waits for the caller (see [`Authorization::next`]).
-    pub fn authorize<R: Borrow<KeyRecord>>(&self, request: &Request<'_>, now: Timestamp) -> Authorization<'_, R> {
+    pub fn authorize<R: Borrow<KeyRecord>>(
+        &self,
+        request: &Request<'_>,
+        now: Timestamp,
+    ) -> Authorization<'_, R> {
         let phase = match request.headers.presented() {
             Presented::Nothing => Phase::Denied(Cause::NoKey),
             Presented::Conflict => Phase::Denied(Cause::ConflictingHeaders),
@@ -255,12 +262,15 @@ impl Engine {
             let result = match auth.next() {
                 Step::Done(_) => return auth,
                 Step::LookupKey(hash) => directory.key(&hash).map(|r| auth.provide_key(r)),
-                Step::LookupMembership { organization_id, user_id } => {
-                    directory.role(organization_id, user_id).map(|role| auth.provide_membership(role))
-                }
-                Step::LookupResource { kind, id } => {
-                    directory.resource(kind, id).map(|owner| auth.provide_resource(owner))
-                }
+                Step::LookupMembership {
+                    organization_id,
+                    user_id,
+                } => directory
+                    .role(organization_id, user_id)
+                    .map(|role| auth.provide_membership(role)),
+                Step::LookupResource { kind, id } => directory
+                    .resource(kind, id)
+                    .map(|owner| auth.provide_resource(owner)),
             };
             if result.is_err() {
                 auth.store_failed();
@@ -298,7 +308,10 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
             },
             Phase::AwaitResource => match (&self.route, self.route.as_ref().and_then(|r| r.param.as_ref())) {
                 (Some(route), Some(id)) => match &route.endpoint.project_key {
-                    CompiledRule::OwnResource { kind, .. } => Step::LookupResource { kind, id: id.as_str() },
+                    CompiledRule::OwnResource { kind, .. } => Step::LookupResource {
+                        kind,
+                        id: id.as_str(),
+                    },
                     _ => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
                 },
                 _ => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
@@ -323,7 +336,12 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
     pub fn me(&self) -> Option<MeView<'_>> {
         let allow = self.allow()?;
         let record = self.record()?;
-        Some(MeView::new(self.policy, record, allow.role, allow.effective_permissions))
+        Some(MeView::new(
+            self.policy,
+            record,
+            allow.role,
+            allow.effective_permissions,
+        ))
     }
 
     fn record(&self) -> Option<&KeyRecord> {
@@ -397,7 +415,9 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
         self.role = role;
         self.effective = match &record.permissions {
             None => role_grants,
-            Some(grants) => role_grants.intersect(self.policy.permission_set(grants.iter().map(|g| g.as_str()))),
+            Some(grants) => {
+                role_grants.intersect(self.policy.permission_set(grants.iter().map(|g| g.as_str())))
+            }
         };
         self.phase = self.judge_endpoint(record);
         Ok(())
@@ -446,7 +466,11 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
             }
             _ => false,
         };
-        self.phase = if visible { Phase::Allowed } else { Phase::Denied(Cause::ResourceNotVisible) };
+        self.phase = if visible {
+            Phase::Allowed
+        } else {
+            Phase::Denied(Cause::ResourceNotVisible)
+        };
         Ok(())
     }
 

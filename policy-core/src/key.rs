@@ -103,7 +103,10 @@ impl fmt::Display for KeyError {
             }
             KeyError::ChecksumMismatch => f.write_str("the API key's checksum does not match"),
             KeyError::WrongEnvironment { key } => {
-                write!(f, "the API key is a {key} key, and this deployment does not serve {key} keys")
+                write!(
+                    f,
+                    "the API key is a {key} key, and this deployment does not serve {key} keys"
+                )
             }
         }
     }
@@ -316,7 +319,9 @@ mod tests {
         assert_eq!(ApiKey::parse(text), Ok(key.clone()));
         assert_eq!(
             ApiKey::parse_for(text, Environment::Live),
-            Err(KeyError::WrongEnvironment { key: Environment::Test })
+            Err(KeyError::WrongEnvironment {
+                key: Environment::Test
+            })
         );
     }
 
@@ -326,7 +331,10 @@ mod tests {
             ApiKey::generate(Environment::Live, &[255u8; 64]),
             Err(GenerateError::InsufficientEntropy)
         );
-        assert_eq!(ApiKey::generate(Environment::Live, &[1u8; 29]), Err(GenerateError::InsufficientEntropy));
+        assert_eq!(
+            ApiKey::generate(Environment::Live, &[1u8; 29]),
+            Err(GenerateError::InsufficientEntropy)
+        );
     }
 
     #[test]
@@ -336,7 +344,10 @@ mod tests {
         assert_eq!(key.hash().as_bytes(), &expected);
         let hex = key.hash().to_hex();
         assert_eq!(KeyHash::from_hex(hex.as_str()), Some(key.hash()));
-        assert!(hex.as_str().bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(hex
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
     }
 
     #[test]

@@ -37,7 +37,12 @@ pub struct MeView<'a> {
 
 impl<'a> MeView<'a> {
     /// Builds the view of `record` acting with `role`.
-    pub fn new(policy: &'a Policy, record: &'a KeyRecord, role: &'a str, effective: PermissionSet) -> MeView<'a> {
+    pub fn new(
+        policy: &'a Policy,
+        record: &'a KeyRecord,
+        role: &'a str,
+        effective: PermissionSet,
+    ) -> MeView<'a> {
         MeView {
             api_key_id: &record.id,
             scope: record.scope,

@@ -129,8 +129,11 @@ pub struct InvalidField {
 }
 
 impl InvalidField {
-    fn new(field: impl Into<String>, problem: impl Into<String>) -> PolicyError {
-        PolicyError::Invalid(InvalidField { field: field.into(), problem: problem.into() })
+    fn error(field: impl Into<String>, problem: impl Into<String>) -> PolicyError {
+        PolicyError::Invalid(InvalidField {
+            field: field.into(),
+            problem: problem.into(),
+        })
     }
 
     /// The path of the bad field, e.g. `endpoints[3].permission`.
@@ -268,18 +271,27 @@ impl Policy {
         let base_path = compile_base_path(&doc.base_path)?;
 
         if doc.permissions.len() > MAX_PERMISSIONS {
-            return Err(InvalidField::new(
+            return Err(InvalidField::error(
                 "permissions",
-                format!("at most {MAX_PERMISSIONS} permissions, found {}", doc.permissions.len()),
+                format!(
+                    "at most {MAX_PERMISSIONS} permissions, found {}",
+                    doc.permissions.len()
+                ),
             ));
         }
         let mut permissions: Vec<Box<str>> = Vec::with_capacity(doc.permissions.len());
         for (i, name) in doc.permissions.iter().enumerate() {
             if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(InvalidField::new(format!("permissions[{i}]"), "a permission name is non-empty, without spaces"));
+                return Err(InvalidField::error(
+                    format!("permissions[{i}]"),
+                    "a permission name is non-empty, without spaces",
+                ));
             }
             if permissions.iter().any(|p| **p == **name) {
-                return Err(InvalidField::new(format!("permissions[{i}]"), format!("duplicate permission \"{name}\"")));
+                return Err(InvalidField::error(
+                    format!("permissions[{i}]"),
+                    format!("duplicate permission \"{name}\""),
+                ));
             }
             permissions.push(name.as_str().into());
         }
@@ -287,7 +299,7 @@ impl Policy {
             permissions
                 .iter()
                 .position(|p| **p == *name)
-                .ok_or_else(|| InvalidField::new(field(), format!("unknown permission \"{name}\"")))
+                .ok_or_else(|| InvalidField::error(field(), format!("unknown permission \"{name}\"")))
         };
         let set_of = |field: &str, names: &[String]| -> Result<PermissionSet, PolicyError> {
             let mut set = PermissionSet::EMPTY;
@@ -298,23 +310,30 @@ impl Policy {
         };
 
         if doc.roles.is_empty() {
-            return Err(InvalidField::new("roles", "at least one role is needed"));
+            return Err(InvalidField::error("roles", "at least one role is needed"));
         }
         let mut roles = Vec::with_capacity(doc.roles.len());
         for (name, grants) in &doc.roles {
             if name.is_empty() {
-                return Err(InvalidField::new("roles", "a role name is non-empty"));
+                return Err(InvalidField::error("roles", "a role name is non-empty"));
             }
-            roles.push(Role { name: name.as_str().into(), grants: set_of(&format!("roles.{name}"), grants)? });
+            roles.push(Role {
+                name: name.as_str().into(),
+                grants: set_of(&format!("roles.{name}"), grants)?,
+            });
         }
         let role_index = |field: String, name: &str| -> Result<usize, PolicyError> {
             roles
                 .iter()
                 .position(|r| *r.name == *name)
-                .ok_or_else(|| InvalidField::new(field, format!("unknown role \"{name}\"")))
+                .ok_or_else(|| InvalidField::error(field, format!("unknown role \"{name}\"")))
         };
         let creators = |field: &str, names: &[String]| -> Result<Vec<usize>, PolicyError> {
-            names.iter().enumerate().map(|(i, n)| role_index(format!("keyCreators.{field}[{i}]"), n)).collect()
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| role_index(format!("keyCreators.{field}[{i}]"), n))
+                .collect()
         };
         let organization_key_creators = creators("organization", &doc.key_creators.organization)?;
         let project_key_creators = creators("project", &doc.key_creators.project)?;
@@ -325,14 +344,22 @@ impl Policy {
                 None => None,
                 Some(list) => Some(set_of(&format!("presets.{name}"), list)?),
             };
-            presets.push(Preset { name: name.as_str().into(), grants });
+            presets.push(Preset {
+                name: name.as_str().into(),
+                grants,
+            });
         }
 
         let mut endpoints: Vec<Endpoint> = Vec::with_capacity(doc.endpoints.len());
         for (i, row) in doc.endpoints.iter().enumerate() {
-            let endpoint = compile_endpoint(i, row, &|field: String, name: &str| lookup(&|| field.clone(), name))?;
-            if endpoints.iter().any(|e| e.method == endpoint.method && same_shape(&e.segments, &endpoint.segments)) {
-                return Err(InvalidField::new(
+            let endpoint = compile_endpoint(i, row, &|field: String, name: &str| {
+                lookup(&|| field.clone(), name)
+            })?;
+            if endpoints
+                .iter()
+                .any(|e| e.method == endpoint.method && same_shape(&e.segments, &endpoint.segments))
+            {
+                return Err(InvalidField::error(
                     format!("endpoints[{i}]"),
                     format!("{} {} overlaps an earlier row", row.method, row.path),
                 ));
@@ -424,7 +451,9 @@ impl Policy {
 
     /// Whether a user of `role` may create a key of `scope`.
     pub fn may_create_key(&self, role: &str, scope: Scope) -> bool {
-        let Some(index) = self.role_index(role) else { return false };
+        let Some(index) = self.role_index(role) else {
+            return false;
+        };
         match scope {
             Scope::Organization => self.organization_key_creators.contains(&index),
             Scope::Project => self.project_key_creators.contains(&index),
@@ -454,10 +483,12 @@ impl Policy {
 fn compile_base_path(base: &str) -> Result<Box<str>, PolicyError> {
     let ok = base.starts_with('/')
         && !base.ends_with('/')
-        && base[1..].split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && base[1..]
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
         && !base.contains(['?', '#', '%']);
     if !ok {
-        return Err(InvalidField::new(
+        return Err(InvalidField::error(
             "basePath",
             "a base path starts with '/', has no empty, '.' or '..' segments, and no trailing '/'",
         ));
@@ -483,21 +514,30 @@ fn compile_endpoint(
     let at = |field: &str| format!("endpoints[{i}].{field}");
     let method_ok = !row.method.is_empty() && row.method.bytes().all(|b| b.is_ascii_uppercase());
     if !method_ok {
-        return Err(InvalidField::new(at("method"), format!("\"{}\" is not an upper-case HTTP method", row.method)));
+        return Err(InvalidField::error(
+            at("method"),
+            format!("\"{}\" is not an upper-case HTTP method", row.method),
+        ));
     }
     if row.method == "HEAD" {
-        return Err(InvalidField::new(at("method"), "HEAD is matched as GET; declare the GET row"));
+        return Err(InvalidField::error(
+            at("method"),
+            "HEAD is matched as GET; declare the GET row",
+        ));
     }
 
     let Some(rest) = row.path.strip_prefix('/') else {
-        return Err(InvalidField::new(at("path"), "a path pattern starts with '/'"));
+        return Err(InvalidField::error(at("path"), "a path pattern starts with '/'"));
     };
     let mut segments = Vec::new();
     let mut params: Vec<(&str, usize)> = Vec::new();
     for (pos, seg) in rest.split('/').enumerate() {
         if let Some(name) = seg.strip_prefix(':') {
             if name.is_empty() || params.iter().any(|(n, _)| *n == name) {
-                return Err(InvalidField::new(at("path"), format!("parameter \":{name}\" is empty or repeated")));
+                return Err(InvalidField::error(
+                    at("path"),
+                    format!("parameter \":{name}\" is empty or repeated"),
+                ));
             }
             params.push((name, pos));
             segments.push(Segment::Param);
@@ -505,15 +545,23 @@ fn compile_endpoint(
             let valid = !seg.is_empty()
                 && seg != "."
                 && seg != ".."
-                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~".contains(&b));
             if !valid {
-                return Err(InvalidField::new(at("path"), format!("segment \"{seg}\" is not a plain path segment")));
+                return Err(InvalidField::error(
+                    at("path"),
+                    format!("segment \"{seg}\" is not a plain path segment"),
+                ));
             }
             segments.push(Segment::Static(seg.into()));
         }
     }
     if segments.len() > MAX_SEGMENTS {
-        return Err(InvalidField::new(at("path"), format!("at most {MAX_SEGMENTS} segments")));
+        return Err(InvalidField::error(
+            at("path"),
+            format!("at most {MAX_SEGMENTS} segments"),
+        ));
     }
 
     let param_position = || -> Result<usize, PolicyError> {
@@ -522,29 +570,51 @@ fn compile_endpoint(
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, pos)| *pos)
-                .ok_or_else(|| InvalidField::new(at("param"), format!("the pattern has no parameter \":{name}\""))),
+                .ok_or_else(|| {
+                    InvalidField::error(at("param"), format!("the pattern has no parameter \":{name}\""))
+                }),
             (None, [(_, pos)]) => Ok(*pos),
-            (None, []) => Err(InvalidField::new(at("path"), "this rule needs a path parameter")),
-            (None, _) => Err(InvalidField::new(at("param"), "the pattern has several parameters: name one")),
+            (None, []) => Err(InvalidField::error(
+                at("path"),
+                "this rule needs a path parameter",
+            )),
+            (None, _) => Err(InvalidField::error(
+                at("param"),
+                "the pattern has several parameters: name one",
+            )),
         }
     };
     let project_key = match row.project_key {
         ProjectKeyRule::Allow => CompiledRule::Allow,
         ProjectKeyRule::Filtered => CompiledRule::Filtered,
         ProjectKeyRule::Deny => CompiledRule::Deny,
-        ProjectKeyRule::OwnPath => CompiledRule::OwnPath { param: param_position()? },
+        ProjectKeyRule::OwnPath => CompiledRule::OwnPath {
+            param: param_position()?,
+        },
         ProjectKeyRule::OwnResource => {
             let Some(kind) = row.resource_kind.as_deref().filter(|k| !k.is_empty()) else {
-                return Err(InvalidField::new(at("resourceKind"), "own_resource needs a resource kind"));
+                return Err(InvalidField::error(
+                    at("resourceKind"),
+                    "own_resource needs a resource kind",
+                ));
             };
-            CompiledRule::OwnResource { param: param_position()?, kind: kind.into() }
+            CompiledRule::OwnResource {
+                param: param_position()?,
+                kind: kind.into(),
+            }
         }
     };
     if row.resource_kind.is_some() && row.project_key != ProjectKeyRule::OwnResource {
-        return Err(InvalidField::new(at("resourceKind"), "only an own_resource row names a resource kind"));
+        return Err(InvalidField::error(
+            at("resourceKind"),
+            "only an own_resource row names a resource kind",
+        ));
     }
     if row.param.is_some() && project_key.param().is_none() {
-        return Err(InvalidField::new(at("param"), "only own_path and own_resource rows name a parameter"));
+        return Err(InvalidField::error(
+            at("param"),
+            "only own_path and own_resource rows name a parameter",
+        ));
     }
 
     let permission = match &row.permission {

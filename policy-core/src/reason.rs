@@ -145,7 +145,10 @@ impl fmt::Display for Cause<'_> {
                 f.write_str("The X-Api-Key and Authorization headers present different keys.")
             }
             Cause::Malformed(KeyError::WrongEnvironment { key }) => {
-                write!(f, "The API key is a {key} key, which this deployment does not accept.")
+                write!(
+                    f,
+                    "The API key is a {key} key, which this deployment does not accept."
+                )
             }
             Cause::Malformed(KeyError::ChecksumMismatch) => {
                 f.write_str("The API key is not valid: its checksum does not match.")
@@ -165,7 +168,10 @@ impl fmt::Display for Cause<'_> {
             Cause::MissingPermission(permission) => write!(f, "Missing {permission} permission."),
             Cause::ResourceNotVisible => f.write_str("Not found."),
             Cause::RateLimited { retry_after } => {
-                write!(f, "Too many requests for this key; retry after {retry_after} second(s).")
+                write!(
+                    f,
+                    "Too many requests for this key; retry after {retry_after} second(s)."
+                )
             }
             Cause::StoreUnavailable => f.write_str("The key store is unavailable; try again shortly."),
             Cause::StoreInconsistent => {
@@ -195,12 +201,16 @@ impl<'a> Denial<'a> {
 
     /// `503 unavailable`: what a caller answers when a store lookup fails.
     pub const fn unavailable() -> Denial<'static> {
-        Denial { cause: Cause::StoreUnavailable }
+        Denial {
+            cause: Cause::StoreUnavailable,
+        }
     }
 
     /// `429 rate_limited`, retry after `retry_after` seconds.
     pub const fn rate_limited(retry_after: u32) -> Denial<'static> {
-        Denial { cause: Cause::RateLimited { retry_after } }
+        Denial {
+            cause: Cause::RateLimited { retry_after },
+        }
     }
 
     /// The precise cause.
@@ -239,7 +249,10 @@ impl<'a> Denial<'a> {
     /// SPEC's body: `{"reason": "<code>", "message": "<sentence>"}`.
     pub fn to_json(&self) -> String {
         let message = self.message();
-        let body = DenialBody { reason: self.reason().code(), message: &message };
+        let body = DenialBody {
+            reason: self.reason().code(),
+            message: &message,
+        };
         // INVARIANT: two strings always serialize.
         serde_json::to_string(&body).unwrap_or_default()
     }

@@ -24,7 +24,10 @@ pub struct PathId {
 impl PathId {
     /// Percent-decodes `raw` and checks it is 1–64 characters of `A-Za-z0-9_-`.
     pub fn decode(raw: &str) -> Option<PathId> {
-        let mut id = PathId { len: 0, bytes: [0; MAX_ID_LEN] };
+        let mut id = PathId {
+            len: 0,
+            bytes: [0; MAX_ID_LEN],
+        };
         for byte in percent_decode(raw.as_bytes()) {
             let valid = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-';
             let slot = id.bytes.get_mut(usize::from(id.len))?;
@@ -140,7 +143,9 @@ mod tests {
         assert_eq!(pattern("GET", "/api/v2/projects"), None);
         assert_eq!(pattern("GET", "/api/v1"), None);
         assert_eq!(pattern("GET", "/api/v1projects"), None);
-        let m = policy.route("POST", "/api/v1/time-entries/te%5F1/approve").expect("matches");
+        let m = policy
+            .route("POST", "/api/v1/time-entries/te%5F1/approve")
+            .expect("matches");
         assert_eq!(m.param.as_ref().map(PathId::as_str), Some("te_1"));
     }
 }

@@ -178,14 +178,20 @@ impl<'s> Directory<'s> for World {
     }
 
     fn role(&'s self, organization_id: &str, user_id: &str) -> Result<Option<&'s str>, Never> {
-        Ok(self.members.get(&(organization_id.to_owned(), user_id.to_owned())).map(String::as_str))
+        Ok(self
+            .members
+            .get(&(organization_id.to_owned(), user_id.to_owned()))
+            .map(String::as_str))
     }
 
     fn resource(&'s self, kind: &str, id: &str) -> Result<Option<ResourceOwner<'s>>, Never> {
         Ok(self
             .resources
             .get(&(kind.to_owned(), id.to_owned()))
-            .map(|(org, project)| ResourceOwner { organization_id: org, project_id: project }))
+            .map(|(org, project)| ResourceOwner {
+                organization_id: org,
+                project_id: project,
+            }))
     }
 }
 
@@ -229,14 +235,21 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
                 .map_or(0, |d| d.as_millis() as i64),
         ),
     };
-    let mut world = World { keys: HashMap::new(), members: HashMap::new(), resources: HashMap::new() };
+    let mut world = World {
+        keys: HashMap::new(),
+        members: HashMap::new(),
+        resources: HashMap::new(),
+    };
     for m in &file.members {
-        world.members.insert((m.organization_id.clone(), m.user_id.clone()), m.role.clone());
+        world
+            .members
+            .insert((m.organization_id.clone(), m.user_id.clone()), m.role.clone());
     }
     for r in &file.resources {
-        world
-            .resources
-            .insert((r.kind.clone(), r.id.clone()), (r.organization_id.clone(), r.project_id.clone()));
+        world.resources.insert(
+            (r.kind.clone(), r.id.clone()),
+            (r.organization_id.clone(), r.project_id.clone()),
+        );
     }
     for k in &file.keys {
         let parsed = ApiKey::parse(&k.secret).map_err(|e| invalid(format!("key {}: {e}", k.id)))?;
@@ -263,25 +276,44 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         let mut seen = std::collections::HashSet::new();
         for name in case.headers.keys() {
             if !seen.insert(name.to_ascii_lowercase()) {
-                return Err(invalid(format!("case {:?}: header {name} given twice", case.name)));
+                return Err(invalid(format!(
+                    "case {:?}: header {name} given twice",
+                    case.name
+                )));
             }
         }
         if !case.expect.allow && case.expect.reason.is_none() {
-            return Err(invalid(format!("case {:?}: a denial names its reason", case.name)));
+            return Err(invalid(format!(
+                "case {:?}: a denial names its reason",
+                case.name
+            )));
         }
     }
-    Ok(Loaded { path: path.into(), file, engine: Engine::new(Policy::align(), environment), world, now })
+    Ok(Loaded {
+        path: path.into(),
+        file,
+        engine: Engine::new(Policy::align(), environment),
+        world,
+        now,
+    })
 }
 
 /// Looks a header up by case-insensitive name.
 pub fn header<'a>(headers: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 impl Loaded {
     /// Runs every case; returns one message per failing case.
     pub fn run(&self) -> Vec<String> {
-        self.file.cases.iter().filter_map(|case| self.check(case).err()).collect()
+        self.file
+            .cases
+            .iter()
+            .filter_map(|case| self.check(case).err())
+            .collect()
     }
 
     fn check(&self, case: &Case) -> Result<(), String> {
@@ -312,7 +344,9 @@ impl Loaded {
                 }
                 let body: Value = serde_json::from_str(&denial.to_json()).map_err(|e| e.to_string())?;
                 let secret_like = |s: &str| s.contains("ck_live_") || s.contains("ck_test_");
-                if body["reason"] != denial.reason().code() || body["message"].as_str().is_none_or(secret_like) {
+                if body["reason"] != denial.reason().code()
+                    || body["message"].as_str().is_none_or(secret_like)
+                {
                     return fail(format!("bad denial body {body}"));
                 }
             }
@@ -327,14 +361,19 @@ impl Loaded {
                     ));
                 }
                 if let Some(fields) = &expect.me {
-                    let Some(me) = auth.me() else { return fail("no /me view".into()) };
+                    let Some(me) = auth.me() else {
+                        return fail("no /me view".into());
+                    };
                     if !allow.serves_me() {
                         return fail("expected /me, but the endpoint is forwarded".into());
                     }
                     let body: Value = serde_json::from_str(&me.to_json()).map_err(|e| e.to_string())?;
                     for (field, want) in fields {
                         if body.get(field) != Some(want) {
-                            return fail(format!("/me field {field}: expected {want}, got {:?}", body.get(field)));
+                            return fail(format!(
+                                "/me field {field}: expected {want}, got {:?}",
+                                body.get(field)
+                            ));
                         }
                     }
                 }

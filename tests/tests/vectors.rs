@@ -17,7 +17,12 @@ fn every_vector_file_passes() {
             Err(err) => failures.push(err.to_string()),
         }
     }
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(cases >= 500, "expected several hundred cases, found {cases}");
     println!("{cases} conformance cases passed across {} files", files.len());
 }
@@ -35,8 +40,14 @@ fn unknown_fields_are_rejected() {
     std::fs::write(dir.join("top.json"), top).unwrap();
     let good = load(&dir.join("good.json")).expect("a valid file loads");
     assert!(good.run().is_empty());
-    assert!(load(&dir.join("typo.json")).is_err(), "a typo inside expect must be an error");
-    assert!(load(&dir.join("top.json")).is_err(), "a typo at the top level must be an error");
+    assert!(
+        load(&dir.join("typo.json")).is_err(),
+        "a typo inside expect must be an error"
+    );
+    assert!(
+        load(&dir.join("top.json")).is_err(),
+        "a typo at the top level must be an error"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
