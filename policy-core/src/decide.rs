@@ -10,7 +10,7 @@
 use core::borrow::Borrow;
 
 use crate::credentials::{KeyHeaders, Presented};
-use crate::key::{ApiKey, Environment, KeyHash};
+use crate::key::{ApiKey, Environment, KeyError, KeyHash};
 use crate::me::MeView;
 use crate::permissions::PermissionSet;
 use crate::policy::{CompiledRule, Endpoint, Policy};
@@ -220,32 +220,54 @@ impl Engine {
 
     /// Starts a decision: judges the headers, the key's format and the endpoint offline, then
     /// waits for the caller (see [`Authorization::next`]).
-    pub fn authorize<R: Borrow<KeyRecord>>(
+    pub fn authorize<R: Borrow<KeyRecord>>(&self, request: &Request<'_>, now: Timestamp) -> Authorization<'_, R> {
+        match self.presented_key(&request.headers) {
+            Ok(hash) => self.authorize_hash(hash, request.method, request.target, now),
+            Err(cause) => Authorization {
+                policy: &self.policy,
+                now,
+                route: None,
+                record: None,
+                role: 0,
+                effective: PermissionSet::EMPTY,
+                phase: Phase::Denied(cause),
+            },
+        }
+    }
+
+    /// The offline key checks on their own: which key the headers present, whether it is well
+    /// formed, passes its checksum and belongs to this deployment's environment. `Ok` is the
+    /// hash to look the key up by.
+    pub fn presented_key(&self, headers: &KeyHeaders<'_>) -> Result<KeyHash, Cause<'static>> {
+        match headers.presented() {
+            Presented::Nothing => Err(Cause::NoKey),
+            Presented::Conflict => Err(Cause::ConflictingHeaders),
+            Presented::Unreadable => Err(Cause::Malformed(KeyError::BadCharacter)),
+            Presented::Key(text) => match ApiKey::parse_for(text, self.environment) {
+                Ok(key) => Ok(key.hash()),
+                Err(err) => Err(Cause::Malformed(err)),
+            },
+        }
+    }
+
+    /// Starts a decision for a key that [`Engine::presented_key`] already checked and hashed
+    /// (e.g. by a caller that caches by hash); everything after the offline key checks is the
+    /// same as [`Engine::authorize`].
+    pub fn authorize_hash<R: Borrow<KeyRecord>>(
         &self,
-        request: &Request<'_>,
+        hash: KeyHash,
+        method: &str,
+        target: &str,
         now: Timestamp,
     ) -> Authorization<'_, R> {
-        let phase = match request.headers.presented() {
-            Presented::Nothing => Phase::Denied(Cause::NoKey),
-            Presented::Conflict => Phase::Denied(Cause::ConflictingHeaders),
-            Presented::Unreadable => Phase::Denied(Cause::Malformed(crate::key::KeyError::BadCharacter)),
-            Presented::Key(text) => match ApiKey::parse_for(text, self.environment) {
-                Ok(key) => Phase::AwaitKey(key.hash()),
-                Err(err) => Phase::Denied(Cause::Malformed(err)),
-            },
-        };
-        let route = match phase {
-            Phase::Denied(_) => None,
-            _ => self.policy.route(request.method, request.target),
-        };
         Authorization {
             policy: &self.policy,
             now,
-            route,
+            route: self.policy.route(method, target),
             record: None,
             role: 0,
             effective: PermissionSet::EMPTY,
-            phase,
+            phase: Phase::AwaitKey(hash),
         }
     }
 

@@ -1,0 +1,49 @@
+//! The allow path allocates nothing: header parsing, key checks, hashing, matching and the
+//! decision all work on the stack and on borrowed records.
+
+use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp};
+
+#[test]
+fn an_allowed_decision_does_not_allocate() {
+    let engine = Engine::align();
+    let key = ApiKey::generate(Environment::Live, &[11u8; 64]).unwrap();
+    let record = KeyRecord {
+        id: "key_1".into(),
+        name: "CI".into(),
+        hint: key.hint().into(),
+        organization_id: "org_a".into(),
+        created_by: "u_1".into(),
+        scope: Scope::Project,
+        scoped_project_id: Some("p1".into()),
+        permissions: Some(vec!["read:entry".into(), "write:time_entry".into()]),
+        created_at: Timestamp(0),
+        last_used_at: None,
+        revoked_at: None,
+        expires_at: None,
+    };
+    let bearer = format!("Bearer {}", key.expose_secret());
+    let targets = ["/api/v1/projects/p1/entries?limit=5", "/api/v1/time-entries/te%5F1"];
+    let methods = ["GET", "PATCH"];
+    for (method, target) in methods.into_iter().zip(targets) {
+        let request = Request { method, target, headers: KeyHeaders::from_strs(None, Some(&bearer)) };
+        let mut allowed = false;
+        let counts = allocation_counter::measure(|| {
+            let mut auth = engine.authorize::<&KeyRecord>(&request, Timestamp(1));
+            loop {
+                match auth.next() {
+                    Step::LookupKey(_) => auth.provide_key(Some(&record)).unwrap(),
+                    Step::LookupMembership { .. } => auth.provide_membership(Some("manager")).unwrap(),
+                    Step::LookupResource { .. } => auth
+                        .provide_resource(Some(policy_core::ResourceOwner { organization_id: "org_a", project_id: "p1" }))
+                        .unwrap(),
+                    Step::Done(decision) => {
+                        allowed = matches!(decision, Decision::Allow(_));
+                        break;
+                    }
+                }
+            }
+        });
+        assert!(allowed, "{method} {target} must be allowed");
+        assert_eq!(counts.count_total, 0, "{method} {target} allocated {} times", counts.count_total);
+    }
+}
