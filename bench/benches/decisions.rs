@@ -21,20 +21,50 @@ fn decisions(c: &mut Criterion) {
     let mut group = c.benchmark_group("decision_mix");
     group.throughput(Throughput::Elements(MIX_LEN as u64));
     group.bench_function("keyscope", |b| {
-        b.iter(|| world.samples.iter().filter(|s| keyscope.decide(black_box(s))).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| keyscope.decide(black_box(s)))
+                .count()
+        })
     });
     group.bench_function("handwritten", |b| {
-        b.iter(|| world.samples.iter().filter(|s| matches!(hand.decide(black_box(s)), keyscope_bench::Verdict::Allow(_))).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| matches!(hand.decide(black_box(s)), keyscope_bench::Verdict::Allow(_)))
+                .count()
+        })
     });
     group.bench_function("keyscope_from_header", |b| {
-        b.iter(|| world.samples.iter().filter(|s| keyscope.decide_from_header(black_box(s))).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| keyscope.decide_from_header(black_box(s)))
+                .count()
+        })
     });
     group.sample_size(10);
     group.bench_function("cedar_prebuilt_entities", |b| {
-        b.iter(|| world.samples.iter().filter(|s| cedar.decide(black_box(s), true)).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| cedar.decide(black_box(s), true))
+                .count()
+        })
     });
     group.bench_function("cedar_entities_per_request", |b| {
-        b.iter(|| world.samples.iter().filter(|s| cedar.decide(black_box(s), false)).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| cedar.decide(black_box(s), false))
+                .count()
+        })
     });
     group.finish();
 
@@ -42,10 +72,22 @@ fn decisions(c: &mut Criterion) {
     group.throughput(Throughput::Elements(MIX_LEN as u64));
     let policy = keyscope.engine().policy();
     group.bench_function("keyscope", |b| {
-        b.iter(|| world.samples.iter().filter(|s| policy.route(black_box(s.method), black_box(&s.target)).is_some()).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| policy.route(black_box(s.method), black_box(&s.target)).is_some())
+                .count()
+        })
     });
     group.bench_function("handwritten", |b| {
-        b.iter(|| world.samples.iter().filter(|s| hand.route(black_box(s.method), black_box(&s.target)).is_some()).count())
+        b.iter(|| {
+            world
+                .samples
+                .iter()
+                .filter(|s| hand.route(black_box(s.method), black_box(&s.target)).is_some())
+                .count()
+        })
     });
     group.finish();
 
@@ -66,7 +108,12 @@ fn decisions(c: &mut Criterion) {
     let paths = [
         ("allow_org_key", "GET", "/api/v1/projects", 6),
         ("allow_project_key_filtered", "GET", "/api/v1/projects", 7),
-        ("allow_project_key_own_resource", "PATCH", "/api/v1/time-entries/te_1", 7),
+        (
+            "allow_project_key_own_resource",
+            "PATCH",
+            "/api/v1/time-entries/te_1",
+            7,
+        ),
         ("scope_violation", "GET", "/api/v1/users", 7),
         ("forbidden", "POST", "/api/v1/users/invite", 0),
         ("not_found_route", "GET", "/api/v1/nothing-here", 0),
@@ -77,7 +124,11 @@ fn decisions(c: &mut Criterion) {
         let sample = match pick(method, target, key) {
             Some(s) => s,
             None => {
-                owned = keyscope_bench::Sample { method: Box::leak(method.to_string().into_boxed_str()), target: target.into(), key };
+                owned = keyscope_bench::Sample {
+                    method: Box::leak(method.to_string().into_boxed_str()),
+                    target: target.into(),
+                    key,
+                };
                 &owned
             }
         };

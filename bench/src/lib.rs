@@ -55,8 +55,8 @@ pub struct Sample {
 pub struct World {
     /// Keys of several roles, scopes and grants.
     pub keys: Vec<WorldKey>,
-    /// (kind, id) → (organization, project).
-    pub resources: HashMap<(String, String), (String, String)>,
+    /// id → (organization, project) of the world's time entries.
+    pub resources: HashMap<String, (String, String)>,
     /// The mix.
     pub samples: Vec<Sample>,
 }
@@ -73,6 +73,17 @@ const READ: &[&str] = &[
 ];
 
 impl World {
+    /// The owner of a time entry, looked up without allocating.
+    pub fn owner(&self, kind: &str, id: &str) -> Option<ResourceOwner<'_>> {
+        if kind != "time_entry" {
+            return None;
+        }
+        self.resources.get(id).map(|(o, p)| ResourceOwner {
+            organization_id: o,
+            project_id: p,
+        })
+    }
+
     /// Builds the deterministic Align world and a 2,000-request mix over every endpoint row,
     /// allowed and denied (scope, permission, unknown route, hidden resource).
     pub fn align() -> World {
@@ -107,11 +118,15 @@ impl World {
             add(role, Scope::Project, None);
         }
         add("admin", Scope::Project, Some(READ));
-        add("manager", Scope::Organization, Some(&["read:entry", "approve:time_entry"]));
+        add(
+            "manager",
+            Scope::Organization,
+            Some(&["read:entry", "approve:time_entry"]),
+        );
 
         let mut resources = HashMap::new();
         for (id, project) in [("te_1", "p1"), ("te_2", "p2"), ("te_3", "p1")] {
-            resources.insert(("time_entry".into(), id.into()), ("org_a".into(), project.into()));
+            resources.insert(id.into(), ("org_a".into(), project.into()));
         }
 
         let routes: &[(&str, &str)] = &[
@@ -151,10 +166,18 @@ impl World {
                 state ^= state >> 7;
                 state ^= state << 17;
                 let (method, target) = routes[(state % routes.len() as u64) as usize];
-                Sample { method, target: target.into(), key: ((state >> 32) % keys.len() as u64) as usize }
+                Sample {
+                    method,
+                    target: target.into(),
+                    key: ((state >> 32) % keys.len() as u64) as usize,
+                }
             })
             .collect();
-        World { keys, resources, samples }
+        World {
+            keys,
+            resources,
+            samples,
+        }
     }
 }
 
@@ -172,7 +195,11 @@ pub struct KeyscopePeer<'w> {
 impl<'w> KeyscopePeer<'w> {
     /// The Align engine over `world`.
     pub fn new(world: &'w World) -> Self {
-        KeyscopePeer { engine: Engine::align(), world, now: Timestamp(1) }
+        KeyscopePeer {
+            engine: Engine::align(),
+            world,
+            now: Timestamp(1),
+        }
     }
 
     /// The engine.
@@ -185,7 +212,9 @@ impl<'w> KeyscopePeer<'w> {
     #[inline]
     pub fn decide(&self, sample: &Sample) -> bool {
         let key = &self.world.keys[sample.key];
-        let auth = self.engine.authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
+        let auth =
+            self.engine
+                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
         self.finish(auth, key)
     }
 
@@ -208,11 +237,7 @@ impl<'w> KeyscopePeer<'w> {
             let answered = match auth.next() {
                 Step::LookupKey(_) => auth.provide_key(Some(&key.record)),
                 Step::LookupMembership { .. } => auth.provide_membership(Some(key.role)),
-                Step::LookupResource { kind, id } => {
-                    let owner = self.world.resources.get(&(kind.to_owned(), id.to_owned()));
-                    let owner = owner.map(|(o, p)| ResourceOwner { organization_id: o, project_id: p });
-                    auth.provide_resource(owner)
-                }
+                Step::LookupResource { kind, id } => auth.provide_resource(self.world.owner(kind, id)),
                 Step::Done(decision) => return matches!(decision, Decision::Allow(_)),
             };
             if answered.is_err() {
@@ -224,16 +249,14 @@ impl<'w> KeyscopePeer<'w> {
     /// The full verdict (for agreement checks).
     pub fn verdict(&self, sample: &Sample) -> Verdict {
         let key = &self.world.keys[sample.key];
-        let mut auth = self.engine.authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
+        let mut auth =
+            self.engine
+                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
         loop {
             match auth.next() {
                 Step::LookupKey(_) => auth.provide_key(Some(&key.record)).ok(),
                 Step::LookupMembership { .. } => auth.provide_membership(Some(key.role)).ok(),
-                Step::LookupResource { kind, id } => {
-                    let owner = self.world.resources.get(&(kind.to_owned(), id.to_owned()));
-                    let owner = owner.map(|(o, p)| ResourceOwner { organization_id: o, project_id: p });
-                    auth.provide_resource(owner).ok()
-                }
+                Step::LookupResource { kind, id } => auth.provide_resource(self.world.owner(kind, id)).ok(),
                 Step::Done(Decision::Allow(a)) => return Verdict::Allow(a.project_filter.map(str::to_owned)),
                 Step::Done(Decision::Deny(d)) => return Verdict::Deny(d.reason().code()),
             };
@@ -268,18 +291,53 @@ pub const TABLE: &[(&str, &str, Option<&str>, Rule)] = &[
     ("DELETE", "projects/:id", Some("delete:project"), Rule::Deny),
     ("GET", "projects/:id/entries", Some("read:entry"), Rule::OwnPath),
     ("POST", "projects/:id/entries", Some("write:entry"), Rule::OwnPath),
-    ("GET", "projects/:id/time-entries", Some("read:time_entry"), Rule::OwnPath),
-    ("POST", "projects/:id/time-entries", Some("write:time_entry"), Rule::OwnPath),
+    (
+        "GET",
+        "projects/:id/time-entries",
+        Some("read:time_entry"),
+        Rule::OwnPath,
+    ),
+    (
+        "POST",
+        "projects/:id/time-entries",
+        Some("write:time_entry"),
+        Rule::OwnPath,
+    ),
     ("GET", "time-entries", Some("read:time_entry"), Rule::Deny),
-    ("PATCH", "time-entries/:id", Some("write:time_entry"), Rule::OwnResource),
-    ("POST", "time-entries/:id/approve", Some("approve:time_entry"), Rule::OwnResource),
-    ("POST", "time-entries/:id/reject", Some("approve:time_entry"), Rule::OwnResource),
-    ("POST", "time-entries/:id/unlock", Some("approve:time_entry"), Rule::OwnResource),
+    (
+        "PATCH",
+        "time-entries/:id",
+        Some("write:time_entry"),
+        Rule::OwnResource,
+    ),
+    (
+        "POST",
+        "time-entries/:id/approve",
+        Some("approve:time_entry"),
+        Rule::OwnResource,
+    ),
+    (
+        "POST",
+        "time-entries/:id/reject",
+        Some("approve:time_entry"),
+        Rule::OwnResource,
+    ),
+    (
+        "POST",
+        "time-entries/:id/unlock",
+        Some("approve:time_entry"),
+        Rule::OwnResource,
+    ),
     ("GET", "users", Some("read:user"), Rule::Deny),
     ("POST", "users/invite", Some("invite:user"), Rule::Deny),
     ("GET", "webhooks", Some("read:webhook"), Rule::Deny),
     ("POST", "webhooks", Some("write:webhook"), Rule::Deny),
-    ("GET", "integration-links", Some("read:integration_link"), Rule::Filtered),
+    (
+        "GET",
+        "integration-links",
+        Some("read:integration_link"),
+        Rule::Filtered,
+    ),
     ("GET", "audit-events", Some("read:audit_event"), Rule::Filtered),
     ("GET", "search", Some("search"), Rule::Filtered),
 ];
@@ -346,8 +404,13 @@ impl Handwritten {
                 role: k.role,
             })
             .collect();
-        let resources = world.resources.iter().map(|((_, id), owner)| (id.clone(), owner.clone())).collect();
-        Handwritten { patterns: TABLE.iter().map(|row| row.1.split('/').collect()).collect(), roles, keys, resources }
+        let resources = world.resources.clone();
+        Handwritten {
+            patterns: TABLE.iter().map(|row| row.1.split('/').collect()).collect(),
+            roles,
+            keys,
+            resources,
+        }
     }
 
     /// Routing: the table row and the decoded id, or `None` (404).
@@ -370,7 +433,9 @@ impl Handwritten {
                     let decoded = percent_decode_str(s).decode_utf8().ok()?;
                     let ok = !decoded.is_empty()
                         && decoded.len() <= 64
-                        && decoded.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                        && decoded
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                     if !ok {
                         continue 'rows;
                     }
@@ -480,8 +545,13 @@ impl<'h> CedarPeer<'h> {
     /// Parses the policies once and pre-builds entities for the prebuilt variant.
     pub fn new(router: &'h Handwritten) -> CedarPeer<'h> {
         let policies = PolicySet::from_str(CEDAR_POLICIES).unwrap_or_else(|e| panic!("cedar policies: {e}"));
-        let endpoint_uids = (0..TABLE.len()).map(|i| uid(&format!("Endpoint::\"{i}\""))).collect();
-        let action_uids = TABLE.iter().map(|row| uid(&format!("Action::\"{}\"", row.2.unwrap_or("me")))).collect();
+        let endpoint_uids = (0..TABLE.len())
+            .map(|i| uid(&format!("Endpoint::\"{i}\"")))
+            .collect();
+        let action_uids = TABLE
+            .iter()
+            .map(|row| uid(&format!("Action::\"{}\"", row.2.unwrap_or("me"))))
+            .collect();
         let mut peer = CedarPeer {
             router,
             policies,
@@ -499,18 +569,39 @@ impl<'h> CedarPeer<'h> {
     fn entities(&self, key: usize, row: Option<usize>) -> Entities {
         let k = &self.router.keys[key];
         let role = uid(&format!("Role::\"{}\"", k.role));
-        let grants = k.grants.iter().flatten().map(|g| RestrictedExpression::new_string(g.clone()));
+        let grants = k
+            .grants
+            .iter()
+            .flatten()
+            .map(|g| RestrictedExpression::new_string(g.clone()));
         let attrs = HashMap::from([
             (
                 "scope".to_string(),
-                RestrictedExpression::new_string(if k.project.is_some() { "project" } else { "organization" }.into()),
+                RestrictedExpression::new_string(
+                    if k.project.is_some() {
+                        "project"
+                    } else {
+                        "organization"
+                    }
+                    .into(),
+                ),
             ),
-            ("project".to_string(), RestrictedExpression::new_string(k.project.clone().unwrap_or_default())),
-            ("hasGrants".to_string(), RestrictedExpression::new_bool(k.grants.is_some())),
+            (
+                "project".to_string(),
+                RestrictedExpression::new_string(k.project.clone().unwrap_or_default()),
+            ),
+            (
+                "hasGrants".to_string(),
+                RestrictedExpression::new_bool(k.grants.is_some()),
+            ),
             ("grants".to_string(), RestrictedExpression::new_set(grants)),
         ]);
-        let principal = Entity::new(uid(&format!("Key::\"{key}\"")), attrs, HashSet::from([role.clone()]))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let principal = Entity::new(
+            uid(&format!("Key::\"{key}\"")),
+            attrs,
+            HashSet::from([role.clone()]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let rows: Vec<usize> = match row {
             Some(r) => vec![r],
             None => (0..TABLE.len()).collect(),
@@ -524,9 +615,13 @@ impl<'h> CedarPeer<'h> {
                 Rule::OwnResource => "own_resource",
                 Rule::Deny => "deny",
             };
-            let attrs = HashMap::from([("projectKey".to_string(), RestrictedExpression::new_string(rule.into()))]);
+            let attrs = HashMap::from([(
+                "projectKey".to_string(),
+                RestrictedExpression::new_string(rule.into()),
+            )]);
             entities.push(
-                Entity::new(self.endpoint_uids[r].clone(), attrs, HashSet::new()).unwrap_or_else(|e| panic!("{e}")),
+                Entity::new(self.endpoint_uids[r].clone(), attrs, HashSet::new())
+                    .unwrap_or_else(|e| panic!("{e}")),
             );
         }
         Entities::from_entities(entities, None).unwrap_or_else(|e| panic!("{e}"))
@@ -548,9 +643,18 @@ impl<'h> CedarPeer<'h> {
             _ => false,
         };
         let context = Context::from_pairs([
-            ("permission".to_string(), RestrictedExpression::new_string(TABLE[row].2.unwrap_or("me").into())),
-            ("pathProject".to_string(), RestrictedExpression::new_string(id.unwrap_or_default())),
-            ("resourceVisible".to_string(), RestrictedExpression::new_bool(visible)),
+            (
+                "permission".to_string(),
+                RestrictedExpression::new_string(TABLE[row].2.unwrap_or("me").into()),
+            ),
+            (
+                "pathProject".to_string(),
+                RestrictedExpression::new_string(id.unwrap_or_default()),
+            ),
+            (
+                "resourceVisible".to_string(),
+                RestrictedExpression::new_bool(visible),
+            ),
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         let request = cedar_policy::Request::new(
@@ -568,7 +672,10 @@ impl<'h> CedarPeer<'h> {
             fresh = self.entities(sample.key, Some(row));
             &fresh
         };
-        self.authorizer.is_authorized(&request, &self.policies, entities).decision() == cedar_policy::Decision::Allow
+        self.authorizer
+            .is_authorized(&request, &self.policies, entities)
+            .decision()
+            == cedar_policy::Decision::Allow
     }
 }
 
@@ -585,7 +692,10 @@ pub fn verify_agreement(world: &World) -> Result<HashMap<String, usize>, String>
         let hw = hand.decide(sample);
         let allowed = matches!(ks, Verdict::Allow(_));
         let disagree = |who: &str, got: String| {
-            Err(format!("request {i} ({} {}, key {}): keyscope {ks:?}, {who} {got}", sample.method, sample.target, sample.key))
+            Err(format!(
+                "request {i} ({} {}, key {}): keyscope {ks:?}, {who} {got}",
+                sample.method, sample.target, sample.key
+            ))
         };
         if hw != ks {
             return disagree("hand-written", format!("{hw:?}"));

@@ -220,7 +220,11 @@ impl Engine {
 
     /// Starts a decision: judges the headers, the key's format and the endpoint offline, then
     /// waits for the caller (see [`Authorization::next`]).
-    pub fn authorize<R: Borrow<KeyRecord>>(&self, request: &Request<'_>, now: Timestamp) -> Authorization<'_, R> {
+    pub fn authorize<R: Borrow<KeyRecord>>(
+        &self,
+        request: &Request<'_>,
+        now: Timestamp,
+    ) -> Authorization<'_, R> {
         match self.presented_key(&request.headers) {
             Ok(hash) => self.authorize_hash(hash, request.method, request.target, now),
             Err(cause) => Authorization {

@@ -170,6 +170,58 @@ pub struct Policy {
     organization_key_creators: Vec<usize>,
     project_key_creators: Vec<usize>,
     pub(crate) endpoints: Vec<Endpoint>,
+    /// Endpoint indices by method and segment count, so matching compares only candidates.
+    pub(crate) routes: Vec<MethodRoutes>,
+    /// Permission names sorted, with their index, for binary search.
+    sorted_permissions: Vec<(Box<str>, usize)>,
+}
+
+/// The endpoints of one method, bucketed by segment count.
+#[derive(Clone, Debug)]
+pub(crate) struct MethodRoutes {
+    pub(crate) method: MethodKey,
+    pub(crate) by_len: Vec<Vec<usize>>,
+}
+
+/// A method name packed into an integer, so matching a method is one comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MethodKey(u128);
+
+/// The longest method name a policy may declare.
+pub const MAX_METHOD_LEN: usize = 16;
+
+impl MethodKey {
+    /// Packs up to 16 bytes; longer names have no key (and match no row).
+    pub(crate) fn of(method: &str) -> Option<MethodKey> {
+        let bytes = method.as_bytes();
+        let mut packed = [0u8; MAX_METHOD_LEN];
+        packed.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(MethodKey(u128::from_le_bytes(packed)))
+    }
+}
+
+fn index_routes(endpoints: &[Endpoint]) -> Vec<MethodRoutes> {
+    let mut routes: Vec<MethodRoutes> = Vec::new();
+    for (i, endpoint) in endpoints.iter().enumerate() {
+        let key = MethodKey::of(&endpoint.method).unwrap_or(MethodKey(0));
+        let at = match routes.iter().position(|r| r.method == key) {
+            Some(at) => at,
+            None => {
+                routes.push(MethodRoutes {
+                    method: key,
+                    by_len: Vec::new(),
+                });
+                routes.len() - 1
+            }
+        };
+        let by_len = &mut routes[at].by_len;
+        let len = endpoint.segments.len();
+        if by_len.len() <= len {
+            by_len.resize(len + 1, Vec::new());
+        }
+        by_len[len].push(i);
+    }
+    routes
 }
 
 #[derive(Clone, Debug)]
@@ -257,6 +309,8 @@ impl Policy {
             organization_key_creators: Vec::new(),
             project_key_creators: Vec::new(),
             endpoints: Vec::new(),
+            routes: Vec::new(),
+            sorted_permissions: Vec::new(),
         }
     }
 
@@ -367,8 +421,17 @@ impl Policy {
             endpoints.push(endpoint);
         }
 
+        let routes = index_routes(&endpoints);
+        let mut sorted_permissions: Vec<(Box<str>, usize)> = permissions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i))
+            .collect();
+        sorted_permissions.sort();
         Ok(Policy {
             base_path,
+            routes,
+            sorted_permissions,
             permissions,
             roles,
             presets,
@@ -390,7 +453,11 @@ impl Policy {
 
     /// The index of a permission by name.
     pub fn permission_index(&self, name: &str) -> Option<usize> {
-        self.permissions.iter().position(|p| **p == *name)
+        self.sorted_permissions
+            .binary_search_by(|(p, _)| (**p).cmp(name))
+            .ok()
+            .and_then(|at| self.sorted_permissions.get(at))
+            .map(|(_, i)| *i)
     }
 
     /// The name of permission number `index`.
@@ -517,6 +584,12 @@ fn compile_endpoint(
         return Err(InvalidField::error(
             at("method"),
             format!("\"{}\" is not an upper-case HTTP method", row.method),
+        ));
+    }
+    if row.method.len() > MAX_METHOD_LEN {
+        return Err(InvalidField::error(
+            at("method"),
+            format!("at most {MAX_METHOD_LEN} characters"),
         ));
     }
     if row.method == "HEAD" {

@@ -9,7 +9,7 @@ use core::fmt;
 
 use percent_encoding::percent_decode;
 
-use crate::policy::{Endpoint, Policy, Segment, MAX_SEGMENTS};
+use crate::policy::{Endpoint, MethodKey, Policy, Segment, MAX_SEGMENTS};
 
 /// The longest id a path parameter may hold.
 pub const MAX_ID_LEN: usize = 64;
@@ -67,34 +67,39 @@ impl Policy {
     /// Matches `method` and `target` (path, optionally with a query string) to an endpoint row;
     /// `None` is `404 not_found`.
     pub fn route(&self, method: &str, target: &str) -> Option<RouteMatch<'_>> {
-        let path = match target.find('?') {
-            Some(end) => &target[..end],
+        // Byte scans rather than `str` patterns: paths are short and this is the hot path.
+        let path = match target.bytes().position(|b| b == b'?') {
+            Some(end) => target.get(..end)?,
             None => target,
         };
         let rest = path.strip_prefix(self.base_path())?.strip_prefix('/')?;
 
         let mut segments: [&str; MAX_SEGMENTS] = [""; MAX_SEGMENTS];
         let mut count = 0;
-        for segment in rest.split('/') {
-            if segment.is_empty() || segment == "." || segment == ".." {
+        let mut start = 0;
+        for raw in rest.as_bytes().split(|&b| b == b'/') {
+            // INVARIANT: segments are delimited by ASCII '/', so their bounds are char boundaries.
+            let segment = rest.get(start..start + raw.len())?;
+            start += raw.len() + 1;
+            if raw.is_empty() || raw == b"." || raw == b".." {
                 return None;
             }
             *segments.get_mut(count)? = segment;
             count += 1;
         }
         let segments = &segments[..count];
-        let method = if method == "HEAD" { "GET" } else { method };
-
-        self.endpoints.iter().find_map(|endpoint| {
-            if endpoint.segments.len() != count || *endpoint.method != *method {
-                return None;
-            }
+        let method = MethodKey::of(if method == "HEAD" { "GET" } else { method })?;
+        let routes = self.routes.iter().find(|r| r.method == method)?;
+        routes.by_len.get(count)?.iter().find_map(|&index| {
+            let endpoint = self.endpoints.get(index)?;
             let wanted = endpoint.project_key.param();
             let mut param = None;
             for (pos, (pattern, actual)) in endpoint.segments.iter().zip(segments).enumerate() {
                 match pattern {
                     Segment::Static(text) => {
-                        if **text != **actual {
+                        // Length and first byte reject most candidates without a memcmp call.
+                        let (text, actual) = (text.as_bytes(), actual.as_bytes());
+                        if text.len() != actual.len() || text.first() != actual.first() || text != actual {
                             return None;
                         }
                     }

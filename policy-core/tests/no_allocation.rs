@@ -1,7 +1,9 @@
 //! The allow path allocates nothing: header parsing, key checks, hashing, matching and the
 //! decision all work on the stack and on borrowed records.
 
-use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp};
+use policy_core::{
+    ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp,
+};
 
 #[test]
 fn an_allowed_decision_does_not_allocate() {
@@ -22,10 +24,17 @@ fn an_allowed_decision_does_not_allocate() {
         expires_at: None,
     };
     let bearer = format!("Bearer {}", key.expose_secret());
-    let targets = ["/api/v1/projects/p1/entries?limit=5", "/api/v1/time-entries/te%5F1"];
+    let targets = [
+        "/api/v1/projects/p1/entries?limit=5",
+        "/api/v1/time-entries/te%5F1",
+    ];
     let methods = ["GET", "PATCH"];
     for (method, target) in methods.into_iter().zip(targets) {
-        let request = Request { method, target, headers: KeyHeaders::from_strs(None, Some(&bearer)) };
+        let request = Request {
+            method,
+            target,
+            headers: KeyHeaders::from_strs(None, Some(&bearer)),
+        };
         let mut allowed = false;
         let counts = allocation_counter::measure(|| {
             let mut auth = engine.authorize::<&KeyRecord>(&request, Timestamp(1));
@@ -34,7 +43,10 @@ fn an_allowed_decision_does_not_allocate() {
                     Step::LookupKey(_) => auth.provide_key(Some(&record)).unwrap(),
                     Step::LookupMembership { .. } => auth.provide_membership(Some("manager")).unwrap(),
                     Step::LookupResource { .. } => auth
-                        .provide_resource(Some(policy_core::ResourceOwner { organization_id: "org_a", project_id: "p1" }))
+                        .provide_resource(Some(policy_core::ResourceOwner {
+                            organization_id: "org_a",
+                            project_id: "p1",
+                        }))
                         .unwrap(),
                     Step::Done(decision) => {
                         allowed = matches!(decision, Decision::Allow(_));
@@ -44,6 +56,10 @@ fn an_allowed_decision_does_not_allocate() {
             }
         });
         assert!(allowed, "{method} {target} must be allowed");
-        assert_eq!(counts.count_total, 0, "{method} {target} allocated {} times", counts.count_total);
+        assert_eq!(
+            counts.count_total, 0,
+            "{method} {target} allocated {} times",
+            counts.count_total
+        );
     }
 }
