@@ -25,6 +25,18 @@ pub struct Engine {
     environment: Environment,
 }
 
+/// The request target (path and query) of an absolute URL, exactly as written: no dot-segment
+/// or percent-encoding normalisation, so that matching sees what the client sent. A URL without
+/// a path has the target `/`.
+pub fn target_of_url(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(after_scheme..).unwrap_or("");
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+        _ => "/",
+    }
+}
+
 /// The parts of an HTTP request a decision reads.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {

@@ -73,7 +73,7 @@ pub mod route;
 
 pub use credentials::{KeyHeaders, Presented};
 pub use decide::{
-    is_identity_header, Allow, Authorization, Decision, Directory, Engine, Request, Step, StepError,
+    is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step, StepError,
     IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};

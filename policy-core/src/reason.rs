@@ -27,11 +27,13 @@ pub enum Reason {
     RateLimited,
     /// `503`: a store could not be reached or answered inconsistently (fail closed).
     Unavailable,
+    /// `502`: the request was allowed but the origin could not be reached (gateways only).
+    BadGateway,
 }
 
 impl Reason {
     /// Every reason, in precedence order (the rate-limit and availability answers last).
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::MissingKey,
         Reason::InvalidKey,
         Reason::KeyRevoked,
@@ -40,6 +42,7 @@ impl Reason {
         Reason::NotFound,
         Reason::RateLimited,
         Reason::Unavailable,
+        Reason::BadGateway,
     ];
 
     /// The reason code as written in bodies and vectors, e.g. `scope_violation`.
@@ -53,6 +56,7 @@ impl Reason {
             Reason::NotFound => "not_found",
             Reason::RateLimited => "rate_limited",
             Reason::Unavailable => "unavailable",
+            Reason::BadGateway => "bad_gateway",
         }
     }
 
@@ -69,6 +73,7 @@ impl Reason {
             Reason::NotFound => 404,
             Reason::RateLimited => 429,
             Reason::Unavailable => 503,
+            Reason::BadGateway => 502,
         }
     }
 }
@@ -115,6 +120,8 @@ pub enum Cause<'a> {
     StoreUnavailable,
     /// A store answered with data the policy cannot use (e.g. a role it does not define).
     StoreInconsistent,
+    /// The gateway could not reach the origin for an allowed request.
+    OriginUnreachable,
 }
 
 impl Cause<'_> {
@@ -129,6 +136,7 @@ impl Cause<'_> {
             Cause::UnknownEndpoint | Cause::ResourceNotVisible => Reason::NotFound,
             Cause::RateLimited { .. } => Reason::RateLimited,
             Cause::StoreUnavailable | Cause::StoreInconsistent => Reason::Unavailable,
+            Cause::OriginUnreachable => Reason::BadGateway,
         }
     }
 }
@@ -177,6 +185,7 @@ impl fmt::Display for Cause<'_> {
             Cause::StoreInconsistent => {
                 f.write_str("The key store returned data this policy cannot use; try again shortly.")
             }
+            Cause::OriginUnreachable => f.write_str("The API behind this gateway could not be reached."),
         }
     }
 }

@@ -148,3 +148,22 @@ fn identity_headers_are_recognised_in_any_case() {
     assert!(!is_identity_header("X-Keyscop"));
     assert!(!is_identity_header("X-Api-Key"));
 }
+
+#[test]
+fn targets_are_taken_from_urls_verbatim() {
+    use policy_core::target_of_url;
+    assert_eq!(target_of_url("https://api.example.com/api/v1/me?x=1"), "/api/v1/me?x=1");
+    assert_eq!(target_of_url("http://127.0.0.1:8787/api/v1/projects/../users"), "/api/v1/projects/../users");
+    assert_eq!(target_of_url("http://h/a/%2e%2e/b"), "/a/%2e%2e/b");
+    assert_eq!(target_of_url("http://h"), "/");
+    assert_eq!(target_of_url("http://h?q=/x"), "/");
+    assert_eq!(target_of_url("/already/a/path"), "/already/a/path");
+}
+
+#[test]
+fn a_gateway_knows_when_authorization_carries_the_key() {
+    assert!(KeyHeaders::from_strs(None, Some("Bearer abc")).authorization_carries_key());
+    assert!(KeyHeaders::from_strs(None, Some(" bearer abc ")).authorization_carries_key());
+    assert!(!KeyHeaders::from_strs(None, Some("Basic abc")).authorization_carries_key());
+    assert!(!KeyHeaders::from_strs(Some("k"), None).authorization_carries_key());
+}
