@@ -25,7 +25,8 @@ export async function startOrigin() {
     req.on("end", () => {
       const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() };
       received.push(entry);
-      res.writeHead(200, { "content-type": "application/json", "x-origin": "stub" });
+      const status = Number(req.headers["x-reply-status"] ?? 200);
+      res.writeHead(status, { "content-type": "application/json", "x-origin": "stub" });
       res.end(JSON.stringify({ origin: true, method: entry.method, url: entry.url }));
     });
   });

@@ -1,0 +1,246 @@
+// The gateway's requirements beyond the vectors: writes take effect on the very next request,
+// store failures fail closed, the key never reaches the origin, identity cannot be forged, and
+// requests and responses pass through untouched otherwise.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { rawRequest, sha256Hex, startGateway, startOrigin } from "./lib/gateway.mjs";
+
+const B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(text) {
+  let c = 0xffffffff;
+  for (const b of Buffer.from(text)) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+/** A fresh key in SPEC's format (independent of policy-core, as a client library would make it). */
+function newKey(env = "live") {
+  const prefix = `ck_${env}_`;
+  const body = [...randomBytes(30)].map((b) => B62[b % 62]).join("");
+  let n = crc32(prefix + body);
+  let sum = "";
+  for (let i = 0; i < 6; i++) {
+    sum = B62[n % 62] + sum;
+    n = Math.floor(n / 62);
+  }
+  return prefix + body + sum;
+}
+
+let counter = 0;
+async function addKey(store, { org = "org_a", user, scope = "organization", project = null, permissions = null, expiresAt = null } = {}) {
+  const secret = newKey();
+  const id = `key_req_${++counter}`;
+  await store.putKey({
+    hash: sha256Hex(secret), id, name: id, hint: secret.slice(-4), organizationId: org, createdBy: user,
+    scope, scopedProjectId: project, permissions, createdAt: Date.now(), expiresAt,
+  });
+  return { secret, id };
+}
+
+const get = (port, path, key, extra = []) => rawRequest(port, { method: "GET", path, headers: [["x-api-key", key], ...extra] });
+const reason = (res) => JSON.parse(res.body).reason;
+
+describe("the gateway", () => {
+  let origin;
+  let gw;
+  before(async () => {
+    origin = await startOrigin();
+    gw = await startGateway({ originUrl: origin.url });
+    await gw.store.putMember("org_a", "u_admin", "admin");
+    await gw.store.putMember("org_a", "u_mgr", "manager");
+    await gw.store.putResource("time_entry", "te_1", "org_a", "p1");
+  });
+  after(async () => {
+    await gw?.dispose();
+    await origin?.close();
+  });
+
+  test("a revocation takes effect on the very next request", async () => {
+    const { secret, id } = await addKey(gw.store, { user: "u_admin" });
+    assert.equal((await get(gw.port, "/api/v1/projects", secret)).status, 200);
+    await gw.store.revokeKey(id);
+    const res = await get(gw.port, "/api/v1/projects", secret);
+    assert.equal(res.status, 401);
+    assert.equal(reason(res), "key_revoked");
+  });
+
+  test("a role change applies to the creator's keys on the very next request", async () => {
+    await gw.store.putMember("org_a", "u_changing", "manager");
+    const { secret } = await addKey(gw.store, { user: "u_changing", scope: "project", project: "p1" });
+    const approve = () => rawRequest(gw.port, { method: "POST", path: "/api/v1/time-entries/te_1/approve", headers: [["authorization", `Bearer ${secret}`]] });
+    assert.equal((await approve()).status, 200);
+    await gw.store.putMember("org_a", "u_changing", "member");
+    const res = await approve();
+    assert.equal(res.status, 403);
+    assert.deepEqual(JSON.parse(res.body), { reason: "forbidden", message: "Missing approve:time_entry permission." });
+    await gw.store.putMember("org_a", "u_changing", "manager");
+    assert.equal((await approve()).status, 200, "and back again");
+  });
+
+  test("removing the creator stops all their keys on the very next request", async () => {
+    await gw.store.putMember("org_a", "u_leaving", "admin");
+    const a = await addKey(gw.store, { user: "u_leaving" });
+    const b = await addKey(gw.store, { user: "u_leaving", scope: "project", project: "p1" });
+    assert.equal((await get(gw.port, "/api/v1/me", a.secret)).status, 200);
+    await gw.store.removeMember("org_a", "u_leaving");
+    for (const key of [a, b]) {
+      const res = await get(gw.port, "/api/v1/me", key.secret);
+      assert.equal(res.status, 401);
+      assert.equal(reason(res), "key_revoked");
+    }
+  });
+
+  test("the key is stripped and identity headers cannot be forged", async () => {
+    const { secret, id } = await addKey(gw.store, { user: "u_mgr", scope: "project", project: "p1" });
+    const before = origin.received.length;
+    const res = await rawRequest(gw.port, {
+      method: "GET",
+      path: "/api/v1/search?q=time&project=p9",
+      headers: [
+        ["authorization", `Bearer ${secret}`],
+        ["X-Keyscope-Role", "admin"],
+        ["x-keyscope-scope", "organization"],
+        ["X-KEYSCOPE-PROJECT-FILTER", "p9"],
+        ["x-keyscope-made-up", "1"],
+        ["x-custom", "kept"],
+      ],
+    });
+    assert.equal(res.status, 200);
+    const got = origin.received[before];
+    assert.equal(got.url, "/api/v1/search?q=time&project=p9", "path and query pass through");
+    assert.equal(got.headers.authorization, undefined);
+    assert.equal(got.headers["x-api-key"], undefined);
+    assert.equal(got.headers["x-keyscope-role"], "manager");
+    assert.equal(got.headers["x-keyscope-scope"], "project");
+    assert.equal(got.headers["x-keyscope-project-filter"], "p1");
+    assert.equal(got.headers["x-keyscope-key-id"], id);
+    assert.equal(got.headers["x-keyscope-made-up"], undefined);
+    assert.equal(got.headers["x-custom"], "kept");
+    for (const value of Object.values(got.headers)) assert.ok(!String(value).includes(secret.slice(8)), "the secret never reaches the origin");
+  });
+
+  test("an Authorization header with another scheme is the origin's and passes through", async () => {
+    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const before = origin.received.length;
+    const res = await get(gw.port, "/api/v1/users", secret, [["authorization", "Basic dXNlcjpwYXNz"]]);
+    assert.equal(res.status, 200);
+    assert.equal(origin.received[before].headers.authorization, "Basic dXNlcjpwYXNz");
+    assert.equal(origin.received[before].headers["x-api-key"], undefined);
+  });
+
+  test("methods and bodies pass through, and the origin's response comes back as is", async () => {
+    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const body = JSON.stringify({ note: "ünïcode ✓", minutes: 42 });
+    for (const [method, path] of [["POST", "/api/v1/projects/p1/entries"], ["PATCH", "/api/v1/time-entries/te_1"]]) {
+      const before = origin.received.length;
+      const res = await rawRequest(gw.port, {
+        method, path, body,
+        headers: [["x-api-key", secret], ["content-type", "application/json"], ["x-reply-status", "201"]],
+      });
+      assert.equal(res.status, 201, "the origin's status");
+      assert.equal(res.headers["x-origin"], "stub", "the origin's headers");
+      assert.deepEqual(JSON.parse(res.body), { origin: true, method, url: path });
+      const got = origin.received[before];
+      assert.equal(got.method, method);
+      assert.equal(got.body, body);
+      assert.equal(got.headers["content-type"], "application/json");
+    }
+  });
+
+  test("/me is answered at the edge with SPEC's fields", async () => {
+    const { secret, id } = await addKey(gw.store, { user: "u_mgr", permissions: ["read:entry", "approve:time_entry", "invite:user"] });
+    const before = origin.received.length;
+    const res = await get(gw.port, "/api/v1/me", secret);
+    assert.equal(res.status, 200);
+    assert.match(res.headers["content-type"], /application\/json/);
+    assert.equal(origin.received.length, before);
+    assert.deepEqual(JSON.parse(res.body), {
+      apiKeyId: id, scope: "organization", scopedProjectId: null,
+      permissions: ["read:entry", "approve:time_entry", "invite:user"], organizationId: "org_a",
+      role: "manager", effectivePermissions: ["read:entry", "approve:time_entry"], name: id, hint: secret.slice(-4),
+    });
+  });
+
+  test("hostile input gets a clear JSON error, never a crash", async () => {
+    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const cases = [
+      [{ method: "GET", path: "/api/v1/me", headers: [["x-api-key", Buffer.from([0xc3, 0x28, 0xff, 0xfe])]] }, 401, "invalid_key"],
+      [{ method: "GET", path: "/api/v1/me", headers: [["x-api-key", "k".repeat(16_000)]] }, 401, "invalid_key"],
+      [{ method: "GET", path: "/api/v1/me", headers: [["authorization", `Bearer ${"\u00e9".repeat(100)}`]] }, 401, "invalid_key"],
+      [{ method: "GET", path: `/api/v1/projects/${"%".repeat(300)}/entries`, headers: [["x-api-key", secret]] }, 404, "not_found"],
+      [{ method: "GET", path: `/api/v1/${"a/".repeat(500)}x`, headers: [["x-api-key", secret]] }, 404, "not_found"],
+      [{ method: "DELETE", path: "/api/v1/me", headers: [["x-api-key", secret]] }, 404, "not_found"],
+      [{ method: "OPTIONS", path: "/api/v1/projects", headers: [["x-api-key", secret]] }, 404, "not_found"],
+      [{ method: "GET", path: "/", headers: [] }, 401, "missing_key"],
+    ];
+    for (const [request, status, code] of cases) {
+      const res = await rawRequest(gw.port, request);
+      assert.equal(res.status, status, `${request.method} ${request.path.slice(0, 40)}`);
+      assert.equal(reason(res), code);
+    }
+  });
+});
+
+describe("failing closed", () => {
+  test("no KV binding: 503 unavailable, never allow, never reach the origin", async () => {
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url, withoutKv: true });
+    try {
+      const res = await get(gw.port, "/api/v1/projects", newKey());
+      assert.equal(res.status, 503);
+      assert.deepEqual(Object.keys(JSON.parse(res.body)), ["reason", "message"]);
+      assert.equal(reason(res), "unavailable");
+      assert.equal(origin.received.length, 0);
+      const missing = await rawRequest(gw.port, { method: "GET", path: "/api/v1/projects" });
+      assert.equal(reason(missing), "missing_key", "offline checks still answer first");
+    } finally {
+      await gw.dispose();
+      await origin.close();
+    }
+  });
+
+  test("a corrupt store entry: 503 unavailable", async () => {
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url });
+    try {
+      const secret = newKey();
+      const kv = await gw.mf.getKVNamespace("KEYS");
+      await kv.put(`key:${sha256Hex(secret)}`, "{not json");
+      const res = await get(gw.port, "/api/v1/projects", secret);
+      assert.equal(res.status, 503);
+      assert.equal(reason(res), "unavailable");
+      assert.equal(origin.received.length, 0);
+    } finally {
+      await gw.dispose();
+      await origin.close();
+    }
+  });
+
+  test("an invalid policy document: 503 unavailable, not a crash", async () => {
+    const gw = await startGateway({ bindings: { KEYSCOPE_POLICY: '{"basePath": "/x"}' } });
+    try {
+      const res = await get(gw.port, "/x/anything", newKey());
+      assert.equal(res.status, 503);
+      assert.equal(reason(res), "unavailable");
+    } finally {
+      await gw.dispose();
+    }
+  });
+
+  test("an unreachable origin: 502 with a JSON body", async () => {
+    const gw = await startGateway({ originUrl: "http://127.0.0.1:9" });
+    try {
+      await gw.store.putMember("org_a", "u_admin", "admin");
+      const { secret } = await addKey(gw.store, { user: "u_admin" });
+      const res = await get(gw.port, "/api/v1/projects", secret);
+      assert.equal(res.status, 502);
+      assert.equal(reason(res), "bad_gateway");
+    } finally {
+      await gw.dispose();
+    }
+  });
+});
