@@ -13,13 +13,17 @@ use std::process::ExitCode;
 use policy_core::{ApiKey, Environment};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: keyscope keygen [--env live|test] [--count N]\n       keyscope check [--env live|test] < key");
+    eprintln!(
+        "usage: keyscope keygen [--env live|test] [--count N]\n       keyscope check [--env live|test] < key"
+    );
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(command) = args.first() else { return usage() };
+    let Some(command) = args.first() else {
+        return usage();
+    };
     let mut environment = Environment::Live;
     let mut count = 1usize;
     let mut rest = args[1..].iter();
@@ -76,11 +80,17 @@ fn check(environment: Environment) -> ExitCode {
     }
     match ApiKey::parse_for(text.trim(), environment) {
         Ok(key) => {
-            println!("{}", serde_json::json!({"valid": true, "hash": key.hash().to_hex().as_str(), "hint": key.hint()}));
+            println!(
+                "{}",
+                serde_json::json!({"valid": true, "hash": key.hash().to_hex().as_str(), "hint": key.hint()})
+            );
             ExitCode::SUCCESS
         }
         Err(err) => {
-            println!("{}", serde_json::json!({"valid": false, "error": err.to_string()}));
+            println!(
+                "{}",
+                serde_json::json!({"valid": false, "error": err.to_string()})
+            );
             ExitCode::FAILURE
         }
     }

@@ -10,9 +10,17 @@ fn keyscope(args: &[&str], stdin: &str) -> (bool, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("writes");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("writes");
     let out = child.wait_with_output().expect("finishes");
-    (out.status.success(), String::from_utf8(out.stdout).expect("utf-8"))
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).expect("utf-8"),
+    )
 }
 
 #[test]

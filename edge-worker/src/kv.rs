@@ -64,7 +64,9 @@ pub struct Store {
 impl Store {
     /// Opens the binding; a missing binding makes every lookup fail (closed).
     pub fn open(env: &Env) -> Store {
-        Store { kv: env.kv(BINDING).ok() }
+        Store {
+            kv: env.kv(BINDING).ok(),
+        }
     }
 
     fn kv(&self) -> Result<&KvStore, StoreError> {
@@ -74,12 +76,20 @@ impl Store {
     /// The entry of the key with this hash.
     pub async fn key(&self, hash: &KeyHash) -> Result<Option<KeyEntry>, StoreError> {
         let name = format!("key:{}", hash.to_hex());
-        self.kv()?.get(&name).json::<KeyEntry>().await.map_err(|e| StoreError::Kv(e.to_string()))
+        self.kv()?
+            .get(&name)
+            .json::<KeyEntry>()
+            .await
+            .map_err(|e| StoreError::Kv(e.to_string()))
     }
 
     /// The owner of a resource.
     pub async fn resource(&self, kind: &str, id: &str) -> Result<Option<Owner>, StoreError> {
         let name = format!("res:{kind}:{id}");
-        self.kv()?.get(&name).json::<Owner>().await.map_err(|e| StoreError::Kv(e.to_string()))
+        self.kv()?
+            .get(&name)
+            .json::<Owner>()
+            .await
+            .map_err(|e| StoreError::Kv(e.to_string()))
     }
 }

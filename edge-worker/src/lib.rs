@@ -25,7 +25,9 @@ static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
 fn engine(env: &Env) -> Result<&'static Engine, &'static str> {
     let built = ENGINE.get_or_init(|| {
         let environment = match env.var("KEYSCOPE_ENVIRONMENT").map(|v| v.to_string()) {
-            Ok(name) => Environment::from_name(&name).ok_or_else(|| format!("KEYSCOPE_ENVIRONMENT={name:?}"))?,
+            Ok(name) => {
+                Environment::from_name(&name).ok_or_else(|| format!("KEYSCOPE_ENVIRONMENT={name:?}"))?
+            }
             Err(_) => Environment::Live,
         };
         let policy = match env.var("KEYSCOPE_POLICY").map(|v| v.to_string()) {
@@ -63,7 +65,11 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
     let x_api_key = inner.headers().get("x-api-key").ok().flatten();
     let authorization = inner.headers().get("authorization").ok().flatten();
     let key_headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
-    let request = DecisionRequest { method: &method, target: target_of_url(&url), headers: key_headers };
+    let request = DecisionRequest {
+        method: &method,
+        target: target_of_url(&url),
+        headers: key_headers,
+    };
 
     let now = Timestamp(worker::Date::now().as_millis() as i64);
     let mut auth: Authorization<'_, KeyRecord> = engine.authorize(&request, now);
@@ -90,10 +96,14 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
             },
             Step::Done(Decision::Deny(denial)) => return deny(&denial),
             Step::Done(Decision::Allow(allow)) if allow.serves_me() => {
-                let Some(me) = auth.me() else { return deny(&Denial::unavailable()) };
+                let Some(me) = auth.me() else {
+                    return deny(&Denial::unavailable());
+                };
                 return json(200, &me.to_json());
             }
-            Step::Done(Decision::Allow(allow)) => return forward(&req, env, &allow, &request.headers, &url).await,
+            Step::Done(Decision::Allow(allow)) => {
+                return forward(&req, env, &allow, &request.headers, &url).await
+            }
         };
         if answered.is_err() {
             // A step answered out of order is a bug here, never a reason to allow.
@@ -103,7 +113,10 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
 }
 
 /// A failed lookup denies `503 unavailable`: never fail open.
-fn store_failed(auth: &mut Authorization<'_, KeyRecord>, err: kv::StoreError) -> Result<(), policy_core::StepError> {
+fn store_failed(
+    auth: &mut Authorization<'_, KeyRecord>,
+    err: kv::StoreError,
+) -> Result<(), policy_core::StepError> {
     console_error!("keyscope: key store failed: {err}");
     auth.store_failed();
     Ok(())
@@ -142,8 +155,10 @@ async fn forward(
     if key_headers.authorization_carries_key() {
         headers.delete("authorization")?;
     }
-    let forged: Vec<String> =
-        Headers(headers.clone()).keys().filter(|name| is_identity_header(name)).collect();
+    let forged: Vec<String> = Headers(headers.clone())
+        .keys()
+        .filter(|name| is_identity_header(name))
+        .collect();
     for name in forged {
         headers.delete(&name)?;
     }
@@ -171,7 +186,10 @@ async fn forward(
                 return deny(&Denial::new(Cause::OriginUnreachable));
             }
         };
-        let out = web_sys::Request::new_with_str_and_init(&format!("{}{target}", base.trim_end_matches('/')), &init)?;
+        let out = web_sys::Request::new_with_str_and_init(
+            &format!("{}{target}", base.trim_end_matches('/')),
+            &init,
+        )?;
         Fetch::Request(Request::from(out)).send().await
     };
     match response {

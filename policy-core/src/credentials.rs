@@ -47,7 +47,8 @@ impl<'a> KeyHeaders<'a> {
     /// Whether the `Authorization` header carries a key (a non-empty Bearer token), so that a
     /// gateway knows to strip it before forwarding; another scheme is the origin's business.
     pub fn authorization_carries_key(&self) -> bool {
-        self.authorization.is_some_and(|raw| !matches!(bearer_token(trim(raw)), Slot::Absent))
+        self.authorization
+            .is_some_and(|raw| !matches!(bearer_token(trim(raw)), Slot::Absent))
     }
 
     /// Decides what these headers present.

@@ -73,8 +73,8 @@ pub mod route;
 
 pub use credentials::{KeyHeaders, Presented};
 pub use decide::{
-    is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step, StepError,
-    IDENTITY_HEADER_PREFIX,
+    is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step,
+    StepError, IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use me::MeView;

@@ -152,8 +152,14 @@ fn identity_headers_are_recognised_in_any_case() {
 #[test]
 fn targets_are_taken_from_urls_verbatim() {
     use policy_core::target_of_url;
-    assert_eq!(target_of_url("https://api.example.com/api/v1/me?x=1"), "/api/v1/me?x=1");
-    assert_eq!(target_of_url("http://127.0.0.1:8787/api/v1/projects/../users"), "/api/v1/projects/../users");
+    assert_eq!(
+        target_of_url("https://api.example.com/api/v1/me?x=1"),
+        "/api/v1/me?x=1"
+    );
+    assert_eq!(
+        target_of_url("http://127.0.0.1:8787/api/v1/projects/../users"),
+        "/api/v1/projects/../users"
+    );
     assert_eq!(target_of_url("http://h/a/%2e%2e/b"), "/a/%2e%2e/b");
     assert_eq!(target_of_url("http://h"), "/");
     assert_eq!(target_of_url("http://h?q=/x"), "/");

@@ -40,12 +40,12 @@ export async function startOrigin() {
 
 /**
  * Starts the gateway. `options.bindings` overrides vars; `options.withoutKv` drops the KV
- * binding (a store that cannot be reached).
+ * binding (a store that cannot be reached); `options.scriptPath` runs another built worker.
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false } = {}) {
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, scriptPath = SHIM } = {}) {
   const mf = new Miniflare({
     modules: true,
-    scriptPath: SHIM,
+    scriptPath,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
