@@ -6,8 +6,8 @@
 //!
 //! Bindings (see `wrangler.toml`): `KEYS` (KV, the hot-path projections), `DB` (D1, the source
 //! of truth, written by the store's write path), `ORIGIN_URL` (var) or `ORIGIN` (service
-//! binding), optional `KEYSCOPE_ENVIRONMENT` (`live` / `test`) and `KEYSCOPE_POLICY` (a policy
-//! document; default Align).
+//! binding), optional `KEYSCOPE_ENVIRONMENT` (`live` / `test`), `KEYSCOPE_POLICY` (a policy
+//! document; default Align) and `KEYSCOPE_STORE` (`kv`, the default, or `d1`).
 
 use std::sync::OnceLock;
 
@@ -17,7 +17,7 @@ use policy_core::{
 };
 use worker::{console_error, event, Context, Env, Fetch, Headers, Request, Response};
 
-pub mod kv;
+pub mod store;
 
 /// The engine, built once per isolate from the deployment's configuration.
 static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
@@ -73,7 +73,7 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
 
     let now = Timestamp(worker::Date::now().as_millis() as i64);
     let mut auth: Authorization<'_, KeyRecord> = engine.authorize(&request, now);
-    let store = kv::Store::open(env);
+    let store = store::Store::open(env);
     let mut creator_role: Option<String> = None;
     loop {
         let answered = match auth.next() {
@@ -115,7 +115,7 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
 /// A failed lookup denies `503 unavailable`: never fail open.
 fn store_failed(
     auth: &mut Authorization<'_, KeyRecord>,
-    err: kv::StoreError,
+    err: store::StoreError,
 ) -> Result<(), policy_core::StepError> {
     console_error!("keyscope: key store failed: {err}");
     auth.store_failed();

@@ -244,3 +244,39 @@ describe("failing closed", () => {
     }
   });
 });
+
+describe("KEYSCOPE_STORE = d1 (no KV propagation delay)", () => {
+  test("reads D1 directly: a row written only to D1 works, and its revocation applies at once", async () => {
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_STORE: "d1" } });
+    try {
+      const secret = newKey();
+      // Straight into D1, bypassing the KV projections: only a D1 reader can see this key.
+      await gw.db.prepare("INSERT INTO members (organization_id, user_id, role) VALUES ('org_a', 'u_1', 'manager')").run();
+      await gw.db
+        .prepare("INSERT INTO api_keys (id, key_hash, organization_id, created_by, name, hint, scope, scoped_project_id, permissions, created_at) VALUES ('key_d1', ?1, 'org_a', 'u_1', 'D1 only', ?2, 'project', 'p1', ?3, 0)")
+        .bind(sha256Hex(secret), secret.slice(-4), JSON.stringify(["read:project", "read:entry"]))
+        .run();
+      const me = await get(gw.port, "/api/v1/me", secret);
+      assert.equal(me.status, 200);
+      assert.deepEqual(JSON.parse(me.body).effectivePermissions, ["read:project", "read:entry"]);
+      assert.equal((await get(gw.port, "/api/v1/projects/p1/entries", secret)).status, 200);
+      await gw.db.prepare("UPDATE api_keys SET revoked_at = 1 WHERE id = 'key_d1'").run();
+      assert.equal(reason(await get(gw.port, "/api/v1/projects/p1/entries", secret)), "key_revoked");
+    } finally {
+      await gw.dispose();
+      await origin.close();
+    }
+  });
+
+  test("an unknown KEYSCOPE_STORE fails closed", async () => {
+    const gw = await startGateway({ bindings: { KEYSCOPE_STORE: "redis" } });
+    try {
+      const res = await get(gw.port, "/api/v1/me", newKey());
+      assert.equal(res.status, 503);
+      assert.equal(reason(res), "unavailable");
+    } finally {
+      await gw.dispose();
+    }
+  });
+});

@@ -15,8 +15,10 @@ const hasDotSegment = (path) => path.split("?")[0].split("/").some((s) => s === 
 
 const IDENTITY = ["x-keyscope-key-id", "x-keyscope-organization-id", "x-keyscope-user-id", "x-keyscope-role", "x-keyscope-scope"];
 
+// Both stores the worker can read: KV projections (default) and D1 directly.
+for (const storeKind of ["kv", "d1"])
 for (const { file, vector } of vectorFiles()) {
-  describe(`vectors/${file}`, () => {
+  describe(`vectors/${file} (store: ${storeKind})`, () => {
     let origin;
     let gateway;
     const keysById = new Map((vector.keys ?? []).map((k) => [k.id, k]));
@@ -26,7 +28,7 @@ for (const { file, vector } of vectorFiles()) {
       origin = await startOrigin();
       gateway = await startGateway({
         originUrl: origin.url,
-        bindings: { KEYSCOPE_ENVIRONMENT: vector.environment ?? "live" },
+        bindings: { KEYSCOPE_ENVIRONMENT: vector.environment ?? "live", KEYSCOPE_STORE: storeKind },
       });
       await loadWorld(gateway.store, vector);
     });
