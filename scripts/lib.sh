@@ -24,7 +24,7 @@ wasm_bindgen_version() {
 # Installs a crates.io CLI unless `$bin --version` already reports $version.
 ensure_cargo_tool() {
   local crate=$1 bin=$2 version=$3; shift 3
-  if "$bin" --version 2>/dev/null | grep -q " $version\$\| $version "; then return; fi
+  if "$bin" --version 2>/dev/null | grep -Eq "(^|[[:space:]])${version//./\\.}([[:space:]]|\$)"; then return; fi
   step "installing $crate $version (one-time)"
   cargo install "$crate" --version "$version" "$@"
 }
