@@ -67,25 +67,31 @@ impl Policy {
     /// Matches `method` and `target` (path, optionally with a query string) to an endpoint row;
     /// `None` is `404 not_found`.
     pub fn route(&self, method: &str, target: &str) -> Option<RouteMatch<'_>> {
-        // Byte scans rather than `str` patterns: paths are short and this is the hot path.
-        let path = match target.bytes().position(|b| b == b'?') {
-            Some(end) => target.get(..end)?,
-            None => target,
-        };
-        let rest = path.strip_prefix(self.base_path())?.strip_prefix('/')?;
+        let rest = target.strip_prefix(self.base_path())?.strip_prefix('/')?;
 
+        // One pass over the bytes: split on '/', stop at the query. Paths are short and this is
+        // the hot path, so no `str` pattern machinery.
         let mut segments: [&str; MAX_SEGMENTS] = [""; MAX_SEGMENTS];
         let mut count = 0;
         let mut start = 0;
-        for raw in rest.as_bytes().split(|&b| b == b'/') {
-            // INVARIANT: segments are delimited by ASCII '/', so their bounds are char boundaries.
-            let segment = rest.get(start..start + raw.len())?;
-            start += raw.len() + 1;
-            if raw.is_empty() || raw == b"." || raw == b".." {
-                return None;
+        let bytes = rest.as_bytes();
+        let mut at = 0;
+        loop {
+            let byte = bytes.get(at).copied();
+            if matches!(byte, Some(b'/' | b'?') | None) {
+                // INVARIANT: `start` and `at` sit at ASCII delimiters or the ends: char boundaries.
+                let segment = rest.get(start..at)?;
+                if segment.is_empty() || segment == "." || segment == ".." {
+                    return None;
+                }
+                *segments.get_mut(count)? = segment;
+                count += 1;
+                if byte != Some(b'/') {
+                    break;
+                }
+                start = at + 1;
             }
-            *segments.get_mut(count)? = segment;
-            count += 1;
+            at += 1;
         }
         let segments = &segments[..count];
         let method = MethodKey::of(if method == "HEAD" { "GET" } else { method })?;
