@@ -310,7 +310,8 @@ impl Engine {
                     .resource(kind, id)
                     .map(|owner| auth.provide_resource(owner)),
             };
-            if result.is_err() {
+            // A failed lookup (or, impossibly, an answer out of order) never allows.
+            if !matches!(result, Ok(Ok(()))) {
                 auth.store_failed();
             }
         }
