@@ -233,15 +233,21 @@ impl<'w> KeyscopePeer<'w> {
     }
 
     fn finish(&self, mut auth: policy_core::Authorization<'_, &'w KeyRecord>, key: &'w WorldKey) -> bool {
+        self.answer(&mut auth, key);
+        matches!(auth.decision(), Some(Decision::Allow(_)))
+    }
+
+    /// Answers the decision's lookups from memory until it is made.
+    fn answer(&self, auth: &mut policy_core::Authorization<'_, &'w KeyRecord>, key: &'w WorldKey) {
         loop {
             let answered = match auth.next() {
                 Step::LookupKey(_) => auth.provide_key(Some(&key.record)),
                 Step::LookupMembership { .. } => auth.provide_membership(Some(key.role)),
                 Step::LookupResource { kind, id } => auth.provide_resource(self.world.owner(kind, id)),
-                Step::Done(decision) => return matches!(decision, Decision::Allow(_)),
+                Step::Done(_) => return,
             };
             if answered.is_err() {
-                return false;
+                auth.store_failed();
             }
         }
     }
@@ -252,14 +258,11 @@ impl<'w> KeyscopePeer<'w> {
         let mut auth =
             self.engine
                 .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
-        loop {
-            match auth.next() {
-                Step::LookupKey(_) => auth.provide_key(Some(&key.record)).ok(),
-                Step::LookupMembership { .. } => auth.provide_membership(Some(key.role)).ok(),
-                Step::LookupResource { kind, id } => auth.provide_resource(self.world.owner(kind, id)).ok(),
-                Step::Done(Decision::Allow(a)) => return Verdict::Allow(a.project_filter.map(str::to_owned)),
-                Step::Done(Decision::Deny(d)) => return Verdict::Deny(d.reason().code()),
-            };
+        self.answer(&mut auth, key);
+        match auth.decision() {
+            Some(Decision::Allow(a)) => Verdict::Allow(a.project_filter.map(str::to_owned)),
+            Some(Decision::Deny(d)) => Verdict::Deny(d.reason().code()),
+            None => Verdict::Deny("unfinished"),
         }
     }
 }
