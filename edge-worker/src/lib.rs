@@ -101,9 +101,7 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
                 };
                 return json(200, &me.to_json());
             }
-            Step::Done(Decision::Allow(allow)) => {
-                return forward(&req, env, &allow, &request.headers, &url).await
-            }
+            Step::Done(Decision::Allow(allow)) => return forward(&req, env, &allow, &request).await,
         };
         if answered.is_err() {
             // A step answered out of order is a bug here, never a reason to allow.
@@ -146,13 +144,12 @@ async fn forward(
     req: &Request,
     env: &Env,
     allow: &Allow<'_>,
-    key_headers: &KeyHeaders<'_>,
-    url: &str,
+    request: &DecisionRequest<'_>,
 ) -> worker::Result<Response> {
     let inner = req.inner();
     let headers = web_sys::Headers::new_with_headers(&inner.headers())?;
     headers.delete("x-api-key")?;
-    if key_headers.authorization_carries_key() {
+    if request.headers.authorization_carries_key() {
         headers.delete("authorization")?;
     }
     let forged: Vec<String> = Headers(headers.clone())
@@ -174,7 +171,7 @@ async fn forward(
     if let Some(body) = inner.body() {
         init.set_body(&body);
     }
-    let target = target_of_url(url);
+    let target = request.target;
     let response = if let Ok(origin) = env.service("ORIGIN") {
         let out = web_sys::Request::new_with_str_and_init(&format!("https://origin{target}"), &init)?;
         origin.fetch_request(Request::from(out)).await
