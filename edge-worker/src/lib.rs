@@ -124,8 +124,8 @@ fn store_failed(
 pub fn deny(denial: &Denial<'_>) -> worker::Result<Response> {
     let mut response = json(denial.status(), &denial.to_json())?;
     let headers = response.headers_mut();
-    if denial.challenges() {
-        headers.set("www-authenticate", "Bearer realm=\"keyscope\"")?;
+    if let Some(challenge) = denial.www_authenticate() {
+        headers.set("www-authenticate", challenge)?;
     }
     if let Some(seconds) = denial.retry_after() {
         headers.set("retry-after", &seconds.to_string())?;

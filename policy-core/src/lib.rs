@@ -80,6 +80,6 @@ pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
-pub use reason::{Cause, Denial, Reason};
+pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
 pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 pub use route::{PathId, RouteMatch};

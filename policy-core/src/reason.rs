@@ -190,6 +190,9 @@ impl fmt::Display for Cause<'_> {
     }
 }
 
+/// The `WWW-Authenticate` challenge every `401` carries.
+pub const WWW_AUTHENTICATE: &str = "Bearer realm=\"keyscope\"";
+
 /// A denial: status, reason code and message, ready to be written as SPEC's JSON body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Denial<'a> {
@@ -253,6 +256,15 @@ impl<'a> Denial<'a> {
     /// Whether the response should carry `WWW-Authenticate: Bearer` (every 401).
     pub const fn challenges(&self) -> bool {
         self.status() == 401
+    }
+
+    /// The `WWW-Authenticate` value the response carries, on 401 only.
+    pub const fn www_authenticate(&self) -> Option<&'static str> {
+        if self.challenges() {
+            Some(WWW_AUTHENTICATE)
+        } else {
+            None
+        }
     }
 
     /// SPEC's body: `{"reason": "<code>", "message": "<sentence>"}`.

@@ -1,0 +1,23 @@
+// workerd / Cloudflare Workers (wrangler bundles this): the wasm module is imported as a
+// compiled WebAssembly.Module and instantiated synchronously.
+import * as bindings from "../dist/web/keyscope_wasm.js";
+import wasmModule from "../dist/web/keyscope_wasm_bg.wasm";
+import createKeyscope from "./keyscope.cjs";
+
+bindings.initSync({ module: wasmModule });
+const keyscope = createKeyscope(bindings, globalThis.crypto);
+
+export const {
+  Engine,
+  KeyRecord,
+  authorize,
+  generateKey,
+  parseKey,
+  isValidKey,
+  hashKey,
+  keyHint,
+  express,
+  hono,
+  withKeyscope,
+} = keyscope;
+export default keyscope;
