@@ -45,6 +45,15 @@ ensure_node_modules() {
   cp "$ROOT/package-lock.json" "$stamp"
 }
 
+# A side project's own dependencies (tests, benchmarks), from its lockfile.
+ensure_npm_project() {
+  local dir=$1 stamp="$1/node_modules/.keyscope-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then return; fi
+  step "npm ci in ${dir#"$ROOT"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund)
+  cp "$dir/package-lock.json" "$stamp"
+}
+
 worker_build_env() {
   export PATH="$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
   export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"

@@ -402,7 +402,9 @@ impl Decision {
     /// Once denied: the `WWW-Authenticate` value the response carries (every 401).
     #[wasm_bindgen(getter, js_name = wwwAuthenticate)]
     pub fn www_authenticate(&self) -> Option<String> {
-        self.denial().and_then(|d| d.www_authenticate()).map(str::to_owned)
+        self.denial()
+            .and_then(|d| d.www_authenticate())
+            .map(str::to_owned)
     }
 }
 
@@ -425,8 +427,8 @@ pub fn unavailable_body() -> String {
 pub fn generate_key(environment: &str, random: &[u8]) -> Result<Vec<String>, JsValue> {
     let environment = Environment::from_name(environment)
         .ok_or_else(|| named_error("TypeError", &format!("unknown environment {environment:?}"), None))?;
-    let key = ApiKey::generate(environment, random)
-        .map_err(|e| named_error("RangeError", &e.to_string(), None))?;
+    let key =
+        ApiKey::generate(environment, random).map_err(|e| named_error("RangeError", &e.to_string(), None))?;
     Ok(key_parts(&key))
 }
 
@@ -444,7 +446,8 @@ pub fn parse_key(text: &str, environment: Option<String>) -> Result<Vec<String>,
             ApiKey::parse_for(text, environment)
         }
     };
-    let key = parsed.map_err(|e| named_error("KeyError", &e.to_string(), Some(("code", key_error_code(e)))))?;
+    let key =
+        parsed.map_err(|e| named_error("KeyError", &e.to_string(), Some(("code", key_error_code(e)))))?;
     let mut parts = key_parts(&key);
     parts.push(key.environment().as_str().to_owned());
     Ok(parts)

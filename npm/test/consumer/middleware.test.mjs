@@ -1,0 +1,152 @@
+// The middleware in real Express and Hono apps, and the fetch wrapper, on loopback HTTP.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import express from "express";
+import { Hono } from "hono";
+import { serve } from "@hono/node-server";
+import keyscope from "keyscope";
+
+const admin = keyscope.generateKey();
+const member = keyscope.generateKey();
+const projectKey = keyscope.generateKey();
+const revoked = keyscope.generateKey();
+const readOnly = keyscope.generateKey();
+const broken = keyscope.generateKey();
+const testKey = keyscope.generateKey({ environment: "test" });
+
+const record = (key, fields) => ({
+  id: fields.id,
+  name: fields.id,
+  hint: key.hint,
+  organizationId: "org_a",
+  createdBy: "u_admin",
+  scope: "organization",
+  createdAt: new Date("2026-01-01T00:00:00Z"),
+  ...fields,
+});
+const keys = new Map([
+  [admin.hash, record(admin, { id: "k_admin" })],
+  [member.hash, record(member, { id: "k_member", createdBy: "u_member" })],
+  [projectKey.hash, record(projectKey, { id: "k_project", scope: "project", scopedProjectId: "p1" })],
+  [revoked.hash, record(revoked, { id: "k_revoked", revokedAt: "2026-02-01T00:00:00Z" })],
+  [readOnly.hash, record(readOnly, { id: "k_read", permissions: ["read:project"] })],
+]);
+const roles = new Map([["org_a/u_admin", "admin"], ["org_a/u_member", "member"]]);
+const store = {
+  async findKey(hash) {
+    if (hash === broken.hash) throw new Error("database down");
+    return keys.get(hash);
+  },
+  async findRole(org, user) {
+    return roles.get(`${org}/${user}`);
+  },
+  async findResource(kind, id) {
+    return id === "te_1" ? { organizationId: "org_a", projectId: "p1" } : id === "te_2" ? { organizationId: "org_a", projectId: "p2" } : null;
+  },
+};
+
+// What every app answers for an allowed request: who keyscope said is calling.
+const identity = (d) => ({ keyId: d.keyId, role: d.role, scope: d.scope, projectFilter: d.projectFilter });
+
+function expressApp() {
+  const app = express();
+  app.use(keyscope.express({ store }));
+  app.all("/api/v1/{*rest}", (req, res) => res.json(identity(req.keyscope)));
+  return app;
+}
+
+function honoApp() {
+  const app = new Hono();
+  app.use("*", keyscope.hono({ store }));
+  app.all("*", (c) => c.json(identity(c.get("keyscope"))));
+  return app;
+}
+
+function fetchHandler() {
+  return keyscope.withKeyscope(async (_request, decision) => Response.json(identity(decision)), { store });
+}
+
+async function listen(kind) {
+  if (kind === "express") {
+    const server = expressApp().listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+  }
+  const fetch = kind === "hono" ? honoApp().fetch : fetchHandler();
+  const server = serve({ fetch, hostname: "127.0.0.1", port: 0 });
+  await once(server, "listening");
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+const CASES = [
+  { name: "no key: 401 missing_key with a challenge", path: "/api/v1/projects", status: 401, reason: "missing_key" },
+  { name: "malformed key", key: "ck_live_nope", path: "/api/v1/projects", status: 401, reason: "invalid_key" },
+  { name: "test key on a live engine", key: testKey.secret, path: "/api/v1/projects", status: 401, reason: "invalid_key" },
+  { name: "unknown key", key: keyscope.generateKey().secret, path: "/api/v1/projects", status: 401, reason: "invalid_key" },
+  { name: "revoked key", key: revoked.secret, path: "/api/v1/projects", status: 401, reason: "key_revoked" },
+  { name: "admin key allowed", key: admin.secret, path: "/api/v1/projects", status: 200, body: { keyId: "k_admin", role: "admin", scope: "organization", projectFilter: null } },
+  { name: "Bearer works too", bearer: admin.secret, path: "/api/v1/users", status: 200 },
+  { name: "member lacks invite:user", key: member.secret, method: "POST", path: "/api/v1/users/invite", status: 403, reason: "forbidden" },
+  { name: "explicit grants narrow", key: readOnly.secret, method: "POST", path: "/api/v1/projects", status: 403, reason: "forbidden" },
+  { name: "project key on an org endpoint", key: projectKey.secret, path: "/api/v1/users", status: 403, reason: "scope_violation" },
+  { name: "project key list is filtered", key: projectKey.secret, path: "/api/v1/projects", status: 200, body: { keyId: "k_project", role: "admin", scope: "project", projectFilter: "p1" } },
+  { name: "project key, own resource", key: projectKey.secret, method: "PATCH", path: "/api/v1/time-entries/te_1", status: 200 },
+  { name: "project key, other project's resource", key: projectKey.secret, method: "PATCH", path: "/api/v1/time-entries/te_2", status: 404, reason: "not_found" },
+  { name: "unknown endpoint", key: admin.secret, path: "/api/v1/nope", status: 404, reason: "not_found" },
+  { name: "store failure fails closed", key: broken.secret, path: "/api/v1/projects", status: 503, reason: "unavailable" },
+  { name: "/me is answered by keyscope", key: readOnly.secret, path: "/api/v1/me", status: 200, me: { apiKeyId: "k_read", permissions: ["read:project"], effectivePermissions: ["read:project"], role: "admin" } },
+];
+
+for (const kind of ["express", "hono", "fetch"]) {
+  describe(`${kind} middleware`, () => {
+    let app;
+    before(async () => {
+      app = await listen(kind);
+    });
+    after(() => app.close());
+
+    for (const c of CASES) {
+      test(c.name, async () => {
+        const headers = {};
+        if (c.key) headers["x-api-key"] = c.key;
+        if (c.bearer) headers.authorization = `Bearer ${c.bearer}`;
+        const res = await fetch(app.url + c.path, { method: c.method ?? "GET", headers });
+        const text = await res.text();
+        assert.equal(res.status, c.status, text);
+        const body = JSON.parse(text);
+        if (c.reason) {
+          assert.match(res.headers.get("content-type"), /^application\/json/);
+          assert.deepEqual(Object.keys(body), ["reason", "message"]);
+          assert.equal(body.reason, c.reason);
+          assert.equal(res.headers.get("www-authenticate") !== null, c.status === 401);
+          if (c.key) assert.ok(!text.includes(c.key.slice(8)), "the key is never echoed");
+          return;
+        }
+        if (c.body) assert.deepEqual(body, c.body);
+        if (c.me) for (const [k, v] of Object.entries(c.me)) assert.deepEqual(body[k], v, k);
+      });
+    }
+  });
+}
+
+describe("configuration errors", () => {
+  test("middleware without a store is refused at set-up", () => {
+    assert.throws(() => keyscope.express({}), /store/);
+    assert.throws(() => keyscope.hono({ store: { findKey() {} } }), /findRole/);
+    assert.throws(() => keyscope.withKeyscope(() => {}, undefined), /store/);
+  });
+  test("an invalid policy names the field", () => {
+    const policy = JSON.parse(JSON.stringify(require_align()));
+    policy.endpoints[0].permission = "nope";
+    assert.throws(() => new keyscope.Engine({ policy }), (err) => err.name === "PolicyError" && err.field === "endpoints[0].permission");
+  });
+  test("an unknown environment is refused", () => {
+    assert.throws(() => new keyscope.Engine({ environment: "prod" }), /environment/);
+  });
+});
+
+function require_align() {
+  return JSON.parse(readFileSync(new URL("../../../policy-core/policies/align.json", import.meta.url), "utf8"));
+}

@@ -1,0 +1,2 @@
+// The vectors through `require("keyscope")`.
+require("./vectors-runner.cjs")(require("keyscope"), "CommonJS");
