@@ -3,7 +3,8 @@
 //!     valgrind --tool=callgrind target/release/examples/mix keyscope 10
 //!
 //! The difference between two round counts, divided by requests, is instructions per decision
-//! (setup cancels out). `scripts/bench-instructions` does exactly that.
+//! (setup cancels out). `scripts/bench-instructions` does exactly that. `mix json` prints the
+//! world and mix as JSON instead, for the Node benchmark.
 
 use std::hint::black_box;
 
@@ -14,6 +15,11 @@ fn main() {
     let peer = args.next().unwrap_or_else(|| "keyscope".into());
     let rounds: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let world = World::align();
+    if peer == "json" {
+        // The world and mix for the Node benchmark (scripts/bench-npm).
+        println!("{}", world.to_json());
+        return;
+    }
     let keyscope = KeyscopePeer::new(&world);
     let hand = Handwritten::new(&world);
     let cedar = CedarPeer::new(&hand);

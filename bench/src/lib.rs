@@ -84,6 +84,27 @@ impl World {
         })
     }
 
+    /// The world and its mix as JSON, for peers in other languages (the Node benchmark):
+    /// `{"keys": [{record, secret, hash, role}], "resources": {id: [org, project]},
+    /// "samples": [{method, target, key}]}`.
+    pub fn to_json(&self) -> String {
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "record": k.record, "secret": k.secret, "hash": k.hash.to_hex().as_str(), "role": k.role,
+                })
+            })
+            .collect();
+        let samples: Vec<_> = self
+            .samples
+            .iter()
+            .map(|s| serde_json::json!({"method": s.method, "target": s.target, "key": s.key}))
+            .collect();
+        serde_json::json!({"keys": keys, "resources": self.resources, "samples": samples}).to_string()
+    }
+
     /// Builds the deterministic Align world and a 2,000-request mix over every endpoint row,
     /// allowed and denied (scope, permission, unknown route, hidden resource).
     pub fn align() -> World {

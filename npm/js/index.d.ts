@@ -149,12 +149,10 @@ export interface Allowed {
   readonly servesMe: boolean;
   /** The key's effective permissions, in policy order. */
   readonly permissions: string[];
-  /** The `/me` view of the key. */
-  me(): MeView;
-  /** The `/me` view as a JSON body. */
-  meJson(): string;
-  /** The identity headers a gateway would send to the origin (`X-Keyscope-*`). */
-  identityHeaders(): Record<string, string>;
+  /** On `GET …/me` (`servesMe`): the key's `/me` view; otherwise null. */
+  me(): MeView | null;
+  /** On `GET …/me` (`servesMe`): the `/me` view as a JSON body; otherwise null. */
+  meJson(): string | null;
 }
 
 /** A refused request and exactly why. */
@@ -184,6 +182,13 @@ export interface EngineOptions {
   policy?: string | object;
   /** The key environment served; `live` when absent. */
   environment?: Environment;
+  /**
+   * How many validated key headers to remember with their hash (default 1024; 0 disables), so
+   * a key seen again skips its checksum and SHA-256. Only the offline key checks are cached:
+   * revocation, role and scope are decided afresh on every request. The cache holds keys in
+   * process memory, as the requests carrying them do.
+   */
+  keyCache?: number;
 }
 
 /** A compiled policy and the key environment it serves. */

@@ -6,6 +6,7 @@
 module.exports = function createKeyscope(wasm, crypto) {
   const { Step } = wasm;
   const ALLOW = Step.Allow;
+  const ALLOW_ME = Step.AllowMe;
   const DENY = Step.Deny;
   const LOOKUP_KEY = Step.LookupKey;
   const LOOKUP_ROLE = Step.LookupRole;
@@ -20,7 +21,7 @@ module.exports = function createKeyscope(wasm, crypto) {
       if (options === null || typeof options !== "object") {
         throw new TypeError("Engine options must be an object: { policy?, environment? }");
       }
-      const { policy, environment } = options;
+      const { policy, environment, keyCache = 1024 } = options;
       let text;
       if (policy === undefined || policy === null) text = undefined;
       else if (typeof policy === "string") text = policy;
@@ -29,7 +30,17 @@ module.exports = function createKeyscope(wasm, crypto) {
       if (environment !== undefined && typeof environment !== "string") {
         throw new TypeError('environment must be "live" or "test"');
       }
+      if (!Number.isInteger(keyCache) || keyCache < 0) throw new TypeError("keyCache must be a whole number ≥ 0");
       this._wasm = new wasm.Engine(text, environment);
+      this._permissions = this._wasm.permissions;
+      this._denials = [];
+      // Key headers that passed the offline checks → the key's hash (FIFO, bounded): a key
+      // seen again skips the checksum and SHA-256. Revocation and everything after the
+      // offline checks are decided afresh on every request.
+      this._keyCache = new Map(); // key headers → [index in the engine's table, hash hex]
+      this._keyCacheSize = keyCache;
+      this._keyCacheSlots = []; // index → key headers, to evict
+      this._keyCacheNext = 0;
     }
 
     /** `live` or `test`. */
@@ -44,7 +55,7 @@ module.exports = function createKeyscope(wasm, crypto) {
 
     /** Every permission the policy knows, in policy order. */
     get permissions() {
-      return this._wasm.permissions;
+      return [...this._permissions];
     }
 
     /** Every role the policy knows. */
@@ -57,25 +68,24 @@ module.exports = function createKeyscope(wasm, crypto) {
      * A store that throws or rejects denies with `503 unavailable`.
      */
     async authorize(request, store, options) {
-      const d = this._begin(request, options);
-      let step = d.step;
+      const w = this._wasm;
+      const d = begin(this, request, options);
+      let outcome = d.outcome;
       for (;;) {
-        switch (step) {
-          case ALLOW:
-          case DENY:
-            return finish(d, step);
-          case LOOKUP_KEY:
-            step = await answerKey(d, store, d.lookupHash);
-            break;
-          case LOOKUP_ROLE:
-            step = await answerRole(d, store, d.lookupOrganizationId, d.lookupUserId);
-            break;
-          case LOOKUP_RESOURCE:
-            step = await answerResource(d, store, d.lookupKind, d.lookupId);
-            break;
-          default:
-            step = d.storeFailed();
+        const step = outcome % 8;
+        let value;
+        try {
+          if (step === LOOKUP_KEY) value = await store.findKey(d.hash);
+          else if (step === LOOKUP_ROLE) value = await store.findRole(d.record.organizationId, d.record.createdBy);
+          else if (step === LOOKUP_RESOURCE) {
+            const [kind, id] = w.lookupResource(d.slot).split("\n");
+            value = await resourceLookup(store)(kind, id);
+          } else return settle(this, d, outcome);
+        } catch {
+          outcome = w.storeFailed(d.slot);
+          continue;
         }
+        outcome = answer(w, d, step, value);
       }
     }
 
@@ -85,50 +95,132 @@ module.exports = function createKeyscope(wasm, crypto) {
      * promise denies with `503 unavailable` (use `authorize` for async stores).
      */
     authorizeSync(request, store, options) {
-      const d = this._begin(request, options);
-      let step = d.step;
+      const w = this._wasm;
+      const d = begin(this, request, options);
+      let outcome = d.outcome;
       for (;;) {
-        switch (step) {
-          case ALLOW:
-          case DENY:
-            return finish(d, step);
-          case LOOKUP_KEY:
-            step = syncAnswer(d, () => store.findKey(d.lookupHash), (v) => provideKey(d, v));
-            break;
-          case LOOKUP_ROLE:
-            step = syncAnswer(
-              d,
-              () => store.findRole(d.lookupOrganizationId, d.lookupUserId),
-              (v) => provideRole(d, v),
-            );
-            break;
-          case LOOKUP_RESOURCE:
-            step = syncAnswer(
-              d,
-              () => requireResourceLookup(store)(d.lookupKind, d.lookupId),
-              (v) => provideResource(d, v),
-            );
-            break;
-          default:
-            step = d.storeFailed();
+        const step = outcome % 8;
+        let value;
+        try {
+          if (step === LOOKUP_KEY) value = store.findKey(d.hash);
+          else if (step === LOOKUP_ROLE) value = store.findRole(d.record.organizationId, d.record.createdBy);
+          else if (step === LOOKUP_RESOURCE) {
+            const [kind, id] = w.lookupResource(d.slot).split("\n");
+            value = resourceLookup(store)(kind, id);
+          } else return settle(this, d, outcome);
+        } catch {
+          outcome = w.storeFailed(d.slot);
+          continue;
         }
+        if (value !== null && typeof value === "object" && typeof value.then === "function") {
+          // A promise here is an unanswered lookup: fail closed.
+          value.then(undefined, () => {});
+          outcome = w.storeFailed(d.slot);
+        } else outcome = answer(w, d, step, value);
       }
     }
+  }
 
-    _begin(request, options) {
-      if (request === null || typeof request !== "object") {
-        throw new TypeError("request must be an object with method, url and headers");
-      }
-      const method = request.method;
-      const url = request.originalUrl ?? request.url;
-      if (typeof method !== "string" || typeof url !== "string") {
-        throw new TypeError("request.method and request.url must be strings");
-      }
-      const headers = request.headers;
-      const now = options?.now ?? Date.now();
-      const nowMs = now instanceof Date ? now.getTime() : now;
-      return this._wasm.start(method, url, header(headers, "x-api-key"), header(headers, "authorization"), nowMs);
+  /** One decision in progress: its slot in the wasm engine and what the store answered. */
+  class Pending {
+    constructor(slot, outcome, hash) {
+      this.slot = slot;
+      this.outcome = outcome;
+      this.hash = hash;
+      this.record = undefined;
+      this.role = undefined;
     }
+  }
+
+  /** Reads the request and starts its decision (the offline key checks are cached). */
+  function begin(engine, request, options) {
+    if (request === null || typeof request !== "object") {
+      throw new TypeError("request must be an object with method, url and headers");
+    }
+    const method = request.method;
+    const url = request.originalUrl ?? request.url;
+    if (typeof method !== "string" || typeof url !== "string") {
+      throw new TypeError("request.method and request.url must be strings");
+    }
+    let now = options === undefined || options.now === undefined ? Date.now() : options.now;
+    if (now instanceof Date) now = now.getTime();
+    if (typeof now !== "number" || !Number.isFinite(now)) throw new TypeError("options.now must be a Date or Unix ms");
+    const headers = request.headers;
+    const xApiKey = header(headers, "x-api-key");
+    const authorization = header(headers, "authorization");
+    const w = engine._wasm;
+    const slot = w.reserve();
+    const cacheKey =
+      engine._keyCacheSize === 0
+        ? undefined
+        : authorization === undefined
+          ? xApiKey
+          : xApiKey === undefined
+            ? `\u0000${authorization}`
+            : `${xApiKey}\u0000${authorization}`;
+    const known = cacheKey === undefined ? undefined : engine._keyCache.get(cacheKey);
+    if (known !== undefined) return new Pending(slot, w.startKnown(slot, method, url, known[0], now), known[1]);
+    const outcome = w.start(slot, method, url, xApiKey, authorization, now);
+    if (outcome !== LOOKUP_KEY) return new Pending(slot, outcome, undefined);
+    const hash = w.lookupHash(slot);
+    if (cacheKey !== undefined) remember(engine, slot, cacheKey, hash);
+    return new Pending(slot, outcome, hash);
+  }
+
+  /** Hands a store's answer to the decision; returns the next outcome. */
+  function answer(w, d, step, value) {
+    const slot = d.slot;
+    if (step === LOOKUP_KEY) {
+      if (value === undefined || value === null) return w.provideNoKey(slot);
+      if (value instanceof KeyRecord) {
+        d.record = value.record;
+        return w.provideKey(slot, value._wasm);
+      }
+      const plain = normalizeRecord(value);
+      if (plain === undefined) return w.storeFailed(slot);
+      d.record = plain;
+      return w.provideKeyFields(slot, ...recordArgs(plain));
+    }
+    if (step === LOOKUP_ROLE) {
+      if (value === undefined || value === null) return w.provideRole(slot, undefined);
+      if (typeof value !== "string") return w.storeFailed(slot);
+      d.role = value;
+      return w.provideRole(slot, value);
+    }
+    if (value === undefined || value === null) return w.provideResource(slot, undefined, undefined);
+    if (typeof value !== "object" || typeof value.organizationId !== "string" || typeof value.projectId !== "string") {
+      return w.storeFailed(slot);
+    }
+    return w.provideResource(slot, value.organizationId, value.projectId);
+  }
+
+  /** The final outcome → the decision's result. */
+  function settle(engine, d, outcome) {
+    const w = engine._wasm;
+    const step = outcome % 8;
+    const payload = (outcome - step) / 8;
+    if (step === ALLOW) return new Allowed(engine, d, payload % 2 === 1, Math.floor(payload / 2), 0, undefined, false);
+    if (step === DENY) return (engine._denials[payload] ??= denied(w.denial(payload)));
+    // `/me`, or an allow under a policy too wide for one number.
+    const me = step === ALLOW_ME ? w.finishMe(d.slot) : undefined;
+    const out = w.finishAllowWide(d.slot);
+    if (out === undefined) {
+      const n = w.finishDeny(d.slot); // not an allow after all: never answered as one
+      return (engine._denials[n] ??= denied(w.denial(n)));
+    }
+    return new Allowed(engine, d, out[0] === 1, out[1], out[2], me, true);
+  }
+
+  /** Keeps a validated key's hash in the engine's table, evicting the oldest (FIFO). */
+  function remember(engine, slot, cacheKey, hash) {
+    const index = engine._keyCacheNext;
+    engine._keyCacheNext = (index + 1) % engine._keyCacheSize;
+    const evicted = engine._keyCacheSlots[index];
+    if (evicted !== undefined) engine._keyCache.delete(evicted);
+    if (engine._wasm.rememberHash(slot, index)) {
+      engine._keyCacheSlots[index] = cacheKey;
+      engine._keyCache.set(cacheKey, [index, hash]);
+    } else engine._keyCacheSlots[index] = undefined;
   }
 
   function header(headers, name) {
@@ -152,88 +244,35 @@ module.exports = function createKeyscope(wasm, crypto) {
     return String(value);
   }
 
-  function requireResourceLookup(store) {
+  function resourceLookup(store) {
     if (typeof store.findResource !== "function") {
       throw new TypeError("the store has no findResource, which project-scoped keys need");
     }
     return store.findResource.bind(store);
   }
 
-  async function answerKey(d, store, hash) {
-    let value;
-    try {
-      value = await store.findKey(hash);
-    } catch {
-      return d.storeFailed();
-    }
-    return provideKey(d, value);
-  }
-
-  async function answerRole(d, store, organizationId, userId) {
-    let value;
-    try {
-      value = await store.findRole(organizationId, userId);
-    } catch {
-      return d.storeFailed();
-    }
-    return provideRole(d, value);
-  }
-
-  async function answerResource(d, store, kind, id) {
-    let value;
-    try {
-      value = await requireResourceLookup(store)(kind, id);
-    } catch {
-      return d.storeFailed();
-    }
-    return provideResource(d, value);
-  }
-
-  function syncAnswer(d, lookup, provide) {
-    let value;
-    try {
-      value = lookup();
-    } catch {
-      return d.storeFailed();
-    }
-    if (value !== null && typeof value === "object" && typeof value.then === "function") {
-      // A promise here would be an unanswered lookup: fail closed.
-      value.then(undefined, () => {});
-      return d.storeFailed();
-    }
-    return provide(value);
-  }
-
-  function provideKey(d, value) {
-    if (value === undefined || value === null) return d.provideNoKey();
-    if (value instanceof KeyRecord) return d.provideKey(value._wasm);
-    const plain = normalizeRecord(value);
-    if (plain === undefined) return d.storeFailed();
-    return d.provideKeyJson(JSON.stringify(plain));
-  }
-
-  function provideRole(d, value) {
-    if (value === undefined || value === null) return d.provideRole(undefined);
-    if (typeof value !== "string") return d.storeFailed();
-    return d.provideRole(value);
-  }
-
-  function provideResource(d, value) {
-    if (value === undefined || value === null) return d.provideResource(undefined, undefined);
-    if (typeof value !== "object" || typeof value.organizationId !== "string" || typeof value.projectId !== "string") {
-      return d.storeFailed();
-    }
-    return d.provideResource(value.organizationId, value.projectId);
-  }
-
+  const RECORD_STRINGS = ["id", "name", "hint", "organizationId", "createdBy", "scope"];
   const RECORD_TIMES = ["createdAt", "lastUsedAt", "revokedAt", "expiresAt"];
-  const RECORD_FIELDS = ["id", "name", "hint", "organizationId", "createdBy", "scope", "scopedProjectId", "permissions"];
 
-  /** A store row → the record the engine reads: known fields only, times as Unix ms. */
+  /**
+   * A store row → the record the engine reads: known fields only, times as Unix ms; undefined
+   * when a field has the wrong type (the decision then fails closed).
+   */
   function normalizeRecord(value) {
-    if (typeof value !== "object") return undefined;
+    if (value === null || typeof value !== "object") return undefined;
     const out = {};
-    for (const f of RECORD_FIELDS) if (value[f] !== undefined) out[f] = value[f];
+    for (const f of RECORD_STRINGS) {
+      if (typeof value[f] !== "string") return undefined;
+      out[f] = value[f];
+    }
+    const project = value.scopedProjectId;
+    if (project !== undefined && project !== null && typeof project !== "string") return undefined;
+    out.scopedProjectId = project ?? undefined;
+    const grants = value.permissions;
+    if (grants !== undefined && grants !== null && !(Array.isArray(grants) && grants.every((g) => typeof g === "string"))) {
+      return undefined;
+    }
+    out.permissions = grants ?? undefined;
     for (const f of RECORD_TIMES) {
       const t = value[f];
       if (t === undefined || t === null) continue;
@@ -241,63 +280,85 @@ module.exports = function createKeyscope(wasm, crypto) {
       if (typeof ms !== "number" || !Number.isFinite(ms)) return undefined;
       out[f] = Math.trunc(ms);
     }
+    if (out.createdAt === undefined) return undefined;
     return out;
+  }
+
+  /** The engine's record from a normalized one: `make(...fields)`. */
+  function recordArgs(p) {
+    return [p.id, p.name, p.hint, p.organizationId, p.createdBy, p.scope, p.scopedProjectId, p.permissions, p.createdAt, p.lastUsedAt, p.revokedAt, p.expiresAt];
   }
 
   /** A key record prepared once (e.g. in a cache) and handed to decisions without conversion. */
   class KeyRecord {
     /** @param {object} record the stored record (times as Date, ISO string or Unix ms) */
     constructor(record) {
-      const plain = record !== null && typeof record === "object" ? normalizeRecord(record) : undefined;
-      if (plain === undefined) throw new TypeError("not a key record: expected an object with valid times");
-      this._wasm = wasm.KeyRecord.fromJson(JSON.stringify(plain));
+      const plain = normalizeRecord(record);
+      if (plain === undefined) {
+        throw new TypeError(
+          "not a key record: id, name, hint, organizationId, createdBy and scope must be strings, " +
+            "scopedProjectId a string or null, permissions an array of strings or null, createdAt a time",
+        );
+      }
+      this._wasm = new wasm.KeyRecord(...recordArgs(plain));
+      this.record = Object.freeze(plain);
       this.id = plain.id;
     }
   }
 
   const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
 
-  /** The decision's result. */
-  function finish(d, step) {
-    if (step === ALLOW) {
-      const p = d.allowPacked.split("\n");
-      return new Allowed(d, p);
-    }
-    return new Denied(d.status, d.reason, d.message, d.wwwAuthenticate);
-  }
-
+  /** An allowed request: the identity is the record and role the store gave for it. */
   class Allowed {
-    constructor(d, p) {
-      this._d = d;
+    constructor(engine, pending, filtered, low, high, me, wide) {
+      const record = pending.record;
       this.allowed = true;
       this.status = 200;
-      this.keyId = p[0];
-      this.organizationId = p[1];
-      this.userId = p[2];
-      this.role = p[3];
-      this.scope = p[4];
-      this.projectFilter = p[5] === "" ? null : p[5];
-      this.servesMe = p[6] === "1";
+      this.keyId = record.id;
+      this.organizationId = record.organizationId;
+      this.userId = record.createdBy;
+      this.role = pending.role;
+      this.scope = record.scope;
+      this.projectFilter = filtered ? record.scopedProjectId : null;
+      this.servesMe = me !== undefined;
+      this._low = low;
+      this._high = high;
+      this._names = engine._permissions;
+      // Wide: `low`/`high` are 32-bit halves; narrow: `low` holds up to 48 bits as a double.
+      this._wideBits = wide;
+      this._me = me;
     }
     /** The key's effective permissions, in policy order. */
     get permissions() {
-      return this._d.effectivePermissions;
+      const names = [];
+      for (let i = 0; i < this._names.length; i++) {
+        // Narrow: up to 48 bits in one double, so no 32-bit operators on it.
+        const set = this._wideBits
+          ? i < 32
+            ? (this._low >>> i) & 1
+            : (this._high >>> (i - 32)) & 1
+          : Math.floor(this._low / 2 ** i) % 2;
+        if (set === 1) names.push(this._names[i]);
+      }
+      return names;
     }
-    /** The `/me` view of the key. */
+    /** On `GET …/me`: the key's `/me` view (else null). */
     me() {
-      return JSON.parse(this._d.meJson);
+      return this._me === undefined ? null : JSON.parse(this._me);
     }
-    /** The `/me` view as a JSON body. */
+    /** On `GET …/me`: the `/me` view as a JSON body (else null). */
     meJson() {
-      return this._d.meJson;
+      return this._me ?? null;
     }
-    /** The identity headers an origin behind a gateway receives (`X-Keyscope-*`). */
-    identityHeaders() {
-      const flat = this._d.identityHeaders;
-      const out = {};
-      for (let i = 0; i < flat.length; i += 2) out[flat[i]] = flat[i + 1];
-      return out;
-    }
+  }
+
+  /** `status\nreason\nmessage\nwww-authenticate` → the denial (shared, frozen). */
+  function denied(packed) {
+    const a = packed.indexOf("\n");
+    const b = packed.indexOf("\n", a + 1);
+    const c = packed.lastIndexOf("\n");
+    const d = new Denied(Number(packed.slice(0, a)), packed.slice(a + 1, b), packed.slice(b + 1, c), packed.slice(c + 1) || null);
+    return Object.freeze(d);
   }
 
   class Denied {
@@ -306,7 +367,7 @@ module.exports = function createKeyscope(wasm, crypto) {
       this.status = status;
       this.reason = reason;
       this.message = message;
-      this.wwwAuthenticate = wwwAuthenticate ?? null;
+      this.wwwAuthenticate = wwwAuthenticate;
     }
     /** SPEC's JSON body: `{"reason", "message"}`. */
     body() {

@@ -13,8 +13,8 @@ use std::rc::Rc;
 use js_sys::{Error as JsErrorObject, Reflect};
 use policy_core::{
     target_of_url, ApiKey, Authorization, Decision as CoreDecision, Environment, KeyError, KeyHash,
-    KeyHeaders, KeyRecord as CoreRecord, Policy, PolicyError, Request, ResourceOwner, Step as CoreStep,
-    Timestamp,
+    KeyHeaders, KeyRecord as CoreRecord, Policy, PolicyError, Request, ResourceOwner, Scope,
+    Step as CoreStep, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -28,26 +28,49 @@ self_cell::self_cell!(
     }
 );
 
-/// What a decision needs next, or its result.
+/// What a decision needs next, or its result. `start*` and every `provide*` return an outcome
+/// `step + 8 × payload`: `Allow` carries `filtered + 2 × permission set` and `Deny` the
+/// denial's number (see `denial`), and both release the slot; the other steps carry 0.
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// The request is allowed.
+    /// Allowed: read it with `finishAllow`.
     Allow = 0,
-    /// The request is denied.
+    /// Denied: read it with `finishDeny`.
     Deny = 1,
-    /// Look up the key record stored under `lookupHash` and call `provideKey` / `provideNoKey`.
+    /// Look up the key record stored under `lookupHash` and call `provideKey*`.
     LookupKey = 2,
-    /// Look up the current role of `lookupOrganizationId`/`lookupUserId` and call `provideRole`.
+    /// Look up the current role of the key record's `organizationId`/`createdBy` and call
+    /// `provideRole`.
     LookupRole = 3,
-    /// Look up who owns `lookupKind`/`lookupId` and call `provideResource`.
+    /// Look up who owns the resource `lookupResource` names and call `provideResource`.
     LookupResource = 4,
+    /// Allowed, and keyscope answers the request itself with the `/me` view: read it with
+    /// `finishMe`, then `finishAllowWide`.
+    AllowMe = 5,
+    /// Allowed, under a policy of more than 48 permissions: read it with `finishAllowWide`.
+    AllowWide = 6,
 }
 
-/// A compiled policy and the key environment it serves.
+/// Policies of up to this many permissions return an allow's permission set inside the
+/// outcome number (`8 × (filtered + 2 × set)` stays below 2^53, exact in a double).
+const NARROW_PERMISSIONS: usize = 48;
+
+/// A compiled policy and the key environment it serves, holding the decisions in progress.
+///
+/// Decisions live inside the engine, addressed by a slot number, so that a decision costs no
+/// JavaScript object: `start` → `provide*` (each returns the next [`Step`]) → `finishAllow` /
+/// `finishDeny`, which release the slot.
 #[wasm_bindgen]
 pub struct Engine {
     inner: Rc<policy_core::Engine>,
+    slots: Vec<Option<Cell>>,
+    free: Vec<u32>,
+    /// Every distinct denial body handed out so far, so that JavaScript can cache them by
+    /// number (a policy yields a few dozen at most).
+    denials: Vec<String>,
+    /// Hashes of keys seen before, at indices the caller chooses (see `rememberHash`).
+    known: Vec<KeyHash>,
 }
 
 #[wasm_bindgen]
@@ -73,6 +96,10 @@ impl Engine {
         };
         Ok(Engine {
             inner: Rc::new(policy_core::Engine::new(policy, environment)),
+            slots: Vec::new(),
+            free: Vec::new(),
+            denials: Vec::new(),
+            known: Vec::new(),
         })
     }
 
@@ -88,7 +115,8 @@ impl Engine {
         self.inner.policy().base_path().to_owned()
     }
 
-    /// Every permission the policy knows, in policy order.
+    /// Every permission the policy knows, in policy order (bit `i` of `finishAllow`'s
+    /// permission set is permission `i`).
     #[wasm_bindgen(getter)]
     pub fn permissions(&self) -> Vec<String> {
         self.inner.policy().permissions().map(str::to_owned).collect()
@@ -100,30 +128,322 @@ impl Engine {
         self.inner.policy().roles().map(str::to_owned).collect()
     }
 
-    /// Starts a decision. `url` is an absolute URL or a request target (`/path?query`), taken
-    /// as written. The header values are those of `X-Api-Key` and `Authorization`. `now` is
-    /// Unix milliseconds.
+    /// How many decisions are in progress (started and not yet finished).
+    #[wasm_bindgen(getter, js_name = pending)]
+    pub fn pending(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Starts a decision in `slot` (a number from `reserve`). `url` is an absolute URL or a
+    /// request target (`/path?query`), taken as written. The header values are those of
+    /// `X-Api-Key` and `Authorization`. `now` is Unix milliseconds. Returns the outcome:
+    /// `step + 8 × payload` (see [`Step`]).
     pub fn start(
-        &self,
+        &mut self,
+        slot: u32,
         method: &str,
         url: &str,
         x_api_key: Option<String>,
         authorization: Option<String>,
         now: f64,
-    ) -> Decision {
+    ) -> f64 {
         let request = Request {
             method,
             target: target_of_url(url),
             headers: KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref()),
         };
         let now = Timestamp(now as i64);
-        Decision {
-            cell: Cell::new(Rc::clone(&self.inner), |engine| engine.authorize(&request, now)),
+        let cell = Cell::new(Rc::clone(&self.inner), |engine| engine.authorize(&request, now));
+        self.occupy(slot, cell)
+    }
+
+    /// At `LookupKey`: keeps the presented key's hash at `index` (at most one past the highest
+    /// index used so far), for `startKnown`. Returns whether it was kept.
+    #[wasm_bindgen(js_name = rememberHash)]
+    pub fn remember_hash(&mut self, slot: u32, index: u32) -> bool {
+        let Some(CoreStep::LookupKey(hash)) = self.auth(slot).map(|a| a.next()) else {
+            return false;
+        };
+        let index = index as usize;
+        match index.cmp(&self.known.len()) {
+            core::cmp::Ordering::Less => self.known[index] = hash,
+            core::cmp::Ordering::Equal => self.known.push(hash),
+            core::cmp::Ordering::Greater => return false,
+        }
+        true
+    }
+
+    /// Starts a decision in `slot` for the key whose hash `rememberHash` kept at `index`: the
+    /// offline key checks (format, checksum, environment, SHA-256) were passed when it was
+    /// kept; everything after them is decided as by `start`. An unknown index denies (`503`).
+    #[wasm_bindgen(js_name = startKnown)]
+    pub fn start_known(&mut self, slot: u32, method: &str, url: &str, index: u32, now: f64) -> f64 {
+        let Some(&hash) = self.known.get(index as usize) else {
+            return self.outcome(slot, Step::Deny);
+        };
+        let now = Timestamp(now as i64);
+        let target = target_of_url(url);
+        let cell = Cell::new(Rc::clone(&self.inner), |engine| {
+            engine.authorize_hash(hash, method, target, now)
+        });
+        self.occupy(slot, cell)
+    }
+
+    /// A free slot for `start` (released when the decision's outcome is final).
+    pub fn reserve(&mut self) -> u32 {
+        if let Some(slot) = self.free.pop() {
+            return slot;
+        }
+        self.slots.push(None);
+        (self.slots.len() - 1) as u32
+    }
+
+    /// At `LookupKey`: the SHA-256 (lower-case hex) of the presented key.
+    #[wasm_bindgen(js_name = lookupHash)]
+    pub fn lookup_hash(&self, slot: u32) -> Option<String> {
+        match self.auth(slot)?.next() {
+            CoreStep::LookupKey(hash) => Some(hash.to_hex().as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// At `LookupResource`: the resource kind and its id from the path (percent-decoded),
+    /// joined by `\n`.
+    #[wasm_bindgen(js_name = lookupResource)]
+    pub fn lookup_resource(&self, slot: u32) -> Option<String> {
+        match self.auth(slot)?.next() {
+            CoreStep::LookupResource { kind, id } => Some(format!("{kind}\n{id}")),
+            _ => None,
+        }
+    }
+
+    /// Answers `LookupKey` with a prepared record; returns the outcome.
+    #[wasm_bindgen(js_name = provideKey)]
+    pub fn provide_key(&mut self, slot: u32, record: &KeyRecord) -> f64 {
+        let record = Rc::clone(&record.inner);
+        self.answer(slot, |auth| auth.provide_key(Some(record)))
+    }
+
+    /// Answers `LookupKey` with a record given field by field (see [`KeyRecord::new`]); a
+    /// record the engine cannot use (an unknown scope, a time that is not a finite number) is a
+    /// store inconsistency: `503 unavailable`.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = provideKeyFields)]
+    pub fn provide_key_fields(
+        &mut self,
+        slot: u32,
+        id: String,
+        name: String,
+        hint: String,
+        organization_id: String,
+        created_by: String,
+        scope: &str,
+        scoped_project_id: Option<String>,
+        permissions: Option<Vec<String>>,
+        created_at: f64,
+        last_used_at: Option<f64>,
+        revoked_at: Option<f64>,
+        expires_at: Option<f64>,
+    ) -> f64 {
+        let fields = RecordFields {
+            id,
+            name,
+            hint,
+            organization_id,
+            created_by,
+            scope,
+            scoped_project_id,
+            permissions,
+            times: [Some(created_at), last_used_at, revoked_at, expires_at],
+        };
+        match fields.into_record() {
+            Ok(record) => {
+                let record = Rc::new(record);
+                self.answer(slot, |auth| auth.provide_key(Some(record)))
+            }
+            Err(_) => self.store_failed(slot),
+        }
+    }
+
+    /// Answers `LookupKey`: no key is stored under the hash.
+    #[wasm_bindgen(js_name = provideNoKey)]
+    pub fn provide_no_key(&mut self, slot: u32) -> f64 {
+        self.answer(slot, |auth| auth.provide_key(None))
+    }
+
+    /// Answers `LookupRole`: the creator's current role, or `undefined` if no longer a member.
+    #[wasm_bindgen(js_name = provideRole)]
+    pub fn provide_role(&mut self, slot: u32, role: Option<String>) -> f64 {
+        self.answer(slot, |auth| auth.provide_membership(role.as_deref()))
+    }
+
+    /// Answers `LookupResource`: the owning organization and project, or `undefined` when the
+    /// resource is unknown.
+    #[wasm_bindgen(js_name = provideResource)]
+    pub fn provide_resource(
+        &mut self,
+        slot: u32,
+        organization_id: Option<String>,
+        project_id: Option<String>,
+    ) -> f64 {
+        let owner = match (&organization_id, &project_id) {
+            (Some(organization_id), Some(project_id)) => Some(ResourceOwner {
+                organization_id,
+                project_id,
+            }),
+            _ => None,
+        };
+        self.answer(slot, |auth| auth.provide_resource(owner))
+    }
+
+    /// Records that a lookup failed: the decision becomes `503 unavailable` (fail closed).
+    #[wasm_bindgen(js_name = storeFailed)]
+    pub fn store_failed(&mut self, slot: u32) -> f64 {
+        self.answer(slot, |auth| {
+            auth.store_failed();
+            Ok(())
+        })
+    }
+
+    /// At `AllowMe`: the `/me` view as a JSON body (the slot stays until `finishAllow`).
+    #[wasm_bindgen(js_name = finishMe)]
+    pub fn finish_me(&self, slot: u32) -> Option<String> {
+        self.auth(slot)?.me().map(|me| me.to_json())
+    }
+
+    /// At `AllowMe` / `AllowWide`: `[filtered, low 32 bits, high 32 bits]` — whether the
+    /// project filter (the key record's project) applies, and the effective permission set
+    /// (bit `i` = `permissions[i]`); `undefined` if the decision is not an allow. Releases the
+    /// slot.
+    #[wasm_bindgen(js_name = finishAllowWide)]
+    pub fn finish_allow_wide(&mut self, slot: u32) -> Option<Vec<u32>> {
+        let out = {
+            let allow = self.auth(slot)?.decision()?.allowed()?;
+            let bits = allow.effective_permissions.bits();
+            vec![
+                u32::from(allow.project_filter.is_some()),
+                bits as u32,
+                (bits >> 32) as u32,
+            ]
+        };
+        self.release(slot);
+        Some(out)
+    }
+
+    /// At `Deny`: the number of the denial, whose body `denial(n)` gives (the same number for
+    /// the same denial, so callers cache them). Releases the slot.
+    #[wasm_bindgen(js_name = finishDeny)]
+    pub fn finish_deny(&mut self, slot: u32) -> u32 {
+        let packed = match self.auth(slot).and_then(|a| a.decision()) {
+            Some(CoreDecision::Deny(denial)) => pack_denial(&denial),
+            // Asked too early or for an allowed decision: never an allow by mistake.
+            _ => pack_denial(&policy_core::Denial::unavailable()),
+        };
+        self.release(slot);
+        match self.denials.iter().position(|d| *d == packed) {
+            Some(n) => n as u32,
+            None => {
+                self.denials.push(packed);
+                (self.denials.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Denial number `n` as `status\nreason\nmessage\nwww-authenticate` (the last empty unless
+    /// 401); the `503 unavailable` denial for an unknown number.
+    pub fn denial(&self, n: u32) -> String {
+        match self.denials.get(n as usize) {
+            Some(packed) => packed.clone(),
+            None => pack_denial(&policy_core::Denial::unavailable()),
         }
     }
 }
 
-/// A key record handed to a decision without conversion: make one per stored key (e.g. when
+fn pack_denial(denial: &policy_core::Denial<'_>) -> String {
+    format!(
+        "{}\n{}\n{}\n{}",
+        denial.status(),
+        denial.reason().code(),
+        denial.message(),
+        denial.www_authenticate().unwrap_or("")
+    )
+}
+
+fn step_of(auth: &Pending<'_>) -> Step {
+    match auth.next() {
+        CoreStep::LookupKey(_) => Step::LookupKey,
+        CoreStep::LookupMembership { .. } => Step::LookupRole,
+        CoreStep::LookupResource { .. } => Step::LookupResource,
+        CoreStep::Done(CoreDecision::Allow(allow)) if allow.serves_me() => Step::AllowMe,
+        CoreStep::Done(CoreDecision::Allow(_)) => Step::Allow,
+        CoreStep::Done(CoreDecision::Deny(_)) => Step::Deny,
+    }
+}
+
+impl Engine {
+    fn auth(&self, slot: u32) -> Option<&Pending<'_>> {
+        self.slots
+            .get(slot as usize)?
+            .as_ref()
+            .map(Cell::borrow_dependent)
+    }
+
+    fn answer(
+        &mut self,
+        slot: u32,
+        f: impl FnOnce(&mut Pending<'_>) -> Result<(), policy_core::StepError>,
+    ) -> f64 {
+        let Some(Some(cell)) = self.slots.get_mut(slot as usize) else {
+            return self.outcome(slot, Step::Deny);
+        };
+        cell.with_dependent_mut(|_, auth| {
+            if f(auth).is_err() {
+                // An answer out of order is a caller bug, never a reason to allow.
+                auth.store_failed();
+            }
+        });
+        let step = step_of(cell.borrow_dependent());
+        self.outcome(slot, step)
+    }
+
+    fn occupy(&mut self, slot: u32, cell: Cell) -> f64 {
+        let step = step_of(cell.borrow_dependent());
+        match self.slots.get_mut(slot as usize) {
+            Some(entry @ None) => *entry = Some(cell),
+            // Not a reserved slot: a caller bug, answered `503`.
+            _ => return self.outcome(slot, Step::Deny),
+        }
+        self.outcome(slot, step)
+    }
+
+    /// `step + 8 × payload`: an allow under a narrow policy carries `filtered + 2 × set`, a
+    /// denial its number (see `denial`); both release the slot. Lookups carry nothing.
+    fn outcome(&mut self, slot: u32, step: Step) -> f64 {
+        let payload = match step {
+            Step::Allow if self.inner.policy().permissions().count() > NARROW_PERMISSIONS => {
+                return Step::AllowWide as u8 as f64;
+            }
+            Step::Allow => match self.finish_allow_wide(slot) {
+                Some(out) => {
+                    f64::from(out[0]) + 2.0 * (f64::from(out[1]) + 4_294_967_296.0 * f64::from(out[2]))
+                }
+                None => return self.outcome(slot, Step::Deny),
+            },
+            Step::Deny => f64::from(self.finish_deny(slot)),
+            _ => 0.0,
+        };
+        f64::from(step as u8) + 8.0 * payload
+    }
+
+    fn release(&mut self, slot: u32) {
+        if let Some(entry @ Some(_)) = self.slots.get_mut(slot as usize) {
+            *entry = None;
+            self.free.push(slot);
+        }
+    }
+}
+
+/// A key record handed to decisions without conversion: make one per stored key (e.g. when
 /// caching lookups) and return it from the store's `findKey`.
 #[wasm_bindgen]
 pub struct KeyRecord {
@@ -132,293 +452,86 @@ pub struct KeyRecord {
 
 #[wasm_bindgen]
 impl KeyRecord {
-    /// A record from its JSON form (camelCase fields, times as Unix milliseconds). Throws a
-    /// `TypeError` naming the problem when the record is not one.
-    #[wasm_bindgen(js_name = fromJson)]
-    pub fn from_json(json: &str) -> Result<KeyRecord, JsValue> {
-        record_from_json(json)
-            .map(|inner| KeyRecord { inner })
-            .map_err(|e| named_error("TypeError", &format!("not a key record: {e}"), None))
-    }
-
-    /// A record from a plain object (camelCase fields, times as Unix milliseconds), read with
-    /// serde-wasm-bindgen.
-    #[wasm_bindgen(js_name = fromObject)]
-    pub fn from_object(value: JsValue) -> Result<KeyRecord, JsValue> {
-        record_from_object(value)
-            .map(|inner| KeyRecord { inner })
-            .map_err(|e| named_error("TypeError", &format!("not a key record: {e}"), None))
-    }
-
-    /// The key's id.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.inner.id.clone()
-    }
-}
-
-fn record_from_json(json: &str) -> Result<Rc<CoreRecord>, String> {
-    serde_json::from_str::<CoreRecord>(json)
-        .map(Rc::new)
-        .map_err(|e| e.to_string())
-}
-
-fn record_from_object(value: JsValue) -> Result<Rc<CoreRecord>, String> {
-    serde_wasm_bindgen::from_value::<CoreRecord>(value)
-        .map(Rc::new)
-        .map_err(|e| e.to_string())
-}
-
-/// One decision in progress, driven by the caller: read `step`, answer the lookup it names,
-/// repeat until `Allow` or `Deny`, then read the result.
-#[wasm_bindgen]
-pub struct Decision {
-    cell: Cell,
-}
-
-impl Decision {
-    fn auth(&self) -> &Pending<'_> {
-        self.cell.borrow_dependent()
-    }
-
-    fn answer(&mut self, f: impl FnOnce(&mut Pending<'_>) -> Result<(), policy_core::StepError>) -> Step {
-        self.cell.with_dependent_mut(|_, auth| {
-            if f(auth).is_err() {
-                // An answer out of order is a caller bug, never a reason to allow.
-                auth.store_failed();
-            }
-        });
-        self.step()
-    }
-
-    fn done(&self) -> Option<CoreDecision<'_>> {
-        self.auth().decision()
-    }
-
-    fn allow(&self) -> Option<policy_core::Allow<'_>> {
-        self.done().and_then(CoreDecision::allowed)
-    }
-
-    fn denial(&self) -> Option<policy_core::Denial<'_>> {
-        self.done().and_then(CoreDecision::denied)
-    }
-}
-
-#[wasm_bindgen]
-impl Decision {
-    /// What the decision needs next, or its result.
-    #[wasm_bindgen(getter)]
-    pub fn step(&self) -> Step {
-        match self.auth().next() {
-            CoreStep::LookupKey(_) => Step::LookupKey,
-            CoreStep::LookupMembership { .. } => Step::LookupRole,
-            CoreStep::LookupResource { .. } => Step::LookupResource,
-            CoreStep::Done(CoreDecision::Allow(_)) => Step::Allow,
-            CoreStep::Done(CoreDecision::Deny(_)) => Step::Deny,
-        }
-    }
-
-    /// At `LookupKey`: the SHA-256 (lower-case hex) of the presented key.
-    #[wasm_bindgen(getter, js_name = lookupHash)]
-    pub fn lookup_hash(&self) -> Option<String> {
-        match self.auth().next() {
-            CoreStep::LookupKey(hash) => Some(hash.to_hex().as_str().to_owned()),
-            _ => None,
-        }
-    }
-
-    /// At `LookupRole`: the key's organization.
-    #[wasm_bindgen(getter, js_name = lookupOrganizationId)]
-    pub fn lookup_organization_id(&self) -> Option<String> {
-        match self.auth().next() {
-            CoreStep::LookupMembership { organization_id, .. } => Some(organization_id.to_owned()),
-            _ => None,
-        }
-    }
-
-    /// At `LookupRole`: the key's creator.
-    #[wasm_bindgen(getter, js_name = lookupUserId)]
-    pub fn lookup_user_id(&self) -> Option<String> {
-        match self.auth().next() {
-            CoreStep::LookupMembership { user_id, .. } => Some(user_id.to_owned()),
-            _ => None,
-        }
-    }
-
-    /// At `LookupResource`: the resource kind, e.g. `time_entry`.
-    #[wasm_bindgen(getter, js_name = lookupKind)]
-    pub fn lookup_kind(&self) -> Option<String> {
-        match self.auth().next() {
-            CoreStep::LookupResource { kind, .. } => Some(kind.to_owned()),
-            _ => None,
-        }
-    }
-
-    /// At `LookupResource`: the resource id from the path (percent-decoded).
-    #[wasm_bindgen(getter, js_name = lookupId)]
-    pub fn lookup_id(&self) -> Option<String> {
-        match self.auth().next() {
-            CoreStep::LookupResource { id, .. } => Some(id.to_owned()),
-            _ => None,
-        }
-    }
-
-    /// Answers `LookupKey` with a prepared record; returns the next step.
-    #[wasm_bindgen(js_name = provideKey)]
-    pub fn provide_key(&mut self, record: &KeyRecord) -> Step {
-        let record = Rc::clone(&record.inner);
-        self.answer(|auth| auth.provide_key(Some(record)))
-    }
-
-    /// Answers `LookupKey` with a record in its JSON form. A record that does not parse is a
-    /// store inconsistency: the decision becomes `503 unavailable`.
-    #[wasm_bindgen(js_name = provideKeyJson)]
-    pub fn provide_key_json(&mut self, json: &str) -> Step {
-        match record_from_json(json) {
-            Ok(record) => self.answer(|auth| auth.provide_key(Some(record))),
-            Err(_) => self.store_failed(),
-        }
-    }
-
-    /// Answers `LookupKey` with a record as a plain object (read with serde-wasm-bindgen). A
-    /// record that does not read is a store inconsistency: `503 unavailable`.
-    #[wasm_bindgen(js_name = provideKeyObject)]
-    pub fn provide_key_object(&mut self, value: JsValue) -> Step {
-        match record_from_object(value) {
-            Ok(record) => self.answer(|auth| auth.provide_key(Some(record))),
-            Err(_) => self.store_failed(),
-        }
-    }
-
-    /// Answers `LookupKey`: no key is stored under the hash.
-    #[wasm_bindgen(js_name = provideNoKey)]
-    pub fn provide_no_key(&mut self) -> Step {
-        self.answer(|auth| auth.provide_key(None))
-    }
-
-    /// Answers `LookupRole`: the creator's current role, or `undefined` if no longer a member.
-    #[wasm_bindgen(js_name = provideRole)]
-    pub fn provide_role(&mut self, role: Option<String>) -> Step {
-        self.answer(|auth| auth.provide_membership(role.as_deref()))
-    }
-
-    /// Answers `LookupResource`: the owning organization and project, or `undefined` when the
-    /// resource is unknown.
-    #[wasm_bindgen(js_name = provideResource)]
-    pub fn provide_resource(&mut self, organization_id: Option<String>, project_id: Option<String>) -> Step {
-        let owner = match (&organization_id, &project_id) {
-            (Some(organization_id), Some(project_id)) => Some(ResourceOwner {
-                organization_id,
-                project_id,
-            }),
-            _ => None,
+    /// A record from its fields (times as Unix milliseconds). Throws a `TypeError` naming the
+    /// problem when they do not make one.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        id: String,
+        name: String,
+        hint: String,
+        organization_id: String,
+        created_by: String,
+        scope: &str,
+        scoped_project_id: Option<String>,
+        permissions: Option<Vec<String>>,
+        created_at: f64,
+        last_used_at: Option<f64>,
+        revoked_at: Option<f64>,
+        expires_at: Option<f64>,
+    ) -> Result<KeyRecord, JsValue> {
+        let fields = RecordFields {
+            id,
+            name,
+            hint,
+            organization_id,
+            created_by,
+            scope,
+            scoped_project_id,
+            permissions,
+            times: [Some(created_at), last_used_at, revoked_at, expires_at],
         };
-        self.answer(|auth| auth.provide_resource(owner))
+        fields
+            .into_record()
+            .map(|record| KeyRecord {
+                inner: Rc::new(record),
+            })
+            .map_err(|problem| named_error("TypeError", &format!("not a key record: {problem}"), None))
     }
+}
 
-    /// Records that a lookup failed: the decision becomes `503 unavailable` (fail closed).
-    #[wasm_bindgen(js_name = storeFailed)]
-    pub fn store_failed(&mut self) -> Step {
-        self.cell.with_dependent_mut(|_, auth| auth.store_failed());
-        self.step()
-    }
+/// A record's fields as they cross the boundary: a handful of strings and numbers (cheaper
+/// than JSON or serde-wasm-bindgen; see BENCHMARKS.md).
+struct RecordFields<'a> {
+    id: String,
+    name: String,
+    hint: String,
+    organization_id: String,
+    created_by: String,
+    scope: &'a str,
+    scoped_project_id: Option<String>,
+    permissions: Option<Vec<String>>,
+    /// createdAt, lastUsedAt, revokedAt, expiresAt.
+    times: [Option<f64>; 4],
+}
 
-    /// Once decided: the identity of an allowed request as `keyId`, `organizationId`, `userId`,
-    /// `role`, `scope`, `projectFilter` (empty when none) and whether the gateway serves `/me`
-    /// (`1`/`0`), joined by `\n` (one string crosses the boundary instead of seven).
-    #[wasm_bindgen(getter, js_name = allowPacked)]
-    pub fn allow_packed(&self) -> Option<String> {
-        let allow = self.allow()?;
-        let fields = [
-            allow.key_id,
-            allow.organization_id,
-            allow.user_id,
-            allow.role,
-            allow.scope.as_str(),
-            allow.project_filter.unwrap_or(""),
-            if allow.serves_me() { "1" } else { "0" },
-        ];
-        Some(fields.join("\n"))
-    }
-
-    /// Once allowed: the key's effective permissions, in policy order.
-    #[wasm_bindgen(getter, js_name = effectivePermissions)]
-    pub fn effective_permissions(&self) -> Option<Vec<String>> {
-        let allow = self.allow()?;
-        let policy = self.cell.borrow_owner().policy();
-        Some(
-            policy
-                .permission_names(allow.effective_permissions)
-                .map(str::to_owned)
-                .collect(),
-        )
-    }
-
-    /// Once allowed: the identity headers the origin would receive, as `[name, value, …]`.
-    #[wasm_bindgen(getter, js_name = identityHeaders)]
-    pub fn identity_headers(&self) -> Option<Vec<String>> {
-        let allow = self.allow()?;
-        Some(
-            allow
-                .identity_headers()
-                .flat_map(|(name, value)| [name.to_owned(), value.to_owned()])
-                .collect(),
-        )
-    }
-
-    /// Once allowed: the `/me` view as a JSON body.
-    #[wasm_bindgen(getter, js_name = meJson)]
-    pub fn me_json(&self) -> Option<String> {
-        self.auth().me().map(|me| me.to_json())
-    }
-
-    /// Once denied: the HTTP status.
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> u16 {
-        match self.denial() {
-            Some(denial) => denial.status(),
-            None => 200,
+impl RecordFields<'_> {
+    fn into_record(self) -> Result<CoreRecord, &'static str> {
+        let scope = Scope::from_name(self.scope).ok_or("scope must be \"organization\" or \"project\"")?;
+        let mut times = [None; 4];
+        for (slot, time) in times.iter_mut().zip(self.times) {
+            *slot = match time {
+                None => None,
+                Some(ms) if ms.is_finite() => Some(Timestamp(ms as i64)),
+                Some(_) => return Err("times must be finite Unix milliseconds"),
+            };
         }
+        let [created_at, last_used_at, revoked_at, expires_at] = times;
+        Ok(CoreRecord {
+            id: self.id,
+            name: self.name,
+            hint: self.hint,
+            organization_id: self.organization_id,
+            created_by: self.created_by,
+            scope,
+            scoped_project_id: self.scoped_project_id,
+            permissions: self.permissions,
+            created_at: created_at.ok_or("createdAt is required")?,
+            last_used_at,
+            revoked_at,
+            expires_at,
+        })
     }
-
-    /// Once denied: the reason code, e.g. `scope_violation`.
-    #[wasm_bindgen(getter)]
-    pub fn reason(&self) -> Option<String> {
-        self.denial().map(|d| d.reason().code().to_owned())
-    }
-
-    /// Once denied: the human sentence (never echoes the key).
-    #[wasm_bindgen(getter)]
-    pub fn message(&self) -> Option<String> {
-        self.denial().map(|d| d.message())
-    }
-
-    /// Once denied: SPEC's JSON body `{"reason", "message"}`.
-    #[wasm_bindgen(getter, js_name = denialJson)]
-    pub fn denial_json(&self) -> Option<String> {
-        self.denial().map(|d| d.to_json())
-    }
-
-    /// Once denied: the `WWW-Authenticate` value the response carries (every 401).
-    #[wasm_bindgen(getter, js_name = wwwAuthenticate)]
-    pub fn www_authenticate(&self) -> Option<String> {
-        self.denial()
-            .and_then(|d| d.www_authenticate())
-            .map(str::to_owned)
-    }
-}
-
-/// SPEC's body for `429 rate_limited` with `Retry-After: retry_after` seconds (for callers that
-/// rate-limit in front of the engine).
-#[wasm_bindgen(js_name = rateLimitedBody)]
-pub fn rate_limited_body(retry_after: u32) -> String {
-    policy_core::Denial::rate_limited(retry_after).to_json()
-}
-
-/// SPEC's body for `503 unavailable`.
-#[wasm_bindgen(js_name = unavailableBody)]
-pub fn unavailable_body() -> String {
-    policy_core::Denial::unavailable().to_json()
 }
 
 /// A new key for `environment` (`live` / `test`) from `random` (at least 64 bytes from a

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Reflect;
-use keyscope_wasm::{generate_key, is_key_hash, parse_key, Decision, Engine, KeyRecord, Step};
+use keyscope_wasm::{generate_key, is_key_hash, parse_key, Engine, KeyRecord, Step};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -14,16 +14,55 @@ fn key() -> Vec<String> {
     generate_key("live", &[7u8; 64]).expect("64 bytes are enough")
 }
 
-fn record_json(scope: &str, project: Option<&str>, revoked_at: Option<f64>) -> String {
-    format!(
-        r#"{{"id":"k1","name":"CI","hint":"abcd","organizationId":"org_a","createdBy":"u1","scope":"{scope}","scopedProjectId":{},"permissions":null,"createdAt":0,"revokedAt":{}}}"#,
-        project.map_or("null".into(), |p| format!("\"{p}\"")),
-        revoked_at.map_or("null".into(), |t| t.to_string()),
+/// An outcome's step and payload.
+fn split(outcome: f64) -> (u8, f64) {
+    let step = outcome % 8.0;
+    (step as u8, (outcome - step) / 8.0)
+}
+
+fn step(outcome: f64) -> u8 {
+    split(outcome).0
+}
+
+const ALLOW: u8 = Step::Allow as u8;
+const DENY: u8 = Step::Deny as u8;
+const LOOKUP_KEY: u8 = Step::LookupKey as u8;
+const LOOKUP_ROLE: u8 = Step::LookupRole as u8;
+const LOOKUP_RESOURCE: u8 = Step::LookupResource as u8;
+const ALLOW_ME: u8 = Step::AllowMe as u8;
+
+/// Answers `LookupKey` with a record of this scope/project, revoked at `revoked_at`.
+fn give_record(
+    engine: &mut Engine,
+    slot: u32,
+    scope: &str,
+    project: Option<&str>,
+    revoked_at: Option<f64>,
+) -> f64 {
+    engine.provide_key_fields(
+        slot,
+        "k1".into(),
+        "CI".into(),
+        "abcd".into(),
+        "org_a".into(),
+        "u1".into(),
+        scope,
+        project.map(str::to_owned),
+        None,
+        0.0,
+        None,
+        revoked_at,
+        None,
     )
 }
 
-fn start(engine: &Engine, method: &str, url: &str, secret: &str) -> Decision {
-    engine.start(method, url, Some(secret.to_owned()), None, NOW)
+/// Starts a decision in a fresh slot: (slot, first outcome).
+fn start(engine: &mut Engine, method: &str, url: &str, secret: &str) -> (u32, f64) {
+    let slot = engine.reserve();
+    (
+        slot,
+        engine.start(slot, method, url, Some(secret.to_owned()), None, NOW),
+    )
 }
 
 fn prop(value: &JsValue, name: &str) -> Option<String> {
@@ -32,110 +71,194 @@ fn prop(value: &JsValue, name: &str) -> Option<String> {
         .and_then(|v| v.as_string())
 }
 
+fn denial_of(engine: &Engine, outcome: f64) -> String {
+    let (step, payload) = split(outcome);
+    assert_eq!(step, DENY, "expected a denial");
+    engine.denial(payload as u32)
+}
+
 #[wasm_bindgen_test]
 fn a_full_decision_through_every_lookup() {
-    let engine = Engine::new(None, None).expect("Align compiles");
+    let mut engine = Engine::new(None, None).expect("Align compiles");
     let secret = &key()[0];
-    let mut d = start(
-        &engine,
-        "PATCH",
-        "https://api.example.com/api/v1/time-entries/te_1?x=1",
-        secret,
-    );
-    assert_eq!(d.step(), Step::LookupKey);
-    assert_eq!(d.lookup_hash().as_deref(), Some(key()[1].as_str()));
+    let url = "https://api.example.com/api/v1/time-entries/te_1?x=1";
+    let (slot, first) = start(&mut engine, "PATCH", url, secret);
+    assert_eq!(first, f64::from(LOOKUP_KEY));
+    assert_eq!(engine.lookup_hash(slot).as_deref(), Some(key()[1].as_str()));
     assert_eq!(
-        d.provide_key_json(&record_json("project", Some("p1"), None)),
-        Step::LookupRole
+        step(give_record(&mut engine, slot, "project", Some("p1"), None)),
+        LOOKUP_ROLE
     );
-    assert_eq!(d.lookup_organization_id().as_deref(), Some("org_a"));
-    assert_eq!(d.lookup_user_id().as_deref(), Some("u1"));
-    assert_eq!(d.provide_role(Some("engineer".into())), Step::LookupResource);
-    assert_eq!(d.lookup_kind().as_deref(), Some("time_entry"));
-    assert_eq!(d.lookup_id().as_deref(), Some("te_1"));
     assert_eq!(
-        d.provide_resource(Some("org_a".into()), Some("p1".into())),
-        Step::Allow
+        step(engine.provide_role(slot, Some("engineer".into()))),
+        LOOKUP_RESOURCE
     );
-    let packed = d.allow_packed().expect("allowed");
-    assert_eq!(packed, "k1\norg_a\nu1\nengineer\nproject\n\n0");
-    assert_eq!(d.status(), 200);
-    assert!(d.reason().is_none());
-    let headers = d.identity_headers().expect("allowed");
-    assert_eq!(&headers[..2], ["X-Keyscope-Key-Id", "k1"]);
+    assert_eq!(engine.lookup_resource(slot).as_deref(), Some("time_entry\nte_1"));
+    assert_eq!(engine.pending(), 1);
+    let owner = (Some("org_a".into()), Some("p1".into()));
+    let (step, payload) = split(engine.provide_resource(slot, owner.0, owner.1));
+    assert_eq!(step, ALLOW);
+    assert_eq!(payload % 2.0, 0.0, "no project filter on a single resource");
+    let set = (payload / 2.0) as u64;
+    let names = engine.permissions();
+    let at = |p: &str| names.iter().position(|n| n == p).unwrap();
+    assert_eq!(
+        set >> at("write:time_entry") & 1,
+        1,
+        "engineers write time entries"
+    );
+    assert_eq!(set >> at("approve:time_entry") & 1, 0, "engineers do not approve");
+    assert_eq!(engine.pending(), 0, "a final outcome releases the slot");
+    assert_eq!(engine.reserve(), slot, "and the slot is reused");
+}
+
+#[wasm_bindgen_test]
+fn known_hashes_skip_the_offline_checks_only() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    assert!(engine.remember_hash(slot, 0));
+    assert!(!engine.remember_hash(slot, 5), "indices grow one at a time");
+    engine.store_failed(slot);
+    let slot = engine.reserve();
+    assert_eq!(
+        step(engine.start_known(slot, "GET", "/api/v1/projects", 0, NOW)),
+        LOOKUP_KEY
+    );
+    assert_eq!(engine.lookup_hash(slot).as_deref(), Some(key()[1].as_str()));
+    let revoked = give_record(&mut engine, slot, "organization", None, Some(1.0));
+    assert!(
+        denial_of(&engine, revoked).starts_with("401\nkey_revoked\n"),
+        "revocation is still checked"
+    );
+    let slot = engine.reserve();
+    let unknown = engine.start_known(slot, "GET", "/api/v1/projects", 7, NOW);
+    assert!(
+        denial_of(&engine, unknown).starts_with("503\n"),
+        "an unknown index fails closed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_project_key_listing_is_filtered_and_me_is_served() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    give_record(&mut engine, slot, "project", Some("p1"), None);
+    let (step, payload) = split(engine.provide_role(slot, Some("member".into())));
+    assert_eq!(
+        (step, payload % 2.0),
+        (ALLOW, 1.0),
+        "filtered to the key's project"
+    );
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/me", &key()[0]);
+    give_record(&mut engine, slot, "organization", None, None);
+    assert_eq!(
+        engine.provide_role(slot, Some("member".into())),
+        f64::from(ALLOW_ME)
+    );
+    assert!(engine.finish_me(slot).unwrap().contains("\"apiKeyId\":\"k1\""));
+    assert_eq!(engine.finish_allow_wide(slot).unwrap()[0], 0);
+    assert_eq!(engine.pending(), 0);
 }
 
 #[wasm_bindgen_test]
 fn another_projects_resource_is_not_found() {
-    let engine = Engine::new(None, None).unwrap();
-    let mut d = start(&engine, "PATCH", "/api/v1/time-entries/te_2", &key()[0]);
-    d.provide_key_json(&record_json("project", Some("p1"), None));
-    d.provide_role(Some("admin".into()));
-    assert_eq!(
-        d.provide_resource(Some("org_a".into()), Some("p2".into())),
-        Step::Deny
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "PATCH", "/api/v1/time-entries/te_2", &key()[0]);
+    give_record(&mut engine, slot, "project", Some("p1"), None);
+    engine.provide_role(slot, Some("admin".into()));
+    let outcome = engine.provide_resource(slot, Some("org_a".into()), Some("p2".into()));
+    assert_eq!(denial_of(&engine, outcome), "404\nnot_found\nNot found.\n");
+    assert!(
+        engine.finish_allow_wide(slot).is_none(),
+        "a denial never reads as an allow"
     );
-    assert_eq!(d.status(), 404);
-    assert_eq!(d.reason().as_deref(), Some("not_found"));
-    assert!(d.www_authenticate().is_none());
+    assert_eq!(engine.pending(), 0);
 }
 
 #[wasm_bindgen_test]
-fn a_revoked_key_challenges() {
-    let engine = Engine::new(None, None).unwrap();
-    let mut d = start(&engine, "GET", "/api/v1/projects", &key()[0]);
-    assert_eq!(
-        d.provide_key_json(&record_json("organization", None, Some(1.0))),
-        Step::Deny
-    );
-    assert_eq!(d.reason().as_deref(), Some("key_revoked"));
-    assert_eq!(d.www_authenticate().as_deref(), Some("Bearer realm=\"keyscope\""));
-    assert!(d
-        .denial_json()
-        .unwrap()
-        .starts_with("{\"reason\":\"key_revoked\""));
-}
-
-#[wasm_bindgen_test]
-fn a_record_the_engine_cannot_read_fails_closed() {
-    let engine = Engine::new(None, None).unwrap();
-    for bad in ["{", "{\"id\":1}", "[]", &record_json("galaxy", None, None)] {
-        let mut d = start(&engine, "GET", "/api/v1/projects", &key()[0]);
-        assert_eq!(d.provide_key_json(bad), Step::Deny, "{bad}");
-        assert_eq!(d.status(), 503);
-        assert_eq!(d.reason().as_deref(), Some("unavailable"));
+fn a_revoked_key_challenges_and_denials_are_numbered_once() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let mut numbers = Vec::new();
+    for _ in 0..2 {
+        let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+        let outcome = give_record(&mut engine, slot, "organization", None, Some(1.0));
+        let packed = denial_of(&engine, outcome);
+        assert!(packed.starts_with("401\nkey_revoked\n"), "{packed}");
+        assert!(packed.ends_with("\nBearer realm=\"keyscope\""), "{packed}");
+        numbers.push(split(outcome).1);
     }
-    let mut d = start(&engine, "GET", "/api/v1/projects", &key()[0]);
-    assert_eq!(
-        d.provide_key_object(JsValue::from_str("not an object")),
-        Step::Deny
+    assert_eq!(numbers[0], numbers[1], "the same denial has the same number");
+}
+
+#[wasm_bindgen_test]
+fn a_record_the_engine_cannot_use_fails_closed() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = give_record(&mut engine, slot, "galaxy", None, None);
+    assert!(denial_of(&engine, outcome).starts_with("503\nunavailable\n"));
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = give_record(&mut engine, slot, "organization", None, Some(f64::NAN));
+    assert!(denial_of(&engine, outcome).starts_with("503\n"));
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = give_record(&mut engine, slot, "project", None, None);
+    assert!(
+        denial_of(&engine, outcome).starts_with("503\n"),
+        "a project key without a project"
     );
-    assert_eq!(d.status(), 503);
 }
 
 #[wasm_bindgen_test]
-fn an_answer_out_of_order_fails_closed() {
-    let engine = Engine::new(None, None).unwrap();
-    let mut d = start(&engine, "GET", "/api/v1/projects", &key()[0]);
-    assert_eq!(d.provide_role(Some("admin".into())), Step::Deny);
-    assert_eq!(d.status(), 503);
+fn an_answer_out_of_order_or_to_no_decision_fails_closed() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = engine.provide_role(slot, Some("admin".into()));
+    assert!(denial_of(&engine, outcome).starts_with("503\n"));
+    assert_eq!(step(engine.provide_no_key(slot)), DENY, "a released slot");
+    assert_eq!(step(engine.provide_no_key(999)), DENY, "a slot never reserved");
+    assert_eq!(step(engine.start(999, "GET", "/", None, None, NOW)), DENY);
+    assert_eq!(engine.pending(), 0);
 }
 
 #[wasm_bindgen_test]
-fn prepared_records_and_objects_decide_like_json() {
-    let engine = Engine::new(None, None).unwrap();
-    let json = record_json("organization", None, None);
-    let prepared = KeyRecord::from_json(&json).unwrap();
-    let object = js_sys::JSON::parse(&json).unwrap();
-    let mut a = start(&engine, "GET", "/api/v1/me", &key()[0]);
-    let mut b = start(&engine, "GET", "/api/v1/me", &key()[0]);
-    assert_eq!(a.provide_key(&prepared), Step::LookupRole);
-    assert_eq!(b.provide_key_object(object), Step::LookupRole);
-    a.provide_role(Some("member".into()));
-    b.provide_role(Some("member".into()));
-    assert_eq!(a.me_json(), b.me_json());
-    assert!(a.me_json().unwrap().contains("\"apiKeyId\":\"k1\""));
-    assert!(KeyRecord::from_json("{}").is_err());
+fn prepared_records_decide_like_fields() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let prepared = KeyRecord::new(
+        "k1".into(),
+        "CI".into(),
+        "abcd".into(),
+        "org_a".into(),
+        "u1".into(),
+        "organization",
+        None,
+        Some(vec!["read:project".into()]),
+        0.0,
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let (slot, _) = start(&mut engine, "POST", "/api/v1/projects", &key()[0]);
+    engine.provide_key(slot, &prepared);
+    let outcome = engine.provide_role(slot, Some("admin".into()));
+    assert!(
+        denial_of(&engine, outcome).starts_with("403\nforbidden\n"),
+        "grants narrow the role"
+    );
+    let bad = KeyRecord::new(
+        "k".into(),
+        "n".into(),
+        "h".into(),
+        "o".into(),
+        "u".into(),
+        "nowhere",
+        None,
+        None,
+        0.0,
+        None,
+        None,
+        None,
+    );
+    assert_eq!(prop(&bad.err().unwrap(), "name").as_deref(), Some("TypeError"));
 }
 
 #[wasm_bindgen_test]

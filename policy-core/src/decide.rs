@@ -27,9 +27,17 @@ pub struct Engine {
 
 /// The request target (path and query) of an absolute URL, exactly as written: no dot-segment
 /// or percent-encoding normalisation, so that matching sees what the client sent. A URL without
-/// a path has the target `/`.
+/// a path has the target `/`. A string that already starts with `/` is a target and is returned
+/// as is (even when its query holds a URL).
 pub fn target_of_url(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    if url.starts_with('/') {
+        return url;
+    }
+    let after_scheme = url
+        .as_bytes()
+        .windows(3)
+        .position(|w| w == b"://")
+        .map_or(0, |i| i + 3);
     let rest = url.get(after_scheme..).unwrap_or("");
     match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],

@@ -48,4 +48,9 @@ impl PermissionSet {
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// The set as a bit mask: bit `i` is the permission at index `i` in policy order.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
 }

@@ -164,6 +164,12 @@ fn targets_are_taken_from_urls_verbatim() {
     assert_eq!(target_of_url("http://h"), "/");
     assert_eq!(target_of_url("http://h?q=/x"), "/");
     assert_eq!(target_of_url("/already/a/path"), "/already/a/path");
+    assert_eq!(
+        target_of_url("/api/v1/search?q=https://x.example/y"),
+        "/api/v1/search?q=https://x.example/y",
+        "a target whose query holds a URL is still a target"
+    );
+    assert_eq!(target_of_url("https://h/s?q=http://x/y"), "/s?q=http://x/y");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import express from "express";
 import { Hono } from "hono";
@@ -150,3 +151,77 @@ describe("configuration errors", () => {
 function require_align() {
   return JSON.parse(readFileSync(new URL("../../../policy-core/policies/align.json", import.meta.url), "utf8"));
 }
+
+describe("engine behaviour around the store", () => {
+  const now = Date.parse("2026-06-01T00:00:00Z");
+  const req = (key, path = "/api/v1/projects", method = "GET") => ({ method, url: path, headers: { "x-api-key": key } });
+
+  test("the key cache never outlives revocation, role changes or eviction", () => {
+    const engine = new keyscope.Engine({ keyCache: 2 });
+    const rows = new Map([[admin.hash, record(admin, { id: "k_admin" })], [member.hash, record(member, { id: "k_member", createdBy: "u_member" })]]);
+    const role = new Map([["u_admin", "admin"], ["u_member", "member"]]);
+    const mem = { findKey: (h) => rows.get(h), findRole: (_o, u) => role.get(u) };
+    const third = keyscope.generateKey();
+    rows.set(third.hash, record(third, { id: "k_third" }));
+    for (let round = 0; round < 3; round++) {
+      for (const k of [admin, member, third]) assert.equal(engine.authorizeSync(req(k.secret), mem, { now }).allowed, true);
+    }
+    rows.set(admin.hash, record(admin, { id: "k_admin", revokedAt: now - 1 }));
+    assert.equal(engine.authorizeSync(req(admin.secret), mem, { now }).reason, "key_revoked");
+    role.set("u_member", "member");
+    assert.equal(engine.authorizeSync(req(member.secret, "/api/v1/users/invite", "POST"), mem, { now }).reason, "forbidden");
+    role.set("u_member", "admin");
+    assert.equal(engine.authorizeSync(req(member.secret, "/api/v1/users/invite", "POST"), mem, { now }).allowed, true);
+    role.delete("u_member");
+    assert.equal(engine.authorizeSync(req(member.secret), mem, { now }).reason, "key_revoked");
+    const uncached = new keyscope.Engine({ keyCache: 0 });
+    assert.equal(uncached.authorizeSync(req(third.secret), mem, { now }).allowed, true);
+    assert.throws(() => new keyscope.Engine({ keyCache: -1 }), /keyCache/);
+  });
+
+  test("store answers of the wrong shape fail closed (503), never open", async () => {
+    const engine = new keyscope.Engine();
+    const bad = [
+      { findKey: () => ({ id: 1 }), findRole: () => "admin" },
+      { findKey: () => record(admin, { id: "k", scope: "galaxy" }), findRole: () => "admin" },
+      { findKey: () => record(admin, { id: "k", createdAt: "not a date" }), findRole: () => "admin" },
+      { findKey: () => record(admin, { id: "k", permissions: "read:project" }), findRole: () => "admin" },
+      { findKey: () => record(admin, { id: "k" }), findRole: () => 42 },
+      { findKey: () => record(admin, { id: "k" }), findRole: () => "superuser" },
+      { findKey: () => { throw new Error("down"); }, findRole: () => "admin" },
+    ];
+    for (const store of bad) {
+      const d = await engine.authorize(req(admin.secret), store, { now });
+      assert.equal(d.status, 503, JSON.stringify(d));
+      assert.equal(d.reason, "unavailable");
+    }
+    const sync = engine.authorizeSync(req(admin.secret), { findKey: async () => null, findRole: () => "admin" }, { now });
+    assert.equal(sync.reason, "unavailable", "a promise from a synchronous store is an unanswered lookup");
+    const noResource = await engine.authorize(req(projectKey.secret, "/api/v1/time-entries/te_1", "PATCH"), { findKey: () => keys.get(projectKey.hash), findRole: () => "admin" }, { now });
+    assert.equal(noResource.reason, "unavailable", "a project key needs findResource");
+  });
+
+  test("plain rows and prepared KeyRecords decide alike", () => {
+    const engine = new keyscope.Engine();
+    const row = record(readOnly, { id: "k_read", permissions: ["read:project"] });
+    const prepared = new keyscope.KeyRecord(row);
+    for (const found of [row, prepared]) {
+      const store = { findKey: () => found, findRole: () => "admin" };
+      assert.equal(engine.authorizeSync(req(readOnly.secret), store, { now }).allowed, true);
+      assert.equal(engine.authorizeSync(req(readOnly.secret, "/api/v1/projects", "POST"), store, { now }).reason, "forbidden");
+      assert.deepEqual(engine.authorizeSync(req(readOnly.secret, "/api/v1/me"), store, { now }).me().effectivePermissions, ["read:project"]);
+    }
+    assert.throws(() => new keyscope.KeyRecord({ id: "x" }), /not a key record/);
+  });
+
+  test("key helpers", () => {
+    const k = keyscope.generateKey({ environment: "test" });
+    assert.match(k.secret, /^ck_test_[0-9A-Za-z]{36}$/);
+    assert.equal(keyscope.hashKey(k.secret), createHash("sha256").update(k.secret).digest("hex"));
+    assert.equal(keyscope.keyHint(k.secret), k.secret.slice(-4));
+    assert.equal(keyscope.isValidKey(k.secret, { environment: "live" }), false);
+    const tampered = k.secret.slice(0, 10) + (k.secret[10] === "a" ? "b" : "a") + k.secret.slice(11);
+    assert.throws(() => keyscope.parseKey(tampered), (e) => e.name === "KeyError" && e.code === "checksum_mismatch" && !e.message.includes(tampered));
+    assert.throws(() => keyscope.parseKey(42), TypeError);
+  });
+});

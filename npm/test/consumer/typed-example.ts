@@ -46,9 +46,9 @@ const prepared = new KeyRecord({ id: "k2", name: "n", hint: "abcd", organization
 async function demo(request: Request): Promise<string> {
   const decision: Decision = await engine.authorize(request, store, { now: Date.now() });
   if (decision.allowed) {
-    const me: MeView = decision.me();
+    const me: MeView | null = decision.me();
     const filter: string | null = decision.projectFilter;
-    return `${decision.keyId} ${me.role} ${filter ?? "-"} ${decision.permissions.join(",")} ${prepared.id} ${same}`;
+    return `${decision.keyId} ${me?.role ?? "-"} ${filter ?? "-"} ${decision.permissions.join(",")} ${prepared.id} ${same}`;
   }
   const status: number = decision.status;
   return `${status} ${decision.reason}: ${decision.message} ${JSON.stringify(decision.body())}`;
@@ -58,7 +58,7 @@ const sync = engine.authorizeSync({ method: "GET", url: "/api/v1/me", headers: {
   findKey: () => prepared,
   findRole: () => "member",
 });
-if (sync.allowed) console.log(sync.identityHeaders()["X-Keyscope-Key-Id"]);
+if (sync.allowed && sync.servesMe) console.log(sync.me()?.apiKeyId);
 
 const app = express();
 app.use(keyscope.express({ store, engine }));
