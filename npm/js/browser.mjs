@@ -1,0 +1,22 @@
+// Browsers (through a bundler such as Vite or webpack): the wasm is fetched next to this
+// module and instantiated before the package's exports are used (top-level await).
+import init, * as bindings from "../dist/web/keyscope_wasm.js";
+import createKeyscope from "./keyscope.cjs";
+
+await init({ module_or_path: new URL("../dist/web/keyscope_wasm_bg.wasm", import.meta.url) });
+const keyscope = createKeyscope(bindings, globalThis.crypto);
+
+export const {
+  Engine,
+  KeyRecord,
+  authorize,
+  generateKey,
+  parseKey,
+  isValidKey,
+  hashKey,
+  keyHint,
+  express,
+  hono,
+  withKeyscope,
+} = keyscope;
+export default keyscope;
