@@ -1,5 +1,4 @@
-// A browser module using the package through its `browser` export condition; bundled by
-// browser.test.mjs, which then runs the bundle.
+// A module as a browser app would write it (run by browser-run.mjs with the browser condition).
 import { Engine, generateKey } from "keyscope";
 
 export async function decide() {
