@@ -11,6 +11,8 @@ module.exports = function createKeyscope(wasm, crypto) {
   const LOOKUP_KEY = Step.LookupKey;
   const LOOKUP_ROLE = Step.LookupRole;
   const LOOKUP_RESOURCE = Step.LookupResource;
+  // Methods that cross the boundary as numbers.
+  const METHOD_CODES = new Map(wasm.methods().map((m, i) => [m, i]));
 
   /** A compiled policy and the key environment it serves. */
   class Engine {
@@ -33,6 +35,7 @@ module.exports = function createKeyscope(wasm, crypto) {
       if (!Number.isInteger(keyCache) || keyCache < 0) throw new TypeError("keyCache must be a whole number ≥ 0");
       this._wasm = new wasm.Engine(text, environment);
       this._permissions = this._wasm.permissions;
+      this._roleIndex = new Map(this._wasm.roles.map((r, i) => [r, i]));
       this._denials = [];
       // Key headers that passed the offline checks → the key's hash (FIFO, bounded): a key
       // seen again skips the checksum and SHA-256. Revocation and everything after the
@@ -85,7 +88,7 @@ module.exports = function createKeyscope(wasm, crypto) {
           outcome = w.storeFailed(d.slot);
           continue;
         }
-        outcome = answer(w, d, step, value);
+        outcome = answer(this, d, step, value);
       }
     }
 
@@ -116,7 +119,7 @@ module.exports = function createKeyscope(wasm, crypto) {
           // A promise here is an unanswered lookup: fail closed.
           value.then(undefined, () => {});
           outcome = w.storeFailed(d.slot);
-        } else outcome = answer(w, d, step, value);
+        } else outcome = answer(this, d, step, value);
       }
     }
   }
@@ -159,7 +162,10 @@ module.exports = function createKeyscope(wasm, crypto) {
             ? `\u0000${authorization}`
             : `${xApiKey}\u0000${authorization}`;
     const known = cacheKey === undefined ? undefined : engine._keyCache.get(cacheKey);
-    if (known !== undefined) return new Pending(slot, w.startKnown(slot, method, url, known[0], now), known[1]);
+    const methodCode = METHOD_CODES.get(method);
+    if (known !== undefined && methodCode !== undefined) {
+      return new Pending(slot, w.startKnown(slot, methodCode, url, known[0], now), known[1]);
+    }
     const outcome = w.start(slot, method, url, xApiKey, authorization, now);
     if (outcome !== LOOKUP_KEY) return new Pending(slot, outcome, undefined);
     const hash = w.lookupHash(slot);
@@ -168,7 +174,8 @@ module.exports = function createKeyscope(wasm, crypto) {
   }
 
   /** Hands a store's answer to the decision; returns the next outcome. */
-  function answer(w, d, step, value) {
+  function answer(engine, d, step, value) {
+    const w = engine._wasm;
     const slot = d.slot;
     if (step === LOOKUP_KEY) {
       if (value === undefined || value === null) return w.provideNoKey(slot);
@@ -185,7 +192,8 @@ module.exports = function createKeyscope(wasm, crypto) {
       if (value === undefined || value === null) return w.provideRole(slot, undefined);
       if (typeof value !== "string") return w.storeFailed(slot);
       d.role = value;
-      return w.provideRole(slot, value);
+      const index = engine._roleIndex.get(value);
+      return index === undefined ? w.provideRole(slot, value) : w.provideRoleIndex(slot, index);
     }
     if (value === undefined || value === null) return w.provideResource(slot, undefined, undefined);
     if (typeof value !== "object" || typeof value.organizationId !== "string" || typeof value.projectId !== "string") {
@@ -223,6 +231,11 @@ module.exports = function createKeyscope(wasm, crypto) {
     } else engine._keyCacheSlots[index] = undefined;
   }
 
+  /**
+   * The value of header `name` (lower-case): `Headers#get`, or a plain object's property as
+   * written by Node (lower-case), else any spelling of it. Repeated headers (arrays) are one
+   * value joined by ", ", as HTTP joins them.
+   */
   function header(headers, name) {
     if (headers === undefined || headers === null) return undefined;
     let value;
@@ -230,8 +243,8 @@ module.exports = function createKeyscope(wasm, crypto) {
     else {
       value = headers[name];
       if (value === undefined) {
-        for (const k of Object.keys(headers)) {
-          if (k.toLowerCase() === name) {
+        for (const k in headers) {
+          if (k.length === name.length && k.toLowerCase() === name) {
             value = headers[k];
             break;
           }
@@ -239,7 +252,6 @@ module.exports = function createKeyscope(wasm, crypto) {
       }
     }
     if (value === undefined || value === null) return undefined;
-    // Repeated headers (Node keeps them as arrays) are one value, as HTTP joins them.
     if (Array.isArray(value)) return value.join(", ");
     return String(value);
   }

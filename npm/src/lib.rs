@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use js_sys::{Error as JsErrorObject, Reflect};
 use policy_core::{
-    target_of_url, ApiKey, Authorization, Decision as CoreDecision, Environment, KeyError, KeyHash,
+    target_of_url, ApiKey, Authorization, Cause, Decision as CoreDecision, Environment, KeyError, KeyHash,
     KeyHeaders, KeyRecord as CoreRecord, Policy, PolicyError, Request, ResourceOwner, Scope,
     Step as CoreStep, Timestamp,
 };
@@ -52,6 +52,15 @@ pub enum Step {
     AllowWide = 6,
 }
 
+/// The methods `startKnown` takes by number (anything else goes through `start`).
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The methods `startKnown` takes by number, in order.
+#[wasm_bindgen]
+pub fn methods() -> Vec<String> {
+    METHODS.iter().map(|m| (*m).to_owned()).collect()
+}
+
 /// Policies of up to this many permissions return an allow's permission set inside the
 /// outcome number (`8 × (filtered + 2 × set)` stays below 2^53, exact in a double).
 const NARROW_PERMISSIONS: usize = 48;
@@ -68,9 +77,11 @@ pub struct Engine {
     free: Vec<u32>,
     /// Every distinct denial body handed out so far, so that JavaScript can cache them by
     /// number (a policy yields a few dozen at most).
-    denials: Vec<String>,
+    denials: Vec<(DenialKey, String)>,
     /// Hashes of keys seen before, at indices the caller chooses (see `rememberHash`).
     known: Vec<KeyHash>,
+    /// Whether an allow's permission set fits in its outcome number.
+    narrow: bool,
 }
 
 #[wasm_bindgen]
@@ -95,6 +106,7 @@ impl Engine {
             Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e))?,
         };
         Ok(Engine {
+            narrow: policy.permissions().count() <= NARROW_PERMISSIONS,
             inner: Rc::new(policy_core::Engine::new(policy, environment)),
             slots: Vec::new(),
             free: Vec::new(),
@@ -176,9 +188,12 @@ impl Engine {
     /// Starts a decision in `slot` for the key whose hash `rememberHash` kept at `index`: the
     /// offline key checks (format, checksum, environment, SHA-256) were passed when it was
     /// kept; everything after them is decided as by `start`. An unknown index denies (`503`).
+    /// `method` is an index into `methods` (numbers cross the boundary for free; strings do
+    /// not).
     #[wasm_bindgen(js_name = startKnown)]
-    pub fn start_known(&mut self, slot: u32, method: &str, url: &str, index: u32, now: f64) -> f64 {
-        let Some(&hash) = self.known.get(index as usize) else {
+    pub fn start_known(&mut self, slot: u32, method: u32, url: &str, index: u32, now: f64) -> f64 {
+        let (Some(&hash), Some(&method)) = (self.known.get(index as usize), METHODS.get(method as usize))
+        else {
             return self.outcome(slot, Step::Deny);
         };
         let now = Timestamp(now as i64);
@@ -271,6 +286,21 @@ impl Engine {
         self.answer(slot, |auth| auth.provide_key(None))
     }
 
+    /// Answers `LookupRole` with the role at `index` in `roles` (the common case: no string
+    /// crosses). An index out of range is a caller bug: `503 unavailable`.
+    #[wasm_bindgen(js_name = provideRoleIndex)]
+    pub fn provide_role_index(&mut self, slot: u32, index: u32) -> f64 {
+        self.answer_with(slot, |engine, auth| {
+            match engine.policy().roles().nth(index as usize) {
+                Some(role) => auth.provide_membership(Some(role)),
+                None => {
+                    auth.store_failed();
+                    Ok(())
+                }
+            }
+        })
+    }
+
     /// Answers `LookupRole`: the creator's current role, or `undefined` if no longer a member.
     #[wasm_bindgen(js_name = provideRole)]
     pub fn provide_role(&mut self, slot: u32, role: Option<String>) -> f64 {
@@ -317,33 +347,31 @@ impl Engine {
     /// slot.
     #[wasm_bindgen(js_name = finishAllowWide)]
     pub fn finish_allow_wide(&mut self, slot: u32) -> Option<Vec<u32>> {
-        let out = {
-            let allow = self.auth(slot)?.decision()?.allowed()?;
-            let bits = allow.effective_permissions.bits();
-            vec![
-                u32::from(allow.project_filter.is_some()),
-                bits as u32,
-                (bits >> 32) as u32,
-            ]
-        };
-        self.release(slot);
-        Some(out)
+        let (filtered, set) = self.take_allow(slot)?;
+        Some(vec![u32::from(filtered), set as u32, (set >> 32) as u32])
     }
 
     /// At `Deny`: the number of the denial, whose body `denial(n)` gives (the same number for
     /// the same denial, so callers cache them). Releases the slot.
     #[wasm_bindgen(js_name = finishDeny)]
     pub fn finish_deny(&mut self, slot: u32) -> u32 {
-        let packed = match self.auth(slot).and_then(|a| a.decision()) {
-            Some(CoreDecision::Deny(denial)) => pack_denial(&denial),
-            // Asked too early or for an allowed decision: never an allow by mistake.
-            _ => pack_denial(&policy_core::Denial::unavailable()),
+        let unavailable = policy_core::Denial::unavailable();
+        let (key, packed) = {
+            let denial = match self.auth(slot).and_then(|a| a.decision()) {
+                Some(CoreDecision::Deny(denial)) => denial,
+                // Asked too early or for an allowed decision: never an allow by mistake.
+                _ => unavailable,
+            };
+            let key = denial_key(denial.cause(), self.inner.policy());
+            // Only a denial not seen before is written out.
+            let seen = self.denials.iter().position(|(k, _)| *k == key);
+            (key, seen.ok_or_else(|| pack_denial(&denial)))
         };
         self.release(slot);
-        match self.denials.iter().position(|d| *d == packed) {
-            Some(n) => n as u32,
-            None => {
-                self.denials.push(packed);
+        match packed {
+            Ok(n) => n as u32,
+            Err(packed) => {
+                self.denials.push((key, packed));
                 (self.denials.len() - 1) as u32
             }
         }
@@ -353,9 +381,43 @@ impl Engine {
     /// 401); the `503 unavailable` denial for an unknown number.
     pub fn denial(&self, n: u32) -> String {
         match self.denials.get(n as usize) {
-            Some(packed) => packed.clone(),
+            Some((_, packed)) => packed.clone(),
             None => pack_denial(&policy_core::Denial::unavailable()),
         }
+    }
+}
+
+/// What makes two denials' bodies the same, computed without writing them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DenialKey {
+    /// A cause without data, by its position in this list.
+    Plain(u8),
+    /// A malformed key (the message depends on the error).
+    Malformed(KeyError),
+    /// A missing permission, by its index in the policy.
+    Permission(Option<usize>),
+    /// Rate limited, retry after this many seconds.
+    RateLimited(u32),
+}
+
+fn denial_key(cause: Cause<'_>, policy: &Policy) -> DenialKey {
+    match cause {
+        Cause::Malformed(error) => DenialKey::Malformed(error),
+        Cause::MissingPermission(name) => DenialKey::Permission(policy.permission_index(name)),
+        Cause::RateLimited { retry_after } => DenialKey::RateLimited(retry_after),
+        Cause::NoKey => DenialKey::Plain(0),
+        Cause::ConflictingHeaders => DenialKey::Plain(1),
+        Cause::UnknownKey => DenialKey::Plain(2),
+        Cause::Revoked => DenialKey::Plain(3),
+        Cause::Expired => DenialKey::Plain(4),
+        Cause::CreatorRemoved => DenialKey::Plain(5),
+        Cause::UnknownEndpoint => DenialKey::Plain(6),
+        Cause::OrganizationEndpoint => DenialKey::Plain(7),
+        Cause::OtherProject => DenialKey::Plain(8),
+        Cause::ResourceNotVisible => DenialKey::Plain(9),
+        Cause::StoreUnavailable => DenialKey::Plain(10),
+        Cause::StoreInconsistent => DenialKey::Plain(11),
+        Cause::OriginUnreachable => DenialKey::Plain(12),
     }
 }
 
@@ -393,11 +455,20 @@ impl Engine {
         slot: u32,
         f: impl FnOnce(&mut Pending<'_>) -> Result<(), policy_core::StepError>,
     ) -> f64 {
+        self.answer_with(slot, |_, auth| f(auth))
+    }
+
+    /// [`Engine::answer`] with the compiled engine at hand.
+    fn answer_with(
+        &mut self,
+        slot: u32,
+        f: impl for<'e> FnOnce(&'e policy_core::Engine, &mut Pending<'e>) -> Result<(), policy_core::StepError>,
+    ) -> f64 {
         let Some(Some(cell)) = self.slots.get_mut(slot as usize) else {
             return self.outcome(slot, Step::Deny);
         };
-        cell.with_dependent_mut(|_, auth| {
-            if f(auth).is_err() {
+        cell.with_dependent_mut(|engine, auth| {
+            if f(engine, auth).is_err() {
                 // An answer out of order is a caller bug, never a reason to allow.
                 auth.store_failed();
             }
@@ -420,19 +491,26 @@ impl Engine {
     /// denial its number (see `denial`); both release the slot. Lookups carry nothing.
     fn outcome(&mut self, slot: u32, step: Step) -> f64 {
         let payload = match step {
-            Step::Allow if self.inner.policy().permissions().count() > NARROW_PERMISSIONS => {
-                return Step::AllowWide as u8 as f64;
-            }
-            Step::Allow => match self.finish_allow_wide(slot) {
-                Some(out) => {
-                    f64::from(out[0]) + 2.0 * (f64::from(out[1]) + 4_294_967_296.0 * f64::from(out[2]))
-                }
+            Step::Allow if !self.narrow => return f64::from(Step::AllowWide as u8),
+            Step::Allow => match self.take_allow(slot) {
+                // INVARIANT: narrow sets are below 2^48, so this double is exact.
+                Some((filtered, set)) => f64::from(u8::from(filtered)) + 2.0 * set as f64,
                 None => return self.outcome(slot, Step::Deny),
             },
             Step::Deny => f64::from(self.finish_deny(slot)),
             _ => 0.0,
         };
         f64::from(step as u8) + 8.0 * payload
+    }
+
+    /// An allow's project filter flag and permission set; releases the slot.
+    fn take_allow(&mut self, slot: u32) -> Option<(bool, u64)> {
+        let out = {
+            let allow = self.auth(slot)?.decision()?.allowed()?;
+            (allow.project_filter.is_some(), allow.effective_permissions.bits())
+        };
+        self.release(slot);
+        Some(out)
     }
 
     fn release(&mut self, slot: u32) {

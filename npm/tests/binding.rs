@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Reflect;
-use keyscope_wasm::{generate_key, is_key_hash, parse_key, Engine, KeyRecord, Step};
+use keyscope_wasm::{generate_key, is_key_hash, methods, parse_key, Engine, KeyRecord, Step};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -12,6 +12,11 @@ const NOW: f64 = 1_795_000_000_000.0;
 
 fn key() -> Vec<String> {
     generate_key("live", &[7u8; 64]).expect("64 bytes are enough")
+}
+
+/// The number of `GET` in `methods()`.
+fn get() -> u32 {
+    methods().iter().position(|m| m == "GET").unwrap() as u32
 }
 
 /// An outcome's step and payload.
@@ -121,7 +126,7 @@ fn known_hashes_skip_the_offline_checks_only() {
     engine.store_failed(slot);
     let slot = engine.reserve();
     assert_eq!(
-        step(engine.start_known(slot, "GET", "/api/v1/projects", 0, NOW)),
+        step(engine.start_known(slot, get(), "/api/v1/projects", 0, NOW)),
         LOOKUP_KEY
     );
     assert_eq!(engine.lookup_hash(slot).as_deref(), Some(key()[1].as_str()));
@@ -131,10 +136,32 @@ fn known_hashes_skip_the_offline_checks_only() {
         "revocation is still checked"
     );
     let slot = engine.reserve();
-    let unknown = engine.start_known(slot, "GET", "/api/v1/projects", 7, NOW);
+    let unknown = engine.start_known(slot, get(), "/api/v1/projects", 7, NOW);
     assert!(
         denial_of(&engine, unknown).starts_with("503\n"),
         "an unknown index fails closed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn roles_by_number_decide_like_roles_by_name() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let roles = engine.roles();
+    for (index, role) in roles.iter().enumerate() {
+        let (a, _) = start(&mut engine, "POST", "/api/v1/users/invite", &key()[0]);
+        give_record(&mut engine, a, "organization", None, None);
+        let by_number = engine.provide_role_index(a, index as u32);
+        let (b, _) = start(&mut engine, "POST", "/api/v1/users/invite", &key()[0]);
+        give_record(&mut engine, b, "organization", None, None);
+        let by_name = engine.provide_role(b, Some(role.clone()));
+        assert_eq!(step(by_number), step(by_name), "{role}");
+    }
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    give_record(&mut engine, slot, "organization", None, None);
+    let outcome = engine.provide_role_index(slot, roles.len() as u32);
+    assert!(
+        denial_of(&engine, outcome).starts_with("503\n"),
+        "a role number out of range"
     );
 }
 
