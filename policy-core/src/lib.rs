@@ -64,9 +64,11 @@ extern crate alloc;
 pub mod credentials;
 pub mod decide;
 pub mod key;
+pub mod lifecycle;
 pub mod me;
 pub mod permissions;
 pub mod policy;
+pub mod ratelimit;
 pub mod reason;
 pub mod record;
 pub mod route;
@@ -77,9 +79,11 @@ pub use decide::{
     StepError, IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
+pub use lifecycle::{Grants, LifecycleError, NewKey};
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
 pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
+pub use ratelimit::TokenBucket;
 pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 pub use route::{PathId, RouteMatch};

@@ -49,6 +49,11 @@ impl PermissionSet {
         self.0 == 0
     }
 
+    /// The permissions in `self` but not in `other`.
+    pub const fn difference(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & !other.0)
+    }
+
     /// The set as a bit mask: bit `i` is the permission at index `i` in policy order.
     pub const fn bits(self) -> u64 {
         self.0
