@@ -30,11 +30,15 @@ const secret = JSON.parse(
   (await import("node:child_process")).execFileSync(join(ROOT, "target/release/keyscope"), ["keygen"]).toString(),
 ).secret;
 const auth = await startGateway({ originUrl });
-await auth.store.putMember("org_a", "u_admin", "admin");
-await auth.store.putKey({
-  hash: sha256Hex(secret), id: "key_bench", name: "bench", hint: secret.slice(-4), organizationId: "org_a",
-  createdBy: "u_admin", scope: "organization", scopedProjectId: null, permissions: null, createdAt: Date.now(),
-});
+// The same, with the per-key rate limiter on (a limit no run reaches: every request still makes
+// the Durable Object hop).
+const limited = await startGateway({ originUrl, bindings: { KEYSCOPE_RATE_LIMIT: "1000000" } });
+for (const gw of [auth, limited]) {
+  await gw.admin.putMember("org_a", "u_admin", "admin");
+  await gw.admin.importKeys("org_a", [
+    { id: "key_bench", keyHash: sha256Hex(secret), hint: secret.slice(-4), name: "bench", createdBy: "u_admin", scope: "organization" },
+  ]);
+}
 const passShim = join(ROOT, "bench", "passthrough-worker", "build", "worker", "shim.mjs");
 const pass = await startGateway({ originUrl, scriptPath: passShim, withoutKv: true });
 const passKv = await startGateway({ originUrl, scriptPath: passShim });
@@ -81,11 +85,13 @@ const path = process.env.BENCH_PATH ?? "/api/v1/projects?page=1";
 await load(auth.port, path); // warm both isolates and the key's KV entry
 await load(pass.port, path);
 await load(passKv.port, path);
-const results = { auth: [], pass: [], passKv: [] };
+await load(limited.port, path);
+const results = { auth: [], pass: [], passKv: [], limited: [] };
 for (let round = 0; round < ROUNDS; round++) {
   results.pass.push(await load(pass.port, path));
   results.passKv.push(await load(passKv.port, path));
   results.auth.push(await load(auth.port, path));
+  results.limited.push(await load(limited.port, path));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (rs) => ({
@@ -97,6 +103,7 @@ const summary = (rs) => ({
 const a = summary(results.auth);
 const p = summary(results.pass);
 const k = summary(results.passKv);
+const l = summary(results.limited);
 const size = (file) => {
   const bytes = readFileSync(file);
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
@@ -110,12 +117,15 @@ console.log(`                      p50 ms   p99 ms    req/s   failures`);
 console.log(`pass-through worker  ${p.p50.toFixed(3).padStart(7)}  ${p.p99.toFixed(3).padStart(7)}  ${p.rps.toFixed(0).padStart(7)}   ${p.failures}`);
 console.log(`pass-through + 1 KV  ${k.p50.toFixed(3).padStart(7)}  ${k.p99.toFixed(3).padStart(7)}  ${k.rps.toFixed(0).padStart(7)}   ${k.failures}`);
 console.log(`keyscope worker      ${a.p50.toFixed(3).padStart(7)}  ${a.p99.toFixed(3).padStart(7)}  ${a.rps.toFixed(0).padStart(7)}   ${a.failures}`);
+console.log(`keyscope + limiter   ${l.p50.toFixed(3).padStart(7)}  ${l.p99.toFixed(3).padStart(7)}  ${l.rps.toFixed(0).padStart(7)}   ${l.failures}`);
+console.log(`added by the limiter ${(l.p50 - a.p50).toFixed(3).padStart(7)}  ${(l.p99 - a.p99).toFixed(3).padStart(7)}  ratio ${(l.rps / a.rps).toFixed(2)}`);
 console.log(`added by keyscope    ${(a.p50 - p.p50).toFixed(3).padStart(7)}  ${(a.p99 - p.p99).toFixed(3).padStart(7)}  ratio ${(a.rps / p.rps).toFixed(2)}`);
 console.log(`keyscope beyond KV   ${(a.p50 - k.p50).toFixed(3).padStart(7)}  ${(a.p99 - k.p99).toFixed(3).padStart(7)}  ratio ${(a.rps / k.rps).toFixed(2)}`);
 console.log(`wasm: keyscope ${kib(authWasm.raw)} KiB raw / ${kib(authWasm.gzip)} KiB gzip; pass-through ${kib(passWasm.raw)} KiB raw / ${kib(passWasm.gzip)} KiB gzip`);
 
 await auth.dispose();
+await limited.dispose();
 await pass.dispose();
 await passKv.dispose();
 origin.close();
-if (a.failures || p.failures || k.failures) process.exit(1);
+if (a.failures || p.failures || k.failures || l.failures) process.exit(1);

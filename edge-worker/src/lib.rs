@@ -17,6 +17,8 @@ use policy_core::{
 };
 use worker::{console_error, event, Context, Env, Fetch, Headers, Request, Response};
 
+pub mod admin;
+pub mod ratelimit;
 pub mod store;
 
 /// The engine, built once per isolate from the deployment's configuration.
@@ -40,8 +42,19 @@ fn engine(env: &Env) -> Result<&'static Engine, &'static str> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match handle(req, &env).await {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let result = if req.path().starts_with(admin::PREFIX) {
+        match engine(&env) {
+            Ok(engine) => admin::handle(req, &env, engine).await,
+            Err(problem) => {
+                console_error!("keyscope: configuration refused: {problem}");
+                deny(&Denial::unavailable())
+            }
+        }
+    } else {
+        handle(req, &env, &ctx).await
+    };
+    match result {
         Ok(response) => Ok(response),
         Err(err) => {
             // Never a stack trace or a 500 to the client: an internal failure fails closed.
@@ -51,7 +64,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     }
 }
 
-async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
+async fn handle(req: Request, env: &Env, ctx: &Context) -> worker::Result<Response> {
     let engine = match engine(env) {
         Ok(engine) => engine,
         Err(problem) => {
@@ -95,19 +108,79 @@ async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
                 Err(err) => store_failed(&mut auth, err),
             },
             Step::Done(Decision::Deny(denial)) => return deny(&denial),
-            Step::Done(Decision::Allow(allow)) if allow.serves_me() => {
-                let Some(me) = auth.me() else {
-                    return deny(&Denial::unavailable());
-                };
-                return json(200, &me.to_json());
+            Step::Done(Decision::Allow(allow)) => {
+                match ratelimit::take(env, allow.key_id).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(retry_after)) => return deny(&Denial::rate_limited(retry_after)),
+                    Err(err) => {
+                        // The limiter fails closed, like every store.
+                        console_error!("keyscope: {err}");
+                        return deny(&Denial::unavailable());
+                    }
+                }
+                touch_last_used(env, ctx, &auth, now);
+                if allow.serves_me() {
+                    let Some(me) = auth.me() else {
+                        return deny(&Denial::unavailable());
+                    };
+                    return json(200, &me.to_json());
+                }
+                return forward(&req, env, &allow, &request).await;
             }
-            Step::Done(Decision::Allow(allow)) => return forward(&req, env, &allow, &request).await,
         };
         if answered.is_err() {
             // A step answered out of order is a bug here, never a reason to allow.
             auth.store_failed();
         }
     }
+}
+
+/// Records that the key was used, off the hot path (`wait_until`) and at most once a minute per
+/// key and isolate (D1's `WHERE` makes other isolates' writes within the minute no-ops). It
+/// never delays or fails the request.
+fn touch_last_used(env: &Env, ctx: &Context, auth: &Authorization<'_, KeyRecord>, now: Timestamp) {
+    let Some(record) = auth.record() else {
+        return;
+    };
+    let due = record
+        .last_used_at
+        .is_none_or(|t| now.0 - t.0 >= store::LAST_USED_EVERY_MS);
+    if !due || !debounce(&record.id, now) {
+        return;
+    }
+    let id = record.id.clone();
+    let Ok(writer) = store::Writer::open(env) else {
+        console_error!("keyscope: last used not recorded: no store to write");
+        return;
+    };
+    ctx.wait_until(async move {
+        if let Err(err) = writer.touch_last_used(&id, now).await {
+            console_error!("keyscope: last used not recorded: {err}");
+        }
+    });
+}
+
+thread_local! {
+    /// When this isolate last recorded each key's use (bounded: cleared when full).
+    static TOUCHED: std::cell::RefCell<std::collections::HashMap<String, i64>> = Default::default();
+}
+
+/// Whether this isolate should record a use of `id` at `now` (and notes that it does).
+fn debounce(id: &str, now: Timestamp) -> bool {
+    TOUCHED.with(|touched| {
+        let mut touched = touched.borrow_mut();
+        if touched
+            .get(id)
+            .is_some_and(|t| now.0 - t < store::LAST_USED_EVERY_MS)
+        {
+            return false;
+        }
+        if touched.len() >= 10_000 {
+            touched.clear();
+        }
+        touched.insert(id.to_owned(), now.0);
+        true
+    })
 }
 
 /// A failed lookup denies `503 unavailable`: never fail open.

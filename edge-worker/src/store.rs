@@ -9,15 +9,16 @@
 //! | `key:<sha256 hex>` | `{"record": KeyRecord, "role": "<creator's current role>" \| null}` |
 //! | `res:<kind>:<id>` | `{"organizationId": "…", "projectId": "…"}` |
 //!
-//! The write path (`edge-worker/js/store.mjs`) writes D1 first and then rewrites these entries:
-//! a role change or removal rewrites every key entry of that creator, so the next request sees
-//! it with the same single read.
+//! The write path (below, used by the admin API) writes D1 first and then rewrites these
+//! entries: a role change or removal rewrites every key entry of that creator, so the next
+//! request sees it with the same single read.
 
 use std::fmt;
 
 use policy_core::{KeyHash, KeyRecord, Scope, Timestamp};
-use serde::Deserialize;
-use worker::{D1Database, Env, KvStore};
+use serde::{Deserialize, Serialize};
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Env, KvStore};
 
 /// The KV binding's name.
 pub const BINDING: &str = "KEYS";
@@ -25,7 +26,7 @@ pub const BINDING: &str = "KEYS";
 pub const D1_BINDING: &str = "DB";
 
 /// A key's hot-path entry.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyEntry {
     /// The key's metadata.
@@ -35,7 +36,7 @@ pub struct KeyEntry {
 }
 
 /// A resource's owner.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Owner {
     /// Owning organization.
@@ -56,6 +57,8 @@ pub enum StoreError {
     D1(String),
     /// `KEYSCOPE_STORE` names no known store.
     Misconfigured(String),
+    /// A write collided with an existing key id or hash.
+    Conflict(String),
 }
 
 impl fmt::Display for StoreError {
@@ -67,6 +70,7 @@ impl fmt::Display for StoreError {
             StoreError::Misconfigured(name) => {
                 write!(f, "KEYSCOPE_STORE={name:?} (expected \"kv\" or \"d1\")")
             }
+            StoreError::Conflict(err) => write!(f, "conflict: {err}"),
         }
     }
 }
@@ -81,9 +85,10 @@ pub enum Store {
     Invalid(String),
 }
 
-/// A joined `api_keys` + `members` row.
+/// A joined `api_keys` + `members` row: the only place a D1 row becomes a [`KeyRecord`].
 #[derive(Deserialize)]
-struct KeyRow {
+pub struct KeyRow {
+    key_hash: String,
     id: String,
     name: String,
     hint: String,
@@ -106,7 +111,13 @@ struct OwnerRow {
 }
 
 impl KeyRow {
-    fn into_entry(self) -> Result<KeyEntry, StoreError> {
+    /// The key's hash (lowercase hex).
+    pub fn key_hash(&self) -> &str {
+        &self.key_hash
+    }
+
+    /// The row as the record and creator role the hot path reads.
+    pub fn into_entry(self) -> Result<KeyEntry, StoreError> {
         let scope =
             Scope::from_name(&self.scope).ok_or_else(|| StoreError::D1(format!("scope {:?}", self.scope)))?;
         let permissions = match self.permissions {
@@ -160,11 +171,7 @@ impl Store {
             Store::D1(db) => {
                 let db = db.as_ref().ok_or(StoreError::Unbound)?;
                 let row = db
-                    .prepare(
-                        "SELECT k.*, m.role AS creator_role FROM api_keys k LEFT JOIN members m \
-                         ON m.organization_id = k.organization_id AND m.user_id = k.created_by \
-                         WHERE k.key_hash = ?1",
-                    )
+                    .prepare(format!("{KEY_ROW_SELECT} WHERE k.key_hash = ?1"))
                     .bind(&[hex.as_str().into()])
                     .map_err(|e| StoreError::D1(e.to_string()))?
                     .first::<KeyRow>(None)
@@ -204,4 +211,355 @@ impl Store {
             Store::Invalid(name) => Err(StoreError::Misconfigured(name.clone())),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write path: D1 first (the source of truth), then the KV projections.
+// ---------------------------------------------------------------------------------------------
+
+const KEY_ROW_SELECT: &str = "SELECT k.*, m.role AS creator_role FROM api_keys k LEFT JOIN members m \
+     ON m.organization_id = k.organization_id AND m.user_id = k.created_by";
+
+fn d1<T>(result: worker::Result<T>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::D1(e.to_string()))
+}
+
+fn kv_err<T, E: fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Kv(e.to_string()))
+}
+
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn opt_text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+fn opt_time(value: Option<Timestamp>) -> JsValue {
+    value.map_or(JsValue::NULL, |t| JsValue::from_f64(t.0 as f64))
+}
+
+/// A key as it is inserted: its hash and its record.
+pub struct NewKeyRow {
+    /// Lowercase hex SHA-256 of the key.
+    pub hash: KeyHash,
+    /// The key's metadata.
+    pub record: KeyRecord,
+}
+
+/// A resource ownership change.
+pub enum ResourceChange {
+    /// Record who owns `kind`/`id`.
+    Put {
+        /// Resource kind.
+        kind: String,
+        /// Resource id.
+        id: String,
+        /// Owning organization and project.
+        owner: Owner,
+    },
+    /// Forget `kind`/`id`.
+    Remove {
+        /// Resource kind.
+        kind: String,
+        /// Resource id.
+        id: String,
+    },
+}
+
+/// The write side: D1, and KV when bound (required unless the hot path reads D1).
+pub struct Writer {
+    db: D1Database,
+    kv: Option<KvStore>,
+}
+
+impl Writer {
+    /// Opens the write side. KV must be bound when the hot path reads it (`KEYSCOPE_STORE` kv):
+    /// writing D1 alone would leave the edge answering from stale projections.
+    pub fn open(env: &Env) -> Result<Writer, StoreError> {
+        let db = env
+            .d1(D1_BINDING)
+            .map_err(|_| StoreError::D1("the DB binding is not configured".into()))?;
+        let kv = env.kv(BINDING).ok();
+        let reads_kv = !matches!(
+            env.var("KEYSCOPE_STORE").map(|v| v.to_string()).as_deref(),
+            Ok("d1")
+        );
+        if reads_kv && kv.is_none() {
+            return Err(StoreError::Unbound);
+        }
+        Ok(Writer { db, kv })
+    }
+
+    fn statement(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
+        d1(self.db.prepare(sql).bind(args))
+    }
+
+    /// The current role of a member, or `None`.
+    pub async fn member_role(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            role: String,
+        }
+        let row = d1(self
+            .statement(
+                "SELECT role FROM members WHERE organization_id = ?1 AND user_id = ?2",
+                &[text(organization_id), text(user_id)],
+            )?
+            .first::<Row>(None)
+            .await)?;
+        Ok(row.map(|r| r.role))
+    }
+
+    /// Adds a member or changes their role; their keys act with it from the next request.
+    pub async fn put_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> Result<(), StoreError> {
+        d1(self
+            .statement(
+                "INSERT INTO members (organization_id, user_id, role) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role",
+                &[text(organization_id), text(user_id), text(role)],
+            )?
+            .run()
+            .await)?;
+        self.refresh_creator(organization_id, user_id).await
+    }
+
+    /// Removes a member (every key they created answers `key_revoked` from the next request).
+    /// `false` if they were not a member.
+    pub async fn remove_member(&self, organization_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        let result = d1(self
+            .statement(
+                "DELETE FROM members WHERE organization_id = ?1 AND user_id = ?2",
+                &[text(organization_id), text(user_id)],
+            )?
+            .run()
+            .await)?;
+        let removed = changes(&result) > 0;
+        self.refresh_creator(organization_id, user_id).await?;
+        Ok(removed)
+    }
+
+    /// Applies resource changes all together (one D1 transaction), then their projections.
+    /// Returns how many removals found a resource.
+    pub async fn change_resources(&self, changes_: &[ResourceChange]) -> Result<usize, StoreError> {
+        let mut statements = Vec::with_capacity(changes_.len());
+        for change in changes_ {
+            statements.push(match change {
+                ResourceChange::Put { kind, id, owner } => self.statement(
+                    "INSERT INTO resources (kind, id, organization_id, project_id) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (kind, id) DO UPDATE SET organization_id = excluded.organization_id, \
+                     project_id = excluded.project_id",
+                    &[
+                        text(kind),
+                        text(id),
+                        text(&owner.organization_id),
+                        text(&owner.project_id),
+                    ],
+                )?,
+                ResourceChange::Remove { kind, id } => self.statement(
+                    "DELETE FROM resources WHERE kind = ?1 AND id = ?2",
+                    &[text(kind), text(id)],
+                )?,
+            });
+        }
+        let results = d1(self.db.batch(statements).await)?;
+        let removed = changes_
+            .iter()
+            .zip(&results)
+            .filter(|(c, r)| matches!(c, ResourceChange::Remove { .. }) && changes(r) > 0)
+            .count();
+        if let Some(kv) = &self.kv {
+            for change in changes_ {
+                match change {
+                    ResourceChange::Put { kind, id, owner } => {
+                        let value =
+                            serde_json::to_string(owner).map_err(|e| StoreError::Kv(e.to_string()))?;
+                        kv_err(
+                            kv_err(kv.put(&format!("res:{kind}:{id}"), value))?
+                                .execute()
+                                .await,
+                        )?;
+                    }
+                    ResourceChange::Remove { kind, id } => {
+                        kv_err(kv.delete(&format!("res:{kind}:{id}")).await)?;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Inserts keys all together (one D1 transaction), then their projections. A key whose id
+    /// or hash already exists fails the whole batch ([`StoreError::Conflict`]); a projection
+    /// that cannot be written removes the batch again, so nothing is half-written.
+    pub async fn insert_keys(&self, rows: &[NewKeyRow]) -> Result<(), StoreError> {
+        let mut statements = Vec::with_capacity(rows.len());
+        for row in rows {
+            let r = &row.record;
+            let permissions = match &r.permissions {
+                None => JsValue::NULL,
+                Some(list) => text(&serde_json::to_string(list).map_err(|e| StoreError::D1(e.to_string()))?),
+            };
+            statements.push(self.statement(
+                "INSERT INTO api_keys (id, key_hash, organization_id, created_by, name, hint, scope, \
+                 scoped_project_id, permissions, created_at, last_used_at, revoked_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                &[
+                    text(&r.id),
+                    text(row.hash.to_hex().as_str()),
+                    text(&r.organization_id),
+                    text(&r.created_by),
+                    text(&r.name),
+                    text(&r.hint),
+                    text(r.scope.as_str()),
+                    opt_text(r.scoped_project_id.as_deref()),
+                    permissions,
+                    JsValue::from_f64(r.created_at.0 as f64),
+                    opt_time(r.last_used_at),
+                    opt_time(r.revoked_at),
+                    opt_time(r.expires_at),
+                ],
+            )?);
+        }
+        if let Err(err) = self.db.batch(statements).await {
+            let message = err.to_string();
+            return Err(if message.contains("UNIQUE") {
+                StoreError::Conflict(message)
+            } else {
+                StoreError::D1(message)
+            });
+        }
+        for row in rows {
+            if let Err(err) = self.refresh_key(&row.record.id).await {
+                let mut undo = Vec::with_capacity(rows.len());
+                for row in rows {
+                    undo.push(self.statement("DELETE FROM api_keys WHERE id = ?1", &[text(&row.record.id)])?);
+                    if let Some(kv) = &self.kv {
+                        // Best effort: an entry left behind names a key D1 no longer has.
+                        let _ = kv.delete(&format!("key:{}", row.hash.to_hex().as_str())).await;
+                    }
+                }
+                d1(self.db.batch(undo).await)?;
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a key's `revokedAt` to `at` unless it is already revoked earlier, then its
+    /// projection. A revocation is permanent: an earlier one is never moved later.
+    pub async fn revoke_key(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        d1(self
+            .statement(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND (revoked_at IS NULL OR revoked_at > ?2)",
+                &[text(id), JsValue::from_f64(at.0 as f64)],
+            )?
+            .run()
+            .await)?;
+        self.refresh_key(id).await
+    }
+
+    /// Records that a key was used at `now`, at most once a minute (the `WHERE` clause makes a
+    /// second writer within the minute a no-op). D1 only: the hot path does not read it.
+    pub async fn touch_last_used(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        d1(self
+            .statement(
+                "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 \
+                 AND (last_used_at IS NULL OR last_used_at <= ?3)",
+                &[
+                    text(id),
+                    JsValue::from_f64(now.0 as f64),
+                    JsValue::from_f64((now.0 - LAST_USED_EVERY_MS) as f64),
+                ],
+            )?
+            .run()
+            .await)?;
+        Ok(())
+    }
+
+    /// One key of an organization, with its creator's role.
+    pub async fn key(&self, organization_id: &str, id: &str) -> Result<Option<KeyRow>, StoreError> {
+        d1(self
+            .statement(
+                &format!("{KEY_ROW_SELECT} WHERE k.organization_id = ?1 AND k.id = ?2"),
+                &[text(organization_id), text(id)],
+            )?
+            .first::<KeyRow>(None)
+            .await)
+    }
+
+    /// An organization's keys (optionally one creator's), newest first.
+    pub async fn list_keys(
+        &self,
+        organization_id: &str,
+        created_by: Option<&str>,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        let statement = match created_by {
+            None => self.statement(
+                &format!("{KEY_ROW_SELECT} WHERE k.organization_id = ?1 ORDER BY k.created_at DESC, k.id"),
+                &[text(organization_id)],
+            )?,
+            Some(user) => self.statement(
+                &format!(
+                    "{KEY_ROW_SELECT} WHERE k.organization_id = ?1 AND k.created_by = ?2 \
+                     ORDER BY k.created_at DESC, k.id"
+                ),
+                &[text(organization_id), text(user)],
+            )?,
+        };
+        d1(d1(statement.all().await)?.results::<KeyRow>())
+    }
+
+    /// Rewrites the projections of every key a user created in an organization.
+    async fn refresh_creator(&self, organization_id: &str, user_id: &str) -> Result<(), StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let rows = d1(d1(self
+            .statement(
+                "SELECT id FROM api_keys WHERE organization_id = ?1 AND created_by = ?2",
+                &[text(organization_id), text(user_id)],
+            )?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        for row in rows {
+            self.refresh_key(&row.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites one key's projection from D1: its record and its creator's current role.
+    async fn refresh_key(&self, id: &str) -> Result<(), StoreError> {
+        let Some(kv) = &self.kv else {
+            return Ok(());
+        };
+        let row = d1(self
+            .statement(&format!("{KEY_ROW_SELECT} WHERE k.id = ?1"), &[text(id)])?
+            .first::<KeyRow>(None)
+            .await)?
+        .ok_or_else(|| StoreError::D1(format!("no key with id {id}")))?;
+        let name = format!("key:{}", row.key_hash());
+        let entry = row.into_entry()?;
+        let value = serde_json::to_string(&entry).map_err(|e| StoreError::Kv(e.to_string()))?;
+        kv_err(kv_err(kv.put(&name, value))?.execute().await)
+    }
+}
+
+/// `lastUsedAt` is written at most this often per key.
+pub const LAST_USED_EVERY_MS: i64 = 60_000;
+
+fn changes(result: &worker::D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }

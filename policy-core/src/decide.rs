@@ -391,7 +391,8 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
         ))
     }
 
-    fn record(&self) -> Option<&KeyRecord> {
+    /// The key record, once the store provided it.
+    pub fn record(&self) -> Option<&KeyRecord> {
         self.record.as_ref().map(Borrow::borrow)
     }
 

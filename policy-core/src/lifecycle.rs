@@ -105,9 +105,9 @@ impl fmt::Display for LifecycleError {
                 "permissions beyond the acting user's role ({role}): {}",
                 permissions.join(", ")
             ),
-            LifecycleError::NotYours => f.write_str(
-                "only the key's creator or an organization admin may change this key",
-            ),
+            LifecycleError::NotYours => {
+                f.write_str("only the key's creator or an organization admin may change this key")
+            }
         }
     }
 }
@@ -161,7 +161,9 @@ impl Policy {
                 permissions: self.permission_names(beyond).map(ToString::to_string).collect(),
             });
         }
-        Ok(Some(self.permission_names(asked).map(ToString::to_string).collect()))
+        Ok(Some(
+            self.permission_names(asked).map(ToString::to_string).collect(),
+        ))
     }
 
     /// Whether a member with `acting_role` (`None`: not a member) acting as `acting_user` may

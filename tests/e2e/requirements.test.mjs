@@ -31,14 +31,14 @@ function newKey(env = "live") {
 }
 
 let counter = 0;
-async function addKey(store, { org = "org_a", user, scope = "organization", project = null, permissions = null, expiresAt = null } = {}) {
+/** A key made outside keyscope and imported by hash through the admin API. */
+async function addKey(admin, { org = "org_a", user, scope = "organization", project, permissions } = {}) {
   const secret = newKey();
   const id = `key_req_${++counter}`;
-  await store.putKey({
-    hash: sha256Hex(secret), id, name: id, hint: secret.slice(-4), organizationId: org, createdBy: user,
-    scope, scopedProjectId: project, permissions, createdAt: Date.now(), expiresAt,
-  });
-  return { secret, id };
+  await admin.importKeys(org, [
+    { id, keyHash: sha256Hex(secret), hint: secret.slice(-4), name: id, createdBy: user, scope, scopedProjectId: project, permissions },
+  ]);
+  return { secret, id, user };
 }
 
 const get = (port, path, key, extra = []) => rawRequest(port, { method: "GET", path, headers: [["x-api-key", key], ...extra] });
@@ -50,9 +50,9 @@ describe("the gateway", () => {
   before(async () => {
     origin = await startOrigin();
     gw = await startGateway({ originUrl: origin.url });
-    await gw.store.putMember("org_a", "u_admin", "admin");
-    await gw.store.putMember("org_a", "u_mgr", "manager");
-    await gw.store.putResource("time_entry", "te_1", "org_a", "p1");
+    await gw.admin.putMember("org_a", "u_admin", "admin");
+    await gw.admin.putMember("org_a", "u_mgr", "manager");
+    await gw.admin.putResource("time_entry", "te_1", "org_a", "p1");
   });
   after(async () => {
     await gw?.dispose();
@@ -60,33 +60,33 @@ describe("the gateway", () => {
   });
 
   test("a revocation takes effect on the very next request", async () => {
-    const { secret, id } = await addKey(gw.store, { user: "u_admin" });
+    const { secret, id } = await addKey(gw.admin, { user: "u_admin" });
     assert.equal((await get(gw.port, "/api/v1/projects", secret)).status, 200);
-    await gw.store.revokeKey(id);
+    await gw.admin.revokeKey("org_a", id, "u_admin");
     const res = await get(gw.port, "/api/v1/projects", secret);
     assert.equal(res.status, 401);
     assert.equal(reason(res), "key_revoked");
   });
 
   test("a role change applies to the creator's keys on the very next request", async () => {
-    await gw.store.putMember("org_a", "u_changing", "manager");
-    const { secret } = await addKey(gw.store, { user: "u_changing", scope: "project", project: "p1" });
+    await gw.admin.putMember("org_a", "u_changing", "manager");
+    const { secret } = await addKey(gw.admin, { user: "u_changing", scope: "project", project: "p1" });
     const approve = () => rawRequest(gw.port, { method: "POST", path: "/api/v1/time-entries/te_1/approve", headers: [["authorization", `Bearer ${secret}`]] });
     assert.equal((await approve()).status, 200);
-    await gw.store.putMember("org_a", "u_changing", "member");
+    await gw.admin.putMember("org_a", "u_changing", "member");
     const res = await approve();
     assert.equal(res.status, 403);
     assert.deepEqual(JSON.parse(res.body), { reason: "forbidden", message: "Missing approve:time_entry permission." });
-    await gw.store.putMember("org_a", "u_changing", "manager");
+    await gw.admin.putMember("org_a", "u_changing", "manager");
     assert.equal((await approve()).status, 200, "and back again");
   });
 
   test("removing the creator stops all their keys on the very next request", async () => {
-    await gw.store.putMember("org_a", "u_leaving", "admin");
-    const a = await addKey(gw.store, { user: "u_leaving" });
-    const b = await addKey(gw.store, { user: "u_leaving", scope: "project", project: "p1" });
+    await gw.admin.putMember("org_a", "u_leaving", "admin");
+    const a = await addKey(gw.admin, { user: "u_leaving" });
+    const b = await addKey(gw.admin, { user: "u_leaving", scope: "project", project: "p1" });
     assert.equal((await get(gw.port, "/api/v1/me", a.secret)).status, 200);
-    await gw.store.removeMember("org_a", "u_leaving");
+    await gw.admin.removeMember("org_a", "u_leaving");
     for (const key of [a, b]) {
       const res = await get(gw.port, "/api/v1/me", key.secret);
       assert.equal(res.status, 401);
@@ -95,7 +95,7 @@ describe("the gateway", () => {
   });
 
   test("the key is stripped and identity headers cannot be forged", async () => {
-    const { secret, id } = await addKey(gw.store, { user: "u_mgr", scope: "project", project: "p1" });
+    const { secret, id } = await addKey(gw.admin, { user: "u_mgr", scope: "project", project: "p1" });
     const before = origin.received.length;
     const res = await rawRequest(gw.port, {
       method: "GET",
@@ -124,7 +124,7 @@ describe("the gateway", () => {
   });
 
   test("an Authorization header with another scheme is the origin's and passes through", async () => {
-    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const { secret } = await addKey(gw.admin, { user: "u_admin" });
     const before = origin.received.length;
     const res = await get(gw.port, "/api/v1/users", secret, [["authorization", "Basic dXNlcjpwYXNz"]]);
     assert.equal(res.status, 200);
@@ -133,7 +133,7 @@ describe("the gateway", () => {
   });
 
   test("methods and bodies pass through, and the origin's response comes back as is", async () => {
-    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const { secret } = await addKey(gw.admin, { user: "u_admin" });
     const body = JSON.stringify({ note: "ünïcode ✓", minutes: 42 });
     for (const [method, path] of [["POST", "/api/v1/projects/p1/entries"], ["PATCH", "/api/v1/time-entries/te_1"]]) {
       const before = origin.received.length;
@@ -152,7 +152,7 @@ describe("the gateway", () => {
   });
 
   test("/me is answered at the edge with SPEC's fields", async () => {
-    const { secret, id } = await addKey(gw.store, { user: "u_mgr", permissions: ["read:entry", "approve:time_entry", "invite:user"] });
+    const { secret, id } = await addKey(gw.admin, { user: "u_mgr", permissions: ["read:entry", "approve:time_entry", "invite:user"] });
     const before = origin.received.length;
     const res = await get(gw.port, "/api/v1/me", secret);
     assert.equal(res.status, 200);
@@ -166,7 +166,7 @@ describe("the gateway", () => {
   });
 
   test("hostile input gets a clear JSON error, never a crash", async () => {
-    const { secret } = await addKey(gw.store, { user: "u_admin" });
+    const { secret } = await addKey(gw.admin, { user: "u_admin" });
     const cases = [
       [{ method: "GET", path: "/api/v1/me", headers: [["x-api-key", Buffer.from([0xc3, 0x28, 0xff, 0xfe])]] }, 401, "invalid_key"],
       [{ method: "GET", path: "/api/v1/me", headers: [["x-api-key", "k".repeat(16_000)]] }, 401, "invalid_key"],
@@ -234,8 +234,8 @@ describe("failing closed", () => {
   test("an unreachable origin: 502 with a JSON body", async () => {
     const gw = await startGateway({ originUrl: "http://127.0.0.1:9" });
     try {
-      await gw.store.putMember("org_a", "u_admin", "admin");
-      const { secret } = await addKey(gw.store, { user: "u_admin" });
+      await gw.admin.putMember("org_a", "u_admin", "admin");
+      const { secret } = await addKey(gw.admin, { user: "u_admin" });
       const res = await get(gw.port, "/api/v1/projects", secret);
       assert.equal(res.status, 502);
       assert.equal(reason(res), "bad_gateway");

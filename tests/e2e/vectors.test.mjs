@@ -30,7 +30,7 @@ for (const { file, vector } of vectorFiles()) {
         originUrl: origin.url,
         bindings: { KEYSCOPE_ENVIRONMENT: vector.environment ?? "live", KEYSCOPE_STORE: storeKind },
       });
-      await loadWorld(gateway.store, vector);
+      await loadWorld(gateway.admin, vector);
     });
     after(async () => {
       await gateway?.dispose();

@@ -1,20 +1,98 @@
 // Starts the built edge worker on workerd (Miniflare) with local KV and D1, a loopback stub
 // origin that records what it receives, and a raw HTTP client that sends requests byte for byte
 // (no URL normalisation, any method case, any header bytes).
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { KeyStore, applyMigrations } from "../../../edge-worker/js/store.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const SHIM = join(ROOT, "edge-worker", "build", "worker", "shim.mjs");
 const MIGRATIONS = join(ROOT, "edge-worker", "migrations");
 
 export const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
+
+/** The admin API's service token in tests. */
+export const ADMIN_TOKEN = `test-${randomBytes(12).toString("hex")}`;
+
+/** Applies migration files in order (what `wrangler d1 migrations apply` does). */
+export async function applyMigrations(db, sqlFiles) {
+  for (const sql of sqlFiles) {
+    const statements = sql
+      .split("\n")
+      .map((line) => line.replace(/--.*$/, ""))
+      .join("\n")
+      .split(";")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const statement of statements) await db.prepare(statement).run();
+  }
+}
+
+/**
+ * A client of the admin API (`/admin/v1`). `call` returns every answer; the named helpers throw
+ * unless the answer is a success, so tests read as the operations they perform.
+ */
+export class AdminClient {
+  constructor(mf, token = ADMIN_TOKEN) {
+    this.mf = mf;
+    this.token = token;
+  }
+
+  async call(method, path, body, { token = this.token, headers = {}, rawBody } = {}) {
+    const init = { method, headers: { ...headers } };
+    if (token !== null) init.headers.authorization = `Bearer ${token}`;
+    if (rawBody !== undefined) init.body = rawBody;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["content-type"] = "application/json";
+    }
+    const res = await this.mf.dispatchFetch(`http://keyscope.test/admin/v1${path}`, init);
+    const text = await res.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: res.status, headers: Object.fromEntries(res.headers), body: json, text };
+  }
+
+  async ok(method, path, body) {
+    const res = await this.call(method, path, body);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  putMember(org, user, role) {
+    return this.ok("PUT", `/organizations/${org}/members/${user}`, { role });
+  }
+  removeMember(org, user) {
+    return this.ok("DELETE", `/organizations/${org}/members/${user}`);
+  }
+  putResource(kind, id, organizationId, projectId) {
+    return this.ok("PUT", `/resources/${kind}/${id}`, { organizationId, projectId });
+  }
+  resourceBatch(batch) {
+    return this.ok("POST", "/resources/batch", batch);
+  }
+  importKeys(org, keys) {
+    return this.ok("POST", `/organizations/${org}/keys/import`, { keys });
+  }
+  createKey(org, body) {
+    return this.ok("POST", `/organizations/${org}/keys`, body);
+  }
+  revokeKey(org, id, actingUserId) {
+    return this.ok("POST", `/organizations/${org}/keys/${id}/revoke`, { actingUserId });
+  }
+  rotateKey(org, id, body) {
+    return this.ok("POST", `/organizations/${org}/keys/${id}/rotate`, body);
+  }
+  listKeys(org, createdBy) {
+    return this.ok("GET", `/organizations/${org}/keys${createdBy ? `?createdBy=${createdBy}` : ""}`);
+  }
+}
 
 /** A loopback origin that answers 200 with a JSON echo and remembers every request. */
 export async function startOrigin() {
@@ -39,8 +117,9 @@ export async function startOrigin() {
 }
 
 /**
- * Starts the gateway. `options.bindings` overrides vars; `options.withoutKv` drops the KV
- * binding (a store that cannot be reached); `options.scriptPath` runs another built worker.
+ * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
+ * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
+ * be reached); `options.scriptPath` runs another built worker.
  */
 export async function startGateway({ originUrl, bindings = {}, withoutKv = false, scriptPath = SHIM } = {}) {
   const mf = new Miniflare({
@@ -53,7 +132,14 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     compatibilityDate: "2025-01-01",
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
-    bindings: { ORIGIN_URL: originUrl ?? "http://127.0.0.1:9", KEYSCOPE_ENVIRONMENT: "live", ...bindings },
+    durableObjects: scriptPath === SHIM ? { RATE_LIMITER: "RateLimiter" } : {},
+    bindings: {
+      ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
+      KEYSCOPE_ENVIRONMENT: "live",
+      KEYSCOPE_ADMIN_TOKEN: ADMIN_TOKEN,
+      KEYSCOPE_RATE_LIMIT: "off",
+      ...bindings,
+    },
     host: "127.0.0.1",
     port: 0,
   });
@@ -64,8 +150,7 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     .sort()
     .map((f) => readFileSync(join(MIGRATIONS, f), "utf8"));
   await applyMigrations(db, sql);
-  const kv = withoutKv ? null : await mf.getKVNamespace("KEYS");
-  return { mf, port: Number(url.port), store: kv ? new KeyStore({ db, kv }) : null, db, dispose: () => mf.dispose() };
+  return { mf, port: Number(url.port), admin: new AdminClient(mf), db, dispose: () => mf.dispose() };
 }
 
 /**
@@ -144,31 +229,38 @@ function dechunk(text) {
 export const wirePath = (path) => path.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
 
 /**
- * Loads a vector file's world through the store's write path. Vector times are shifted so the
- * file's `now` is the real present (the worker reads the real clock).
+ * Loads a vector file's world through the admin API (members, a resource batch, keys imported
+ * by hash). Vector times are shifted so the file's `now` is the real present (the worker reads
+ * the real clock).
  */
-export async function loadWorld(store, vector) {
+export async function loadWorld(admin, vector) {
   const shift = vector.now ? Date.now() - Date.parse(vector.now) : 0;
-  const at = (t) => (t == null ? null : Date.parse(t) + shift);
-  for (const m of vector.members ?? []) await store.putMember(m.organizationId, m.userId, m.role);
-  for (const r of vector.resources ?? []) await store.putResource(r.kind, r.id, r.organizationId, r.projectId);
+  const at = (t) => (t == null ? undefined : new Date(Date.parse(t) + shift).toISOString());
+  for (const m of vector.members ?? []) await admin.putMember(m.organizationId, m.userId, m.role);
+  const resources = vector.resources ?? [];
+  if (resources.length) {
+    await admin.resourceBatch({ put: resources.map(({ kind, id, organizationId, projectId }) => ({ kind, id, organizationId, projectId })) });
+  }
+  const byOrg = new Map();
   for (const k of vector.keys ?? []) {
-    await store.putKey({
-      hash: sha256Hex(k.secret),
+    const keys = byOrg.get(k.organizationId) ?? [];
+    keys.push({
       id: k.id,
-      name: k.name,
+      keyHash: sha256Hex(k.secret),
       hint: k.secret.slice(-4),
-      organizationId: k.organizationId,
+      name: k.name,
       createdBy: k.createdBy,
       scope: k.scope,
-      scopedProjectId: k.scopedProjectId ?? null,
-      permissions: k.permissions ?? null,
+      scopedProjectId: k.scopedProjectId ?? undefined,
+      permissions: k.permissions ?? undefined,
       createdAt: at(k.createdAt),
       lastUsedAt: at(k.lastUsedAt),
       revokedAt: at(k.revokedAt),
       expiresAt: at(k.expiresAt),
     });
+    byOrg.set(k.organizationId, keys);
   }
+  for (const [org, keys] of byOrg) await admin.importKeys(org, keys);
 }
 
 export const vectorFiles = () =>
