@@ -96,11 +96,8 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let limit = req
-            .url()?
-            .query_pairs()
-            .find(|(k, _)| k == "limit")
-            .and_then(|(_, v)| v.parse::<u32>().ok());
+        let url = req.inner().url();
+        let limit = url.split_once("?limit=").and_then(|(_, v)| v.parse::<u32>().ok());
         let Some(limit) = limit else {
             return Response::error("limit required", 400);
         };
