@@ -252,10 +252,7 @@ async fn route(req: &mut Request, env: &Env, engine: &Engine) -> Result<Response
             match method {
                 Method::Get => {
                     let writer = Writer::open(env)?;
-                    let row = writer
-                        .key(org, key)
-                        .await?
-                        .ok_or_else(|| AdminError::not_found("key"))?;
+                    let row = key_row(&writer, org, key).await?;
                     ok_json(200, &KeyView::of(row)?)
                 }
                 _ => allow("GET"),
@@ -731,6 +728,14 @@ struct Acting {
     acting_user_id: String,
 }
 
+/// One key of the organization, or `404`.
+async fn key_row(writer: &Writer, org: &str, key: &str) -> Result<KeyRow, AdminError> {
+    writer
+        .key(org, key)
+        .await?
+        .ok_or_else(|| AdminError::not_found("key"))
+}
+
 /// Loads a key and checks that `acting_user_id` may change it.
 async fn changeable(
     writer: &Writer,
@@ -740,12 +745,7 @@ async fn changeable(
     acting_user_id: &str,
 ) -> Result<KeyRecord, AdminError> {
     id("actingUserId", acting_user_id)?;
-    let record = writer
-        .key(org, key)
-        .await?
-        .ok_or_else(|| AdminError::not_found("key"))?
-        .into_entry()?
-        .record;
+    let record = key_row(writer, org, key).await?.into_entry()?.record;
     let role = writer.member_role(org, acting_user_id).await?;
     engine
         .policy()
@@ -764,10 +764,7 @@ async fn revoke_key(
     let writer = Writer::open(env)?;
     changeable(&writer, engine, org, key, &acting.acting_user_id).await?;
     writer.revoke_key(key, now()).await?;
-    let row = writer
-        .key(org, key)
-        .await?
-        .ok_or_else(|| AdminError::not_found("key"))?;
+    let row = key_row(&writer, org, key).await?;
     ok_json(200, &serde_json::json!({ "key": KeyView::of(row)? }))
 }
 
@@ -829,10 +826,7 @@ async fn rotate_key(
             .revoke_key(&old.id, Timestamp(now.0 + i64::from(grace) * 1000))
             .await?;
     }
-    let previous = writer
-        .key(org, &old.id)
-        .await?
-        .ok_or_else(|| AdminError::not_found("key"))?;
+    let previous = key_row(&writer, org, &old.id).await?;
     ok_json(
         201,
         &serde_json::json!({

@@ -76,14 +76,10 @@ module.exports = function createKeyscope(wasm, crypto) {
       let outcome = d.outcome;
       for (;;) {
         const step = outcome % 8;
+        if (step !== LOOKUP_KEY && step !== LOOKUP_ROLE && step !== LOOKUP_RESOURCE) return settle(this, d, outcome);
         let value;
         try {
-          if (step === LOOKUP_KEY) value = await store.findKey(d.hash);
-          else if (step === LOOKUP_ROLE) value = await store.findRole(d.record.organizationId, d.record.createdBy);
-          else if (step === LOOKUP_RESOURCE) {
-            const [kind, id] = w.lookupResource(d.slot).split("\n");
-            value = await resourceLookup(store)(kind, id);
-          } else return settle(this, d, outcome);
+          value = await lookup(w, store, d, step);
         } catch {
           outcome = w.storeFailed(d.slot);
           continue;
@@ -103,14 +99,10 @@ module.exports = function createKeyscope(wasm, crypto) {
       let outcome = d.outcome;
       for (;;) {
         const step = outcome % 8;
+        if (step !== LOOKUP_KEY && step !== LOOKUP_ROLE && step !== LOOKUP_RESOURCE) return settle(this, d, outcome);
         let value;
         try {
-          if (step === LOOKUP_KEY) value = store.findKey(d.hash);
-          else if (step === LOOKUP_ROLE) value = store.findRole(d.record.organizationId, d.record.createdBy);
-          else if (step === LOOKUP_RESOURCE) {
-            const [kind, id] = w.lookupResource(d.slot).split("\n");
-            value = resourceLookup(store)(kind, id);
-          } else return settle(this, d, outcome);
+          value = lookup(w, store, d, step);
         } catch {
           outcome = w.storeFailed(d.slot);
           continue;
@@ -171,6 +163,14 @@ module.exports = function createKeyscope(wasm, crypto) {
     const hash = w.lookupHash(slot);
     if (cacheKey !== undefined) remember(engine, slot, cacheKey, hash);
     return new Pending(slot, outcome, hash);
+  }
+
+  /** Asks the store what `step` needs (its answer, or a promise of it). */
+  function lookup(w, store, d, step) {
+    if (step === LOOKUP_KEY) return store.findKey(d.hash);
+    if (step === LOOKUP_ROLE) return store.findRole(d.record.organizationId, d.record.createdBy);
+    const [kind, id] = w.lookupResource(d.slot).split("\n");
+    return resourceLookup(store)(kind, id);
   }
 
   /** Hands a store's answer to the decision; returns the next outcome. */

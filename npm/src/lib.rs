@@ -260,7 +260,7 @@ impl Engine {
         revoked_at: Option<f64>,
         expires_at: Option<f64>,
     ) -> f64 {
-        let fields = RecordFields {
+        let record = KeyRecord::new(
             id,
             name,
             hint,
@@ -269,13 +269,13 @@ impl Engine {
             scope,
             scoped_project_id,
             permissions,
-            times: [Some(created_at), last_used_at, revoked_at, expires_at],
-        };
-        match fields.into_record() {
-            Ok(record) => {
-                let record = Rc::new(record);
-                self.answer(slot, |auth| auth.provide_key(Some(record)))
-            }
+            created_at,
+            last_used_at,
+            revoked_at,
+            expires_at,
+        );
+        match record {
+            Ok(record) => self.provide_key(slot, &record),
             Err(_) => self.store_failed(slot),
         }
     }
