@@ -84,7 +84,7 @@ module.exports = function createKeyscope(wasm, crypto) {
           outcome = w.storeFailed(d.slot);
           continue;
         }
-        outcome = answer(this, d, step, value);
+        outcome = answerOrFail(this, d, step, value);
       }
     }
 
@@ -111,7 +111,7 @@ module.exports = function createKeyscope(wasm, crypto) {
           // A promise here is an unanswered lookup: fail closed.
           value.then(undefined, () => {});
           outcome = w.storeFailed(d.slot);
-        } else outcome = answer(this, d, step, value);
+        } else outcome = answerOrFail(this, d, step, value);
       }
     }
   }
@@ -171,6 +171,15 @@ module.exports = function createKeyscope(wasm, crypto) {
     if (step === LOOKUP_ROLE) return store.findRole(d.record.organizationId, d.record.createdBy);
     const [kind, id] = w.lookupResource(d.slot).split("\n");
     return resourceLookup(store)(kind, id);
+  }
+
+  /** `answer`, where an answer that cannot even be read (a throwing getter) fails closed. */
+  function answerOrFail(engine, d, step, value) {
+    try {
+      return answer(engine, d, step, value);
+    } catch {
+      return engine._wasm.storeFailed(d.slot);
+    }
   }
 
   /** Hands a store's answer to the decision; returns the next outcome. */

@@ -225,3 +225,23 @@ describe("engine behaviour around the store", () => {
     assert.throws(() => keyscope.parseKey(42), TypeError);
   });
 });
+
+describe("no decision is left behind", () => {
+  test("every decision releases its slot, whatever the store does", async () => {
+    const engine = new keyscope.Engine();
+    const hostile = new Proxy({}, { get() { throw new Error("boom"); } });
+    const stores = [
+      { findKey: () => hostile, findRole: () => "admin" },
+      { findKey: () => { throw new Error("down"); }, findRole: () => "admin" },
+      { findKey: async () => keys.get(admin.hash), findRole: async () => { throw new Error("down"); } },
+      { findKey: () => keys.get(admin.hash), findRole: () => "admin" },
+    ];
+    for (const store of stores) {
+      for (let i = 0; i < 3; i++) {
+        const d = await engine.authorize({ method: "GET", url: "/api/v1/projects", headers: { "x-api-key": admin.secret } }, store);
+        assert.ok(d.allowed || d.reason === "unavailable", JSON.stringify(d));
+      }
+    }
+    assert.equal(engine._wasm.pending, 0, "no slot is left occupied");
+  });
+});
