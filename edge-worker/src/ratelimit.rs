@@ -1,6 +1,7 @@
-//! Per-key rate limiting: one Durable Object per key holds a [`TokenBucket`] (policy-core's
-//! arithmetic), so the limit is exact across every location and isolate — at the cost of one
-//! hop to the object per allowed request (measured in BENCHMARKS.md).
+//! Per-key rate limiting: one Durable Object per key holds a [`SlidingWindow`] (policy-core's
+//! arithmetic: at most N requests in any one-second window), so the limit is exact across every
+//! location and isolate — at the cost of one hop to the object per allowed request (measured in
+//! BENCHMARKS.md).
 //!
 //! Configuration: `KEYSCOPE_RATE_LIMIT` (requests per second per key; default 10, SPEC/seed
 //! 003; `0` or `off` disables) and the Durable Object binding `RATE_LIMITER` (class
@@ -9,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use policy_core::{Timestamp, TokenBucket};
+use policy_core::{SlidingWindow, Timestamp};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The Durable Object binding's name.
@@ -51,7 +52,7 @@ impl std::fmt::Display for LimiterError {
     }
 }
 
-/// Takes one request from `key_id`'s bucket: `Ok(Ok(()))` to proceed, `Ok(Err(seconds))` for
+/// Admits one request into `key_id`'s window: `Ok(Ok(()))` to proceed, `Ok(Err(seconds))` for
 /// `429` with `Retry-After: seconds`.
 pub async fn take(
     env: &Env,
@@ -82,16 +83,16 @@ pub async fn take(
     }
 }
 
-/// One key's bucket. In memory: an object that is evicted starts again with a full bucket.
+/// One key's window. In memory: an object that is evicted starts again with an empty window.
 #[durable_object]
 pub struct RateLimiter {
-    bucket: RefCell<Option<TokenBucket>>,
+    window: RefCell<SlidingWindow>,
 }
 
 impl DurableObject for RateLimiter {
     fn new(_state: State, _env: Env) -> Self {
         RateLimiter {
-            bucket: RefCell::new(None),
+            window: RefCell::new(SlidingWindow::new()),
         }
     }
 
@@ -102,9 +103,7 @@ impl DurableObject for RateLimiter {
             return Response::error("limit required", 400);
         };
         let now = Timestamp(worker::Date::now().as_millis() as i64);
-        let mut bucket = self.bucket.borrow_mut();
-        let bucket = bucket.get_or_insert_with(|| TokenBucket::full(limit, now));
-        match bucket.take(limit, now) {
+        match self.window.borrow_mut().admit(limit, now) {
             Ok(()) => Response::ok("ok"),
             Err(seconds) => Ok(Response::ok(seconds.to_string())?.with_status(429)),
         }

@@ -83,7 +83,7 @@ pub use lifecycle::{Grants, LifecycleError, NewKey};
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
-pub use ratelimit::TokenBucket;
+pub use ratelimit::SlidingWindow;
 pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
 pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 pub use route::{PathId, RouteMatch};
