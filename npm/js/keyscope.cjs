@@ -40,9 +40,12 @@ module.exports = function createKeyscope(wasm, crypto) {
       // Key headers that passed the offline checks → the key's hash (FIFO, bounded): a key
       // seen again skips the checksum and SHA-256. Revocation and everything after the
       // offline checks are decided afresh on every request.
-      this._keyCache = new Map(); // key headers → [index in the engine's table, hash hex]
+      // One map per way of presenting a key, so that no spelling of one header can pass for
+      // another: X-Api-Key alone, Authorization alone, both (length-prefixed).
+      // Each maps the header value(s) → [index in the engine's table, hash hex].
+      this._keyCache = { x: new Map(), a: new Map(), both: new Map() };
       this._keyCacheSize = keyCache;
-      this._keyCacheSlots = []; // index → key headers, to evict
+      this._keyCacheSlots = []; // index → [map, key], to evict
       this._keyCacheNext = 0;
     }
 
@@ -145,15 +148,14 @@ module.exports = function createKeyscope(wasm, crypto) {
     const authorization = header(headers, "authorization");
     const w = engine._wasm;
     const slot = w.reserve();
-    const cacheKey =
-      engine._keyCacheSize === 0
-        ? undefined
-        : authorization === undefined
-          ? xApiKey
-          : xApiKey === undefined
-            ? `\u0000${authorization}`
-            : `${xApiKey}\u0000${authorization}`;
-    const known = cacheKey === undefined ? undefined : engine._keyCache.get(cacheKey);
+    let cache;
+    let cacheKey;
+    if (engine._keyCacheSize > 0) {
+      if (authorization === undefined) [cache, cacheKey] = [engine._keyCache.x, xApiKey];
+      else if (xApiKey === undefined) [cache, cacheKey] = [engine._keyCache.a, authorization];
+      else [cache, cacheKey] = [engine._keyCache.both, `${xApiKey.length}:${xApiKey}${authorization}`];
+    }
+    const known = cacheKey === undefined ? undefined : cache.get(cacheKey);
     const methodCode = METHOD_CODES.get(method);
     if (known !== undefined && methodCode !== undefined) {
       return new Pending(slot, w.startKnown(slot, methodCode, url, known[0], now), known[1]);
@@ -161,7 +163,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     const outcome = w.start(slot, method, url, xApiKey, authorization, now);
     if (outcome !== LOOKUP_KEY) return new Pending(slot, outcome, undefined);
     const hash = w.lookupHash(slot);
-    if (cacheKey !== undefined) remember(engine, slot, cacheKey, hash);
+    if (cacheKey !== undefined) remember(engine, slot, cache, cacheKey, hash);
     return new Pending(slot, outcome, hash);
   }
 
@@ -229,14 +231,14 @@ module.exports = function createKeyscope(wasm, crypto) {
   }
 
   /** Keeps a validated key's hash in the engine's table, evicting the oldest (FIFO). */
-  function remember(engine, slot, cacheKey, hash) {
+  function remember(engine, slot, cache, cacheKey, hash) {
     const index = engine._keyCacheNext;
     engine._keyCacheNext = (index + 1) % engine._keyCacheSize;
     const evicted = engine._keyCacheSlots[index];
-    if (evicted !== undefined) engine._keyCache.delete(evicted);
+    if (evicted !== undefined) evicted[0].delete(evicted[1]);
     if (engine._wasm.rememberHash(slot, index)) {
-      engine._keyCacheSlots[index] = cacheKey;
-      engine._keyCache.set(cacheKey, [index, hash]);
+      engine._keyCacheSlots[index] = [cache, cacheKey];
+      cache.set(cacheKey, [index, hash]);
     } else engine._keyCacheSlots[index] = undefined;
   }
 

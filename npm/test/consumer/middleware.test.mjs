@@ -174,6 +174,14 @@ describe("engine behaviour around the store", () => {
     assert.equal(engine.authorizeSync(req(member.secret, "/api/v1/users/invite", "POST"), mem, { now }).allowed, true);
     role.delete("u_member");
     assert.equal(engine.authorizeSync(req(member.secret), mem, { now }).reason, "key_revoked");
+    // A cached key presented in another header, or in a malformed spelling, is judged afresh.
+    const bearer = (k) => ({ method: "GET", url: "/api/v1/projects", headers: { authorization: `Bearer ${k}` } });
+    assert.equal(engine.authorizeSync(bearer(third.secret), mem, { now }).allowed, true);
+    const odd = { method: "GET", url: "/api/v1/projects", headers: { "x-api-key": `\u0000Bearer ${third.secret}` } };
+    assert.equal(engine.authorizeSync(odd, mem, { now }).reason, "invalid_key");
+    const both = { method: "GET", url: "/api/v1/projects", headers: { "x-api-key": third.secret, authorization: `Bearer ${member.secret}` } };
+    assert.equal(engine.authorizeSync(both, mem, { now }).reason, "invalid_key", "two different keys");
+    assert.equal(engine.authorizeSync(both, mem, { now }).reason, "invalid_key", "and again, from the cache or not");
     const uncached = new keyscope.Engine({ keyCache: 0 });
     assert.equal(uncached.authorizeSync(req(third.secret), mem, { now }).allowed, true);
     assert.throws(() => new keyscope.Engine({ keyCache: -1 }), /keyCache/);
