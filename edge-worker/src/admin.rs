@@ -1,5 +1,5 @@
 //! The admin API (`/admin/v1/…`): members, resources and keys, for the product that embeds
-//! keyscope. Described by `edge-worker/openapi.yaml`.
+//! keyscope. Described by `edge-worker/openapi.json` (OpenAPI 3.1).
 //!
 //! Authenticated by `Authorization: Bearer <KEYSCOPE_ADMIN_TOKEN>` (a secret; compared in
 //! constant time). Calls that act for a user name them (`actingUserId`) and the rules of SPEC's
@@ -529,21 +529,17 @@ fn owner(organization_id: String, project_id: String, at: &str) -> Result<Owner,
 
 async fn put_resource(req: &mut Request, env: &Env, kind: &str, rid: &str) -> Result<Response, AdminError> {
     let put: PutResource = body(req, MAX_BODY).await?;
+    let owner = owner(put.organization_id, put.project_id, "")?;
+    let view = serde_json::json!({
+        "kind": kind, "id": rid, "organizationId": owner.organization_id, "projectId": owner.project_id,
+    });
     let change = ResourceChange::Put {
         kind: kind.into(),
         id: rid.into(),
-        owner: owner(put.organization_id, put.project_id, "")?,
+        owner,
     };
-    Writer::open(env)?
-        .change_resources(std::slice::from_ref(&change))
-        .await?;
-    let ResourceChange::Put { owner, .. } = change else {
-        return Err(AdminError::new(Reason::Unavailable, "unreachable"));
-    };
-    ok_json(
-        200,
-        &serde_json::json!({"kind": kind, "id": rid, "organizationId": owner.organization_id, "projectId": owner.project_id}),
-    )
+    Writer::open(env)?.change_resources(&[change]).await?;
+    ok_json(200, &view)
 }
 
 async fn remove_resource(env: &Env, kind: &str, rid: &str) -> Result<Response, AdminError> {
