@@ -8,7 +8,8 @@
 //! batches are one D1 transaction, so a failed batch writes nothing.
 
 use policy_core::{
-    ApiKey, Engine, Grants, KeyHash, KeyRecord, LifecycleError, NewKey, Scope, Timestamp, WWW_AUTHENTICATE,
+    check_scope_project, ApiKey, Engine, Grants, KeyHash, KeyRecord, LifecycleError, NewKey, PathId, Scope,
+    Timestamp, WWW_AUTHENTICATE,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use worker::{Env, Headers, Method, Request, Response};
 
+use crate::now;
 use crate::store::{KeyRow, NewKeyRow, Owner, ResourceChange, StoreError, Writer};
 
 /// Where the admin API lives.
@@ -288,14 +290,9 @@ async fn route(req: &mut Request, env: &Env, engine: &Engine) -> Result<Response
     }
 }
 
-/// Ids in paths and bodies: 1–64 of `A-Z a-z 0-9 _ -` (what a request path can name).
+/// Ids in paths and bodies: what a request path can name (`PathId::is_valid`).
 fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
+    if PathId::is_valid(value) {
         Ok(value)
     } else {
         Err(AdminError::invalid(format!(
@@ -331,10 +328,6 @@ async fn body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T,
         return Err(AdminError::invalid("a JSON body is required"));
     }
     serde_json::from_slice(&bytes).map_err(|e| AdminError::invalid(format!("invalid JSON body: {e}")))
-}
-
-fn now() -> Timestamp {
-    Timestamp(worker::Date::now().as_millis() as i64)
 }
 
 fn parse_time(field: &str, value: &str) -> Result<Timestamp, AdminError> {
@@ -888,23 +881,10 @@ async fn import_keys(req: &mut Request, env: &Env, org: &str) -> Result<Response
                 at("hint")
             )));
         }
-        match (k.scope, &k.scoped_project_id) {
-            (Scope::Project, None) => {
-                return Err(AdminError::invalid(format!(
-                    "{} is required for project keys",
-                    at("scopedProjectId")
-                )))
-            }
-            (Scope::Organization, Some(_)) => {
-                return Err(AdminError::invalid(format!(
-                    "{} must be absent for organization keys",
-                    at("scopedProjectId")
-                )))
-            }
-            (_, Some(project)) => {
-                id(&at("scopedProjectId"), project)?;
-            }
-            _ => {}
+        check_scope_project(k.scope, k.scoped_project_id.as_deref())
+            .map_err(|e| AdminError::invalid(format!("keys[{i}]: {e}")))?;
+        if let Some(project) = &k.scoped_project_id {
+            id(&at("scopedProjectId"), project)?;
         }
         let id_ = match k.id {
             Some(given) => id(&at("id"), &given)?.to_owned(),

@@ -21,6 +21,11 @@ pub mod admin;
 pub mod ratelimit;
 pub mod store;
 
+/// The platform clock, in the engine's terms (policy-core has no clock).
+pub fn now() -> Timestamp {
+    Timestamp(worker::Date::now().as_millis() as i64)
+}
+
 /// The engine, built once per isolate from the deployment's configuration.
 static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
 
@@ -84,7 +89,7 @@ async fn handle(req: Request, env: &Env, ctx: &Context) -> worker::Result<Respon
         headers: key_headers,
     };
 
-    let now = Timestamp(worker::Date::now().as_millis() as i64);
+    let now = now();
     let mut auth: Authorization<'_, KeyRecord> = engine.authorize(&request, now);
     let store = store::Store::open(env);
     let mut creator_role: Option<String> = None;

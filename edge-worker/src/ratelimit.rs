@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use policy_core::{SlidingWindow, Timestamp};
+use policy_core::SlidingWindow;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 /// The Durable Object binding's name.
@@ -19,8 +19,14 @@ pub const BINDING: &str = "RATE_LIMITER";
 /// The default limit (seed 003: 10 requests per second per key).
 pub const DEFAULT_PER_SECOND: u32 = 10;
 
-/// The deployment's limit: `Ok(None)` when disabled, `Err` for a value that is not a number.
+/// The deployment's limit, read once per isolate like the engine: `Ok(None)` when disabled,
+/// `Err` for a value that is not a number.
 pub fn configured_limit(env: &Env) -> std::result::Result<Option<u32>, String> {
+    static LIMIT: std::sync::OnceLock<std::result::Result<Option<u32>, String>> = std::sync::OnceLock::new();
+    LIMIT.get_or_init(|| read_limit(env)).clone()
+}
+
+fn read_limit(env: &Env) -> std::result::Result<Option<u32>, String> {
     match env.var("KEYSCOPE_RATE_LIMIT").map(|v| v.to_string()) {
         Err(_) => Ok(Some(DEFAULT_PER_SECOND)),
         Ok(text) if text == "off" || text == "0" => Ok(None),
@@ -102,7 +108,7 @@ impl DurableObject for RateLimiter {
         let Some(limit) = limit else {
             return Response::error("limit required", 400);
         };
-        let now = Timestamp(worker::Date::now().as_millis() as i64);
+        let now = crate::now();
         match self.window.borrow_mut().admit(limit, now) {
             Ok(()) => Response::ok("ok"),
             Err(seconds) => Ok(Response::ok(seconds.to_string())?.with_status(429)),

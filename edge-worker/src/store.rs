@@ -146,13 +146,23 @@ impl KeyRow {
     }
 }
 
+/// Which store the hot path reads (`KEYSCOPE_STORE`): `Ok(false)` KV (the default), `Ok(true)`
+/// D1, `Err(name)` for a name that is neither.
+fn reads_d1(env: &Env) -> Result<bool, String> {
+    match env.var("KEYSCOPE_STORE").map(|v| v.to_string()).as_deref() {
+        Err(_) | Ok("kv") => Ok(false),
+        Ok("d1") => Ok(true),
+        Ok(other) => Err(other.to_owned()),
+    }
+}
+
 impl Store {
     /// Opens the configured store; a missing binding makes every lookup fail (closed).
     pub fn open(env: &Env) -> Store {
-        match env.var("KEYSCOPE_STORE").map(|v| v.to_string()).as_deref() {
-            Err(_) | Ok("kv") => Store::Kv(env.kv(BINDING).ok()),
-            Ok("d1") => Store::D1(env.d1(D1_BINDING).ok()),
-            Ok(other) => Store::Invalid(other.to_owned()),
+        match reads_d1(env) {
+            Ok(false) => Store::Kv(env.kv(BINDING).ok()),
+            Ok(true) => Store::D1(env.d1(D1_BINDING).ok()),
+            Err(other) => Store::Invalid(other),
         }
     }
 
@@ -282,11 +292,7 @@ impl Writer {
             .d1(D1_BINDING)
             .map_err(|_| StoreError::D1("the DB binding is not configured".into()))?;
         let kv = env.kv(BINDING).ok();
-        let reads_kv = !matches!(
-            env.var("KEYSCOPE_STORE").map(|v| v.to_string()).as_deref(),
-            Ok("d1")
-        );
-        if reads_kv && kv.is_none() {
+        if reads_d1(env) != Ok(true) && kv.is_none() {
             return Err(StoreError::Unbound);
         }
         Ok(Writer { db, kv })

@@ -79,7 +79,7 @@ pub use decide::{
     StepError, IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
-pub use lifecycle::{Grants, LifecycleError, NewKey};
+pub use lifecycle::{check_scope_project, Grants, LifecycleError, NewKey};
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};

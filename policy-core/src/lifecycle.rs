@@ -90,9 +90,9 @@ impl fmt::Display for LifecycleError {
             LifecycleError::MayNotCreate { role, scope } => {
                 write!(f, "a user with role {role} may not create {scope}-scoped keys")
             }
-            LifecycleError::ProjectRequired => f.write_str("a project-scoped key needs projectId"),
+            LifecycleError::ProjectRequired => f.write_str("a project-scoped key needs scopedProjectId"),
             LifecycleError::ProjectNotAllowed => {
-                f.write_str("an organization-scoped key cannot name a projectId")
+                f.write_str("an organization-scoped key cannot name a scopedProjectId")
             }
             LifecycleError::UnknownPreset { preset, known } => {
                 write!(f, "unknown preset {preset:?}; presets: {}", known.join(", "))
@@ -112,6 +112,15 @@ impl fmt::Display for LifecycleError {
     }
 }
 
+/// A key names a project exactly when it is project-scoped.
+pub fn check_scope_project(scope: Scope, project_id: Option<&str>) -> Result<(), LifecycleError> {
+    match (scope, project_id) {
+        (Scope::Project, None) => Err(LifecycleError::ProjectRequired),
+        (Scope::Organization, Some(_)) => Err(LifecycleError::ProjectNotAllowed),
+        _ => Ok(()),
+    }
+}
+
 impl Policy {
     /// Checks a request to create a key and resolves its grants: `Ok(None)` inherits the
     /// creator's role, `Ok(Some(names))` are explicit grants in policy order. Checks run in
@@ -125,11 +134,7 @@ impl Policy {
                 scope: new.scope,
             });
         }
-        match (new.scope, new.project_id) {
-            (Scope::Project, None) => return Err(LifecycleError::ProjectRequired),
-            (Scope::Organization, Some(_)) => return Err(LifecycleError::ProjectNotAllowed),
-            _ => {}
-        }
+        check_scope_project(new.scope, new.project_id)?;
         let asked = match new.grants {
             Grants::Inherit => return Ok(None),
             Grants::Preset(name) => match self.preset(name) {

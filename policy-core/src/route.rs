@@ -14,6 +14,10 @@ use crate::policy::{Endpoint, MethodKey, Policy, Segment, MAX_SEGMENTS};
 /// The longest id a path parameter may hold.
 pub const MAX_ID_LEN: usize = 64;
 
+fn is_id_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-'
+}
+
 /// A decoded path parameter, stored inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PathId {
@@ -22,6 +26,12 @@ pub struct PathId {
 }
 
 impl PathId {
+    /// Whether `text`, taken as it is (not percent-decoded), is an id a path can name: 1–64
+    /// characters of `A-Za-z0-9_-`. Stores use it to refuse ids no request could reach.
+    pub fn is_valid(text: &str) -> bool {
+        !text.is_empty() && text.len() <= MAX_ID_LEN && text.bytes().all(is_id_byte)
+    }
+
     /// Percent-decodes `raw` and checks it is 1–64 characters of `A-Za-z0-9_-`.
     pub fn decode(raw: &str) -> Option<PathId> {
         let mut id = PathId {
@@ -29,9 +39,8 @@ impl PathId {
             bytes: [0; MAX_ID_LEN],
         };
         for byte in percent_decode(raw.as_bytes()) {
-            let valid = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-';
             let slot = id.bytes.get_mut(usize::from(id.len))?;
-            if !valid {
+            if !is_id_byte(byte) {
                 return None;
             }
             *slot = byte;
@@ -135,6 +144,8 @@ mod tests {
         assert!(PathId::decode("a.b").is_none());
         assert!(PathId::decode("%zz").is_none());
         assert!(PathId::decode(&"a".repeat(64)).is_some());
+        assert!(PathId::is_valid(&"a".repeat(64)) && PathId::is_valid("te_1-x"));
+        assert!(!PathId::is_valid(&"a".repeat(65)) && !PathId::is_valid("") && !PathId::is_valid("a%31"));
         assert!(PathId::decode(&"a".repeat(65)).is_none());
         assert!(PathId::decode("é").is_none());
     }
