@@ -18,6 +18,7 @@ use policy_core::{
 use worker::{console_error, event, Context, Env, Fetch, Headers, Request, Response};
 
 pub mod admin;
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue.
 pub mod ratelimit;
 pub mod store;
 

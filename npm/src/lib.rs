@@ -177,10 +177,12 @@ impl Engine {
             return false;
         };
         let index = index as usize;
-        match index.cmp(&self.known.len()) {
-            core::cmp::Ordering::Less => self.known[index] = hash,
-            core::cmp::Ordering::Equal => self.known.push(hash),
-            core::cmp::Ordering::Greater => return false,
+        if let Some(kept) = self.known.get_mut(index) {
+            *kept = hash;
+        } else if index == self.known.len() {
+            self.known.push(hash);
+        } else {
+            return false;
         }
         true
     }

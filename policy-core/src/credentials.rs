@@ -90,10 +90,12 @@ fn non_empty(value: &[u8]) -> Slot<'_> {
 /// `Bearer <token>` with a case-insensitive scheme; any other scheme presents nothing.
 fn bearer_token(value: &[u8]) -> Slot<'_> {
     const SCHEME: &[u8] = b"bearer";
-    if value.len() < SCHEME.len() || !value[..SCHEME.len()].eq_ignore_ascii_case(SCHEME) {
+    let (Some(scheme), Some(rest)) = (value.get(..SCHEME.len()), value.get(SCHEME.len()..)) else {
+        return Slot::Absent;
+    };
+    if !scheme.eq_ignore_ascii_case(SCHEME) {
         return Slot::Absent;
     }
-    let rest = &value[SCHEME.len()..];
     match rest.first() {
         // `Bearer` alone presents an empty token: no key.
         None => Slot::Absent,

@@ -40,7 +40,7 @@ pub fn target_of_url(url: &str) -> &str {
         .map_or(0, |i| i + 3);
     let rest = url.get(after_scheme..).unwrap_or("");
     match rest.find(['/', '?']) {
-        Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+        Some(i) if rest.as_bytes().get(i) == Some(&b'/') => rest.get(i..).unwrap_or("/"),
         _ => "/",
     }
 }
@@ -168,9 +168,9 @@ pub const IDENTITY_PROJECT_FILTER: &str = "X-Keyscope-Project-Filter";
 
 /// Whether a header (any case) is one the edge sets itself and a client may never send.
 pub fn is_identity_header(name: &str) -> bool {
-    name.len() >= IDENTITY_HEADER_PREFIX.len()
-        && name.as_bytes()[..IDENTITY_HEADER_PREFIX.len()]
-            .eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes())
+    name.as_bytes()
+        .get(..IDENTITY_HEADER_PREFIX.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes()))
 }
 
 /// A provide call that does not answer the step the decision is waiting for.

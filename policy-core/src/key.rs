@@ -182,8 +182,13 @@ impl ApiKey {
                 break;
             }
             if byte < UNBIASED_LIMIT {
-                text[PREFIX_LEN + filled] = BASE62[usize::from(byte % 62)];
-                filled += 1;
+                if let (Some(slot), Some(&digit)) = (
+                    text.get_mut(PREFIX_LEN + filled),
+                    BASE62.get(usize::from(byte % 62)),
+                ) {
+                    *slot = digit;
+                    filled += 1;
+                }
             }
         }
         if filled < BODY_LEN {
@@ -221,7 +226,7 @@ fn checksum(data: &[u8]) -> [u8; CHECKSUM_LEN] {
     let mut value = crc32fast::hash(data);
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
-        *slot = BASE62[(value % 62) as usize];
+        *slot = BASE62.get((value % 62) as usize).copied().unwrap_or(b'0');
         value /= 62;
     }
     out

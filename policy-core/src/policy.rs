@@ -214,12 +214,17 @@ fn index_routes(endpoints: &[Endpoint]) -> Vec<MethodRoutes> {
                 routes.len() - 1
             }
         };
-        let by_len = &mut routes[at].by_len;
+        let Some(method_routes) = routes.get_mut(at) else {
+            continue;
+        };
+        let by_len = &mut method_routes.by_len;
         let len = endpoint.segments.len();
         if by_len.len() <= len {
             by_len.resize(len + 1, Vec::new());
         }
-        by_len[len].push(i);
+        if let Some(rows) = by_len.get_mut(len) {
+            rows.push(i);
+        }
     }
     routes
 }

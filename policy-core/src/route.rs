@@ -52,7 +52,8 @@ impl PathId {
     /// The decoded id.
     pub fn as_str(&self) -> &str {
         // INVARIANT: only ASCII alphanumerics, `_` and `-` are ever stored.
-        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        core::str::from_utf8(bytes).unwrap_or("")
     }
 }
 
@@ -102,7 +103,7 @@ impl Policy {
             }
             at += 1;
         }
-        let segments = &segments[..count];
+        let segments = segments.get(..count)?;
         let method = MethodKey::of(if method == "HEAD" { "GET" } else { method })?;
         let routes = self.routes.iter().find(|r| r.method == method)?;
         routes.by_len.get(count)?.iter().find_map(|&index| {
