@@ -1,6 +1,12 @@
 //! The binding layer under Node (`wasm-bindgen-test-runner`): JS values in, the engine's
 //! answers out, and every malformed answer from a store failing closed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Reflect;
