@@ -80,9 +80,9 @@ pub use decide::{
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use lifecycle::{
-    check_scope_project, Actor, CreateKey, ErrorKind, Grants, ImportError, ImportedKey, KeyMaterial, LifecycleError,
-    NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, LATEST_TIME, MAX_GRACE_SECONDS,
-    MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
+    check_scope_project, Actor, CreateKey, ErrorKind, Grants, ImportError, ImportedKey, KeyMaterial,
+    LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, LATEST_TIME,
+    MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
 };
 pub use me::MeView;
 pub use permissions::PermissionSet;

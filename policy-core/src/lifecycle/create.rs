@@ -2,7 +2,9 @@
 
 use alloc::string::ToString;
 
-use super::{check_hint, check_id, check_name, check_time, Actor, Grants, KeyMaterial, LifecycleError, NewKey};
+use super::{
+    check_hint, check_id, check_name, check_time, Actor, Grants, KeyMaterial, LifecycleError, NewKey,
+};
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Scope, Timestamp};
 

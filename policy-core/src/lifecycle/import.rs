@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::{
-    check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, Grants, LifecycleError, NewKey,
-    MAX_IMPORT_KEYS,
+    check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, Grants, LifecycleError,
+    NewKey, MAX_IMPORT_KEYS,
 };
 use crate::key::KeyHash;
 use crate::policy::Policy;

@@ -206,9 +206,7 @@ impl LifecycleError {
 impl fmt::Display for LifecycleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LifecycleError::NotAMember => {
-                f.write_str("actingUserId is not a member of the organization")
-            }
+            LifecycleError::NotAMember => f.write_str("actingUserId is not a member of the organization"),
             LifecycleError::MayNotCreate { role, scope } => {
                 write!(f, "a user with role {role} may not create {scope}-scoped keys")
             }

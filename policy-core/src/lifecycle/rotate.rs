@@ -1,6 +1,8 @@
 //! Rotating a key: a new key with the old one's settings, and when the old one stops.
 
-use super::{check_hint, check_id, revoked_by, Actor, Grants, KeyMaterial, LifecycleError, NewKey, MAX_GRACE_SECONDS};
+use super::{
+    check_hint, check_id, revoked_by, Actor, Grants, KeyMaterial, LifecycleError, NewKey, MAX_GRACE_SECONDS,
+};
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Timestamp};
 
