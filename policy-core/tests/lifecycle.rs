@@ -703,10 +703,7 @@ fn imports_refuse_garbage_by_index() {
             error: LifecycleError::InvalidKeyHash
         }
     );
-    assert_eq!(
-        err.to_string(),
-        "keys[1]: keyHash must be 64 hex digits (SHA-256)"
-    );
+    assert_eq!(err.to_string(), "keys[1].keyHash must be 64 hex digits (SHA-256)");
     assert_eq!(err.kind(), ErrorKind::Invalid);
     let not_hex = "g".repeat(64);
     let mut key = imported("k1", "x");
@@ -792,7 +789,8 @@ fn imports_refuse_repeated_ids_and_hashes() {
             }
         }
     );
-    assert_eq!(err.to_string(), "keys[1]: id repeats that of keys[0]");
+    assert_eq!(err.to_string(), "keys[1].id repeats that of keys[0]");
+    assert_eq!(err.kind(), ErrorKind::Conflict, "as for a key already stored");
     let upper = HASH_A.to_uppercase();
     let mut again = imported("k1", HASH_B);
     again.key_hash = &upper;
@@ -851,6 +849,16 @@ fn an_imported_key_of_a_current_member_is_one_their_role_could_create() {
             scope: Scope::Organization
         }
     );
+    let err = policy.plan_import("org", &[key], NOW).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Invalid,
+        "no user acts in an import: data, not a refusal"
+    );
+    assert_eq!(
+        err.to_string(),
+        "keys[0]: a user with role member may not create organization-scoped keys"
+    );
     key.creator_role = Some("admin");
     assert!(policy.plan_import("org", &[key], NOW).is_ok());
     let mut project = imported("k1", HASH_B);
@@ -883,4 +891,36 @@ fn errors_are_errors() {
     fn assert_error<E: core::error::Error>(_: &E) {}
     assert_error(&LifecycleError::KeyRevoked);
     assert_error(&ImportError::Empty);
+}
+
+#[test]
+fn messages_start_with_the_field_they_name() {
+    let errors = [
+        LifecycleError::InvalidId { field: "createdBy" },
+        LifecycleError::InvalidName,
+        LifecycleError::InvalidHint,
+        LifecycleError::InvalidKeyHash,
+        LifecycleError::TimeOutOfRange { field: "revokedAt" },
+        LifecycleError::ExpiryNotInFuture,
+        LifecycleError::GraceTooLong { seconds: 1 },
+        LifecycleError::UnknownPermissions(vec!["x".into()]),
+        LifecycleError::UnknownPreset {
+            preset: "x".into(),
+            known: vec![],
+        },
+        LifecycleError::UnknownRole {
+            role: "x".into(),
+            known: vec![],
+        },
+        LifecycleError::Duplicate {
+            field: "id",
+            first: 0,
+        },
+    ];
+    for err in errors {
+        let field = err.field().unwrap();
+        assert!(err.to_string().starts_with(field), "{err}");
+    }
+    assert_eq!(LifecycleError::KeyRevoked.field(), None);
+    assert_eq!(LifecycleError::ProjectRequired.field(), None);
 }

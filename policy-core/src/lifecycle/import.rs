@@ -63,8 +63,9 @@ pub struct PlannedImport {
     pub record: KeyRecord,
 }
 
-/// Why an import was refused (as a whole: an import is all or nothing). Every case is an
-/// invalid request (`400`): the data is refused, not the caller.
+/// Why an import was refused (as a whole: an import is all or nothing). The data is refused,
+/// not the caller: an invalid request (`400`), or a conflict (`409`) for an id or hash given
+/// twice — as for one already stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ImportError {
@@ -85,9 +86,13 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    /// Always [`ErrorKind::Invalid`].
+    /// [`ErrorKind::Conflict`] for an id or hash given twice, else [`ErrorKind::Invalid`] (even
+    /// for a rule that is a `403` when a user acts: no user acts in an import).
     pub fn kind(&self) -> ErrorKind {
-        ErrorKind::Invalid
+        match self {
+            ImportError::Key { error, .. } if error.kind() == ErrorKind::Conflict => ErrorKind::Conflict,
+            _ => ErrorKind::Invalid,
+        }
     }
 }
 
@@ -97,7 +102,11 @@ impl fmt::Display for ImportError {
             ImportError::Empty | ImportError::TooMany { .. } => {
                 write!(f, "keys holds 1 to {MAX_IMPORT_KEYS} keys")
             }
-            ImportError::Key { index, error } => write!(f, "keys[{index}]: {error}"),
+            // `keys[1].keyHash must be …` when the error names its field, else `keys[1]: …`.
+            ImportError::Key { index, error } => match error.field() {
+                Some(_) => write!(f, "keys[{index}].{error}"),
+                None => write!(f, "keys[{index}]: {error}"),
+            },
         }
     }
 }

@@ -76,7 +76,7 @@ pub enum ErrorKind {
     Invalid,
     /// The acting user may not do this (`403`).
     Forbidden,
-    /// The key's state forbids it, e.g. rotating a revoked key (`409`).
+    /// The state forbids it: rotating a revoked key, importing an id or hash twice (`409`).
     Conflict,
 }
 
@@ -163,7 +163,7 @@ pub enum LifecycleError {
         /// The roles the policy defines.
         known: Vec<String>,
     },
-    /// An import names the same key id or hash twice.
+    /// An import names the same key id or hash twice (`409`, like a key that is already stored).
     Duplicate {
         /// `id` or `keyHash`.
         field: &'static str,
@@ -180,7 +180,9 @@ impl LifecycleError {
             | LifecycleError::MayNotCreate { .. }
             | LifecycleError::BeyondRole { .. }
             | LifecycleError::NotYours => ErrorKind::Forbidden,
-            LifecycleError::KeyRevoked | LifecycleError::KeyExpired => ErrorKind::Conflict,
+            LifecycleError::KeyRevoked | LifecycleError::KeyExpired | LifecycleError::Duplicate { .. } => {
+                ErrorKind::Conflict
+            }
             LifecycleError::ProjectRequired
             | LifecycleError::ProjectNotAllowed
             | LifecycleError::UnknownPreset { .. }
@@ -192,8 +194,26 @@ impl LifecycleError {
             | LifecycleError::TimeOutOfRange { .. }
             | LifecycleError::ExpiryNotInFuture
             | LifecycleError::GraceTooLong { .. }
-            | LifecycleError::UnknownRole { .. }
-            | LifecycleError::Duplicate { .. } => ErrorKind::Invalid,
+            | LifecycleError::UnknownRole { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The request field at fault, with the admin API's name, when one field is; the message
+    /// then starts with it.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            LifecycleError::InvalidId { field }
+            | LifecycleError::TimeOutOfRange { field }
+            | LifecycleError::Duplicate { field, .. } => Some(field),
+            LifecycleError::InvalidName => Some("name"),
+            LifecycleError::InvalidHint => Some("hint"),
+            LifecycleError::InvalidKeyHash => Some("keyHash"),
+            LifecycleError::ExpiryNotInFuture => Some("expiresAt"),
+            LifecycleError::GraceTooLong { .. } => Some("gracePeriodSeconds"),
+            LifecycleError::UnknownPermissions(_) => Some("permissions"),
+            LifecycleError::UnknownPreset { .. } => Some("preset"),
+            LifecycleError::UnknownRole { .. } => Some("role"),
+            _ => None,
         }
     }
 
@@ -215,7 +235,7 @@ impl fmt::Display for LifecycleError {
                 f.write_str("an organization-scoped key cannot name a scopedProjectId")
             }
             LifecycleError::UnknownPreset { preset, known } => {
-                write!(f, "unknown preset {preset:?}; presets: {}", known.join(", "))
+                write!(f, "preset {preset:?} is unknown; presets: {}", known.join(", "))
             }
             LifecycleError::UnknownPermissions(names) => {
                 f.write_str("permissions names unknown permissions: ")?;
