@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     };
     let mut environment = Environment::Live;
     let mut count = 1usize;
-    let mut rest = args[1..].iter();
+    let mut rest = args.iter().skip(1);
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
             ("--env", Some(name)) => match Environment::from_name(name) {

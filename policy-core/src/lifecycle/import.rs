@@ -1,21 +1,21 @@
 //! Importing keys by hash, to migrate from another system without seeing their secrets.
 //!
 //! A migration carries state, but garbage is not state. Kept as they are: revocations and
-//! expiries in the past (the key answers `key_revoked` / `key_expired`), creators who are not
-//! members (their keys answer `key_revoked` until they are), any order of the times. Refused:
-//! malformed ids, hashes, names and hints; a project on an organization key or none on a
-//! project key; permission names the policy does not define (an empty one included); times
-//! outside the years 2000–9999; an id or hash given twice; and, when the creator is a current
-//! member, a key their role could not create today (a scope it may not create, grants beyond
-//! it) — a key the policy would never have let them make.
+//! expiries in the past (the key answers `key_revoked`), creators who are not members (their
+//! keys answer `key_revoked` until they are), keys beyond the creator's current role (made
+//! before a downgrade: the key acts with the current role, never more), permission names the
+//! policy does not define (granted by an older policy or another system: they grant nothing),
+//! any order of the times. Refused: malformed ids, hashes, names and hints; a project on an
+//! organization key or none on a project key; empty, blank or control-character permission
+//! names; times outside the years 2000–9999; an id or hash given twice.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
 use super::{
-    check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, Grants, LifecycleError,
-    NewKey, MAX_IMPORT_KEYS,
+    check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, LifecycleError,
+    MAX_IMPORT_KEYS,
 };
 use crate::key::KeyHash;
 use crate::policy::Policy;
@@ -171,29 +171,18 @@ impl Policy {
         check_time("revokedAt", key.revoked_at)?;
         check_time("expiresAt", key.expires_at)?;
         if let Some(names) = key.permissions {
-            let unknown: Vec<String> = names
+            // Unknown names are state (a permission an older policy had grants nothing now);
+            // an empty or blank name, or one with control characters, is garbage.
+            let garbage: Vec<String> = names
                 .iter()
-                .filter(|n| self.permission_index(n).is_none())
+                .filter(|n| n.trim().is_empty() || n.len() > 128 || n.chars().any(char::is_control))
                 .cloned()
                 .collect();
-            if !unknown.is_empty() {
-                return Err(LifecycleError::UnknownPermissions(unknown));
+            if !garbage.is_empty() {
+                return Err(LifecycleError::MalformedPermissions(garbage));
             }
         }
-        // A current member's key must be one their role could create.
-        let role = key.creator_role.filter(|r| self.role_grants(r).is_some());
-        let permissions = match role {
-            Some(_) => self.check_new_key(&NewKey {
-                acting_role: role,
-                scope: key.scope,
-                project_id: key.scoped_project_id,
-                grants: key.permissions.map_or(Grants::Inherit, Grants::Explicit),
-            })?,
-            None => key
-                .permissions
-                .map(|names| self.permission_names(self.permission_set(names.iter().map(String::as_str))))
-                .map(|names| names.map(ToString::to_string).collect()),
-        };
+        let permissions = key.permissions.map(<[String]>::to_vec);
         Ok(PlannedImport {
             hash,
             record: KeyRecord {

@@ -119,6 +119,8 @@ pub enum LifecycleError {
     },
     /// Explicit grants name permissions the policy does not define (an empty name included).
     UnknownPermissions(Vec<String>),
+    /// Permission names that are no names at all (empty, blank, control characters, too long).
+    MalformedPermissions(Vec<String>),
     /// Explicit grants go beyond the acting user's role.
     BeyondRole {
         /// The acting user's role.
@@ -187,6 +189,7 @@ impl LifecycleError {
             | LifecycleError::ProjectNotAllowed
             | LifecycleError::UnknownPreset { .. }
             | LifecycleError::UnknownPermissions(_)
+            | LifecycleError::MalformedPermissions(_)
             | LifecycleError::InvalidId { .. }
             | LifecycleError::InvalidName
             | LifecycleError::InvalidHint
@@ -210,7 +213,9 @@ impl LifecycleError {
             LifecycleError::InvalidKeyHash => Some("keyHash"),
             LifecycleError::ExpiryNotInFuture => Some("expiresAt"),
             LifecycleError::GraceTooLong { .. } => Some("gracePeriodSeconds"),
-            LifecycleError::UnknownPermissions(_) => Some("permissions"),
+            LifecycleError::UnknownPermissions(_) | LifecycleError::MalformedPermissions(_) => {
+                Some("permissions")
+            }
             LifecycleError::UnknownPreset { .. } => Some("preset"),
             LifecycleError::UnknownRole { .. } => Some("role"),
             _ => None,
@@ -236,6 +241,12 @@ impl fmt::Display for LifecycleError {
             }
             LifecycleError::UnknownPreset { preset, known } => {
                 write!(f, "preset {preset:?} is unknown; presets: {}", known.join(", "))
+            }
+            LifecycleError::MalformedPermissions(names) => {
+                write!(
+                    f,
+                    "permissions must be non-blank names of at most 128 characters: {names:?}"
+                )
             }
             LifecycleError::UnknownPermissions(names) => {
                 f.write_str("permissions names unknown permissions: ")?;

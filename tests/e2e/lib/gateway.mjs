@@ -119,10 +119,11 @@ export async function startOrigin() {
 /**
  * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
  * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
- * be reached), `options.withoutLimiter` the rate limiter's; `options.scriptPath` runs another
+ * be reached), `options.withoutKeyState` the key-state objects' (rate limiter and, in the strict
+ * store mode, revocation and role); `options.scriptPath` runs another
  * built worker.
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutLimiter = false, scriptPath = SHIM } = {}) {
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -133,7 +134,7 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     compatibilityDate: "2025-01-01",
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
-    durableObjects: scriptPath === SHIM && !withoutLimiter ? { RATE_LIMITER: "RateLimiter" } : {},
+    durableObjects: scriptPath === SHIM && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
     bindings: {
       ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
       KEYSCOPE_ENVIRONMENT: "live",
