@@ -553,3 +553,61 @@ fn flag_mode_marks_once_and_never_revokes() {
     );
     assert!(!LeakEffect::AlreadyFlagged.changes_anything());
 }
+
+// ── Verdicts and the key-set cache. ──
+
+#[test]
+fn a_verdict_is_true_only_for_a_candidate_the_store_found() {
+    let key = live_key();
+    let body = format!(
+        r#"[{{"token":"{}","type":"t"}},{{"token":"some_token","type":"t"}}]"#,
+        key.expose_secret()
+    );
+    let tokens = parse_report(body.as_bytes(), ReportLimits::DEFAULT).unwrap();
+    let ours = classify(&tokens[0].token, Environment::Live);
+    let theirs = classify(&tokens[1].token, Environment::Live);
+    assert_eq!(
+        FeedbackEntry::verdict(&tokens[0], ours, true).label,
+        Label::TruePositive
+    );
+    assert_eq!(
+        FeedbackEntry::verdict(&tokens[0], ours, false).label,
+        Label::FalsePositive
+    );
+    // A token that is not ours is false whatever a (mistaken) lookup said.
+    assert_eq!(
+        FeedbackEntry::verdict(&tokens[1], theirs, true).label,
+        Label::FalsePositive
+    );
+}
+
+#[test]
+fn the_key_set_is_fetched_when_stale_or_missing_a_key_but_never_in_a_flood() {
+    use policy_core::scanning::{
+        KeySetCache, RefreshNeed, KEY_SET_MAX_AGE_MS, KEY_SET_MIN_FETCH_INTERVAL_MS,
+    };
+    let now = Timestamp(10_000_000);
+    let configured_only = KeySetCache::default();
+    assert!(configured_only.should_fetch(RefreshNeed::Routine, now));
+    let fresh = KeySetCache {
+        fetched_at: Some(now),
+        last_attempt: Some(now),
+    };
+    assert!(!fresh.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + KEY_SET_MAX_AGE_MS - 1)));
+    assert!(fresh.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + KEY_SET_MAX_AGE_MS)));
+    // An unknown identifier fetches at once, but not twice within the minimum interval.
+    assert!(!fresh.should_fetch(
+        RefreshNeed::UnknownIdentifier,
+        Timestamp(now.0 + KEY_SET_MIN_FETCH_INTERVAL_MS - 1)
+    ));
+    assert!(fresh.should_fetch(
+        RefreshNeed::UnknownIdentifier,
+        Timestamp(now.0 + KEY_SET_MIN_FETCH_INTERVAL_MS)
+    ));
+    // A failed attempt also holds off the next one, while the old set stays in use.
+    let failed = KeySetCache {
+        fetched_at: Some(Timestamp(0)),
+        last_attempt: Some(now),
+    };
+    assert!(!failed.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + 1)));
+}

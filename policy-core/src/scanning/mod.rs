@@ -22,10 +22,12 @@
 //! Behind the `scanning` cargo feature: it carries P-256 arithmetic, which the npm package's
 //! wasm does not need.
 
+pub mod keys;
 pub mod leak;
 pub mod report;
 pub mod signature;
 
+pub use keys::{KeySetCache, RefreshNeed, KEY_SET_MAX_AGE_MS, KEY_SET_MIN_FETCH_INTERVAL_MS};
 pub use leak::{LeakAction, LeakActionError, LeakEffect};
 pub use report::{
     classify, feedback_json, parse_report, token_hash, Classification, FeedbackEntry, Label, ReportError,

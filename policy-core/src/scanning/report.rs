@@ -162,7 +162,17 @@ pub struct FeedbackEntry {
 }
 
 impl FeedbackEntry {
-    /// The feedback for one reported token.
+    /// The verdict on one token: a true positive only if it was a candidate *and* the store
+    /// found its hash (`found` is ignored for [`Classification::NotOurs`], which no store saw).
+    pub fn verdict(token: &ReportedToken, classification: Classification, found: bool) -> FeedbackEntry {
+        let label = match classification {
+            Classification::Candidate(_) if found => Label::TruePositive,
+            _ => Label::FalsePositive,
+        };
+        FeedbackEntry::new(token, label)
+    }
+
+    /// The feedback for one reported token with a label already decided.
     pub fn new(token: &ReportedToken, label: Label) -> FeedbackEntry {
         FeedbackEntry {
             token_hash: String::from(token_hash(&token.token).as_str()),
