@@ -358,7 +358,29 @@ fn reports_beyond_the_limits_are_refused() {
     let body = report_of(10);
     assert!(body.len() > 1_000);
     assert_eq!(parse_report(body.as_bytes(), limits), Err(ReportError::TooLarge));
-    assert_eq!(ReportError::TooLarge.reason(), "payload_too_large");
+    assert_eq!(
+        (ReportError::TooLarge.status(), ReportError::TooLarge.reason()),
+        (413, "payload_too_large")
+    );
+    assert_eq!(
+        (
+            ReportError::TooManyTokens.status(),
+            ReportError::TooManyTokens.reason()
+        ),
+        (413, "payload_too_large")
+    );
+    assert_eq!(
+        (ReportError::Malformed.status(), ReportError::Malformed.reason()),
+        (400, "invalid_request")
+    );
+    for error in [
+        SignatureError::UnknownKeyIdentifier,
+        SignatureError::MalformedBase64,
+        SignatureError::MalformedSignature,
+        SignatureError::Mismatch,
+    ] {
+        assert_eq!(error.status(), 401, "{error}");
+    }
 }
 
 #[test]

@@ -77,6 +77,14 @@ pub enum ReportError {
 }
 
 impl ReportError {
+    /// The HTTP status to answer with: `413` for the size limits, `400` otherwise.
+    pub const fn status(self) -> u16 {
+        match self {
+            ReportError::TooLarge | ReportError::TooManyTokens => 413,
+            ReportError::Malformed | ReportError::Empty => 400,
+        }
+    }
+
     /// A short machine-readable reason, for the adapter's `{"reason","message"}` answer.
     pub const fn reason(self) -> &'static str {
         match self {

@@ -107,6 +107,12 @@ pub enum SignatureError {
 }
 
 impl SignatureError {
+    /// The HTTP status to answer with: `401` for every variant (the sender is not proven to be
+    /// GitHub), so that nothing is changed and GitHub sees a client error.
+    pub const fn status(self) -> u16 {
+        401
+    }
+
     /// A short machine-readable reason, for the adapter's `{"reason","message"}` answer.
     pub const fn reason(self) -> &'static str {
         match self {
