@@ -340,3 +340,18 @@ fn the_next_page_starts_strictly_after_the_cursor() {
     }
     assert_eq!(seen, ["d", "c", "b", "a", "z"]);
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_cursor_text_decodes_only_to_what_encodes_back(text in ".{0,80}") {
+        if let Ok(cursor) = AuditCursor::decode(&text) {
+            proptest::prop_assert_eq!(cursor.encode(), text);
+        }
+    }
+
+    #[test]
+    fn every_cursor_round_trips(time in proptest::prelude::any::<i64>(), id in ".{1,40}") {
+        let cursor = AuditCursor { time: Timestamp(time), id };
+        proptest::prop_assert_eq!(AuditCursor::decode(&cursor.encode()), Ok(cursor));
+    }
+}

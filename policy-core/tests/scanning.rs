@@ -633,3 +633,22 @@ fn the_key_set_is_fetched_when_stale_or_missing_a_key_but_never_in_a_flood() {
     };
     assert!(!failed.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + 1)));
 }
+
+// ── No input panics. ──
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_signatures_and_bodies_are_refused_without_panicking(
+        signature in ".{0,140}",
+        der_bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+    ) {
+        let keys = PublicKeySet::from_json(GITHUB_KEYS).unwrap();
+        proptest::prop_assert!(keys.verify(GITHUB_ID, &signature, &body).is_err());
+        proptest::prop_assert!(keys.verify(GITHUB_ID, &STANDARD.encode(&der_bytes), &body).is_err());
+        let _ = parse_report(&body, ReportLimits::DEFAULT);
+        let _ = PublicKeySet::from_json(&String::from_utf8_lossy(&body));
+    }
+}

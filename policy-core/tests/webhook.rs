@@ -161,3 +161,10 @@ fn retries_back_off_fourfold_up_to_six_hours_then_stop() {
     assert!(delivered(200) && delivered(204) && delivered(299));
     assert!(!delivered(199) && !delivered(301) && !delivered(429) && !delivered(500));
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_headers_never_verify_and_never_panic(header in ".{0,200}", now in proptest::prelude::any::<i64>()) {
+        proptest::prop_assert!(verify(&header, SECRET, BODY, now, u64::MAX).is_err());
+    }
+}
