@@ -358,6 +358,8 @@ fn reports_beyond_the_limits_are_refused() {
     let body = report_of(10);
     assert!(body.len() > 1_000);
     assert_eq!(parse_report(body.as_bytes(), limits), Err(ReportError::TooLarge));
+    assert_eq!(limits.check_size(1_000), Ok(()));
+    assert_eq!(limits.check_size(1_001), Err(ReportError::TooLarge));
     assert_eq!(
         (ReportError::TooLarge.status(), ReportError::TooLarge.reason()),
         (413, "payload_too_large")

@@ -4,6 +4,9 @@
 //!   POST body (raw bytes), Github-Public-Key-Identifier, Github-Public-Key-Signature
 //!        │
 //!        ▼
+//!   ReportLimits::check_size ── refuse an oversize body before hashing it (413)
+//!        │
+//!        ▼
 //!   PublicKeySet::verify ── base64 → DER ECDSA P-256/SHA-256 over the raw body   (offline)
 //!        │ Ok
 //!        ▼
@@ -13,10 +16,10 @@
 //!   classify ── not a well-formed key of this environment → false positive, no store read
 //!        │ Candidate(KeyHash)
 //!        ▼
-//!   caller looks the hash up; a found key → LeakAction::effect_on(record, now) → the change
-//!        │
+//!   caller looks the hash up; a found key → LeakAction::effect_on(record, flagged_at, now)
+//!        │                                   (the change + its audit event, in one batch)
 //!        ▼
-//!   feedback_json ── [{"token_hash","token_type","label"}] (the raw token is never echoed)
+//!   FeedbackEntry::verdict(token, classification, found) → feedback_json ── [{"token_hash","token_type","label"}] (the raw token is never echoed)
 //! ```
 //!
 //! Behind the `scanning` cargo feature: it carries P-256 arithmetic, which the npm package's

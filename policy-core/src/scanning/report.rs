@@ -55,6 +55,18 @@ impl ReportLimits {
     };
 }
 
+impl ReportLimits {
+    /// Refuses a body longer than `max_bytes`. Call it before verifying the signature, so an
+    /// oversize body is never hashed; [`parse_report`] checks it again.
+    pub const fn check_size(&self, body_len: usize) -> Result<(), ReportError> {
+        if body_len > self.max_bytes {
+            Err(ReportError::TooLarge)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 impl Default for ReportLimits {
     fn default() -> Self {
         ReportLimits::DEFAULT
@@ -111,9 +123,7 @@ impl core::error::Error for ReportError {}
 
 /// Parses a verified report body. Verify the signature first: the body is only trusted after.
 pub fn parse_report(raw_body: &[u8], limits: ReportLimits) -> Result<Vec<ReportedToken>, ReportError> {
-    if raw_body.len() > limits.max_bytes {
-        return Err(ReportError::TooLarge);
-    }
+    limits.check_size(raw_body.len())?;
     let tokens: Vec<ReportedToken> = serde_json::from_slice(raw_body).map_err(|_| ReportError::Malformed)?;
     if tokens.is_empty() {
         return Err(ReportError::Empty);
