@@ -61,6 +61,7 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod credentials;
 pub mod decide;
 pub mod key;
@@ -72,7 +73,13 @@ pub mod ratelimit;
 pub mod reason;
 pub mod record;
 pub mod route;
+#[cfg(feature = "scanning")]
+pub mod scanning;
+pub mod webhook;
 
+pub use audit::{
+    Actor, AuditAction, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
+};
 pub use credentials::{KeyHeaders, Presented};
 pub use decide::{
     is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step,
