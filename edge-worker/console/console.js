@@ -83,6 +83,13 @@ function ended(message) {
   $("ended-title").focus();
 }
 
+/** Nothing to show but a sentence. */
+function failed(message) {
+  show($("loading"), false);
+  banner(message);
+  $("main").setAttribute("aria-busy", "false");
+}
+
 function safeUrl(text) {
   try {
     const url = new URL(text);
@@ -96,10 +103,7 @@ async function start() {
   try {
     session = await call("session");
   } catch (error) {
-    if (error.status !== 401) {
-      show($("loading"), false);
-      banner(error.message);
-    }
+    if (error.status !== 401) failed(error.message);
     return;
   }
   const back = session.returnUrl && safeUrl(session.returnUrl);
@@ -113,10 +117,7 @@ async function start() {
   try {
     keys = (await call("keys")).keys ?? [];
   } catch (error) {
-    if (error.status !== 401) {
-      show($("loading"), false);
-      banner(error.message);
-    }
+    if (error.status !== 401) failed(error.message);
     return;
   }
   show($("loading"), false);
