@@ -76,7 +76,13 @@ function ended(message) {
   show($("loading"), false);
   banner(null);
   $("who").textContent = "";
-  $("ended-text").textContent = `${message} Open the API keys page again from your application to continue.`;
+  if (location.hash === "#link-expired") {
+    history.replaceState(null, "", location.pathname);
+    $("ended-title").textContent = "This console link no longer works";
+    $("ended-text").textContent = "Console links work once and only for a short time. Open the API keys page again from your application to get a new one.";
+  } else {
+    $("ended-text").textContent = `${message} Open the API keys page again from your application to continue.`;
+  }
   show($("ended"), true);
   $("main").setAttribute("aria-busy", "false");
   $("ended-title").tabIndex = -1;
@@ -275,7 +281,9 @@ function setUpHowItWorks() {
   const header = session.keyHeader || "X-Api-Key";
   $("gateway").textContent = gateway;
   $("key-header").textContent = header;
-  $("example").textContent = `curl -H "${header}: $API_KEY" ${gateway}/api/v1/me`;
+  const me = session.mePath ?? "/api/v1/me";
+  $("me-path").textContent = `GET ${me}`;
+  $("example").textContent = `curl -H "${header}: $API_KEY" ${gateway}${me}`;
   $("copy-gateway").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.textContent = await copy(gateway) ? "Copied" : "Copy failed";

@@ -89,7 +89,11 @@ async function handle(state, req, res) {
   // Stands in for the one-time session link: a cookie, then a redirect that drops the query.
   if (req.method === "GET" && path === "/console/open") {
     const role = url.searchParams.get("as") ?? "admin";
-    if (!USERS[role]) throw new Refusal(404, "not_found", "No such session link.");
+    if (!USERS[role]) {
+      // A forged, used or expired link: no cookie, and the page says so.
+      res.writeHead(303, { location: "/console/#link-expired", "referrer-policy": "no-referrer" }).end();
+      return;
+    }
     const id = randomBytes(18).toString("base64url");
     state.sessions.set(id, {
       role,
@@ -200,6 +204,7 @@ async function consoleApi(state, req, res, path) {
       role: session.role,
       gatewayUrl: "https://api.example.test",
       keyHeader: "X-Api-Key",
+      mePath: "/api/v1/me",
       csrfToken: session.csrfToken,
       returnUrl: session.returnUrl ?? null,
       can,

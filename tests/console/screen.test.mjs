@@ -333,6 +333,17 @@ test("errors are shown in words", async () => {
   await context.close();
 });
 
+test("a forged or expired session link shows a clear page and no data", async () => {
+  const { context, page, problems } = await open("forged");
+  assert.equal(new URL(page.url()).hash, "", "the marker leaves the address bar");
+  assert.match(await page.locator("#ended").innerText(), /This console link no longer works/);
+  assert.ok(!(await page.locator("#content").isVisible()));
+  assert.equal(await page.getByRole("button", { name: "Generate key" }).count(), 0);
+  await page.screenshot({ path: `${SHOTS}13-link-expired.png` });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("a failure to list keys is a sentence in a banner, not a dump", async () => {
   const body = JSON.stringify({ reason: "unavailable", message: "The key store is unavailable; try again shortly." });
   const { context, page, problems } = await open("admin", {
