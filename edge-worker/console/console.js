@@ -406,6 +406,8 @@ $("secret-dialog").addEventListener("cancel", (event) => {
     $("copy-status").textContent = "Copy the key first, then tick \u201cI have copied it\u201d.";
   }
 });
+// Done: the value leaves the page before the dialog closes; Escape (once confirmed) clears on close.
+$("secret-form").addEventListener("submit", () => { $("secret").textContent = ""; });
 $("secret-dialog").addEventListener("close", () => {
   $("secret").textContent = "";
   getSelection().removeAllRanges();

@@ -72,6 +72,7 @@ async function acknowledge(page) {
   await page.getByLabel("I have copied it").check();
   await page.getByRole("button", { name: "Done" }).click();
   await page.locator("#secret-dialog").waitFor({ state: "hidden" });
+  await page.waitForFunction(() => document.getElementById("secret").textContent === "");
 }
 
 test("generate a read key for a project: shown once, copyable, then a card; rotate; revoke", async () => {
