@@ -91,7 +91,11 @@ async function handle(state, req, res) {
     const role = url.searchParams.get("as") ?? "admin";
     if (!USERS[role]) {
       // A forged, used or expired link: no cookie, and the page says so.
-      res.writeHead(303, { location: "/console/#link-expired", "referrer-policy": "no-referrer" }).end();
+      res.writeHead(303, {
+        location: "/console/#link-expired",
+        "cache-control": "no-store",
+        "referrer-policy": "no-referrer",
+      }).end();
       return;
     }
     const id = randomBytes(18).toString("base64url");
@@ -103,6 +107,7 @@ async function handle(state, req, res) {
     });
     res.writeHead(303, {
       location: "/console/",
+      "cache-control": "no-store",
       "set-cookie": `${COOKIE}=${id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=3600`,
       "referrer-policy": "no-referrer",
     }).end();
@@ -219,7 +224,9 @@ async function consoleApi(state, req, res, path) {
     return;
   }
   if (req.method !== "POST") throw new Refusal(404, "not_found", "Nothing here.");
-  if (req.headers["x-keyscope-csrf"] !== session.csrfToken) {
+  const origin = req.headers.origin;
+  if (req.headers["x-keyscope-csrf"] !== session.csrfToken ||
+    (origin !== undefined && origin !== `http://${req.headers.host}`)) {
     throw new Refusal(403, "forbidden", "The request did not carry the console's CSRF proof.");
   }
   if (!(req.headers["content-type"] ?? "").startsWith("application/json")) {

@@ -345,6 +345,20 @@ test("a forged or expired session link shows a clear page and no data", async ()
   await context.close();
 });
 
+test("the mock holds the contract's CSRF rule (so the screen is proven to send the proof)", async () => {
+  const { context, page } = await open("admin");
+  const status = (init) => page.evaluate(async (i) => {
+    const res = await fetch("/console/api/keys", i);
+    return [res.status, (await res.json()).reason];
+  }, init);
+  const body = JSON.stringify({ name: "x", scope: "organization", preset: "read" });
+  assert.deepEqual(await status({ method: "POST", headers: { "content-type": "application/json" }, body }),
+    [403, "forbidden"]);
+  assert.deepEqual(await status({ method: "POST", headers: { "content-type": "text/plain", "x-keyscope-csrf": "forged" }, body }),
+    [403, "forbidden"]);
+  await context.close();
+});
+
 test("a failure to list keys is a sentence in a banner, not a dump", async () => {
   const body = JSON.stringify({ reason: "unavailable", message: "The key store is unavailable; try again shortly." });
   const { context, page, problems } = await open("admin", {
