@@ -209,7 +209,7 @@ test("a member sees no Generate button and no menu on keys they cannot change", 
   await second.context.close();
 });
 
-test("an engineer is offered project keys only", async () => {
+test("an engineer is offered project keys only; expiry presets and dates", async () => {
   const { context, page, problems } = await open("engineer");
   await page.getByRole("button", { name: "Generate key" }).click();
   assert.equal(await page.locator("#new-form input[value=organization]").count(), 0);
@@ -217,7 +217,30 @@ test("an engineer is offered project keys only", async () => {
   assert.ok(await page.locator("#new-form input[value=project]").isChecked());
   assert.deepEqual(await page.locator("#new-project option").evaluateAll((os) => os.map((o) => o.value)),
     ["proj_web", "proj_mobile"]);
-  await page.getByRole("button", { name: "Cancel" }).click();
+
+  // Expiry: a date in the past is refused in words; 30 days and a picked date are kept.
+  await page.getByLabel("Name", { exact: true }).fill("Month pass");
+  await page.getByLabel("Expires").selectOption("date");
+  await page.getByLabel("Expiry date").fill("2001-01-01");
+  await page.getByRole("button", { name: "Generate", exact: true }).click();
+  assert.match(await page.locator("#new-form .form-error").innerText(), /Pick an expiry date in the future/);
+  await page.getByLabel("Expires").selectOption("30");
+  await page.getByRole("button", { name: "Generate", exact: true }).click();
+  await acknowledge(page);
+  const month = await page.locator("#list time").evaluateAll((ts) => ts.map((t) => t.dateTime));
+  const in30 = Date.now() + 30 * 86400e3;
+  assert.ok(month.some((t) => Math.abs(Date.parse(t) - in30) < 60e3), "expires in 30 days");
+
+  const picked = new Date(Date.now() + 45 * 86400e3);
+  const ymd = `${picked.getFullYear()}-${String(picked.getMonth() + 1).padStart(2, "0")}-${String(picked.getDate()).padStart(2, "0")}`;
+  await page.getByRole("button", { name: "Generate key" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Until a date");
+  await page.getByLabel("Expires").selectOption("date");
+  await page.getByLabel("Expiry date").fill(ymd);
+  await page.getByRole("button", { name: "Generate", exact: true }).click();
+  await acknowledge(page);
+  const until = await card(page, "Until a date").locator(".expires time").getAttribute("datetime");
+  assert.equal(until, new Date(`${ymd}T23:59:59`).toISOString(), "the end of the picked day");
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -257,8 +280,8 @@ test("keyboard only: generate, copy, confirm", async () => {
   await page.keyboard.press("Tab");
   await page.keyboard.press("Enter");
   await page.locator("#secret-dialog").waitFor({ state: "hidden" });
-  assert.equal(await page.evaluate(() => document.activeElement.closest("li")?.querySelector("h3").textContent),
-    "CI deploys", "focus moves to the new card");
+  // Focus moves to the new card (as the dialog's close event runs).
+  await page.waitForFunction(() => document.activeElement.closest("li")?.querySelector("h3").textContent === "CI deploys");
   // The card menu opens and closes from the keyboard.
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.tagName), "SUMMARY");
