@@ -190,6 +190,11 @@ test("a member sees no Generate button and no menu on keys they cannot change", 
   assert.equal(await page.getByRole("button", { name: "Generate key", includeHidden: true }).count(), 1);
   assert.match(await page.locator("#empty").innerText(), /Keys you may see will appear here/);
   await page.screenshot({ path: `${SHOTS}08-member.png`, fullPage: true });
+  // How it works: the gateway's address, copyable; the header; the self-check.
+  await page.getByRole("button", { name: "Copy URL" }).click();
+  await page.getByRole("button", { name: "Copied" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "https://api.example.test");
+  assert.match(await page.locator(".how").innerText(), /X-Api-Key[\s\S]*Authorization: Bearer[\s\S]*GET \/api\/v1\/me/);
   await context.close();
 
   // A key the server says this user may not change: no Rotate, no Revoke.
