@@ -107,7 +107,8 @@ test("generate a read key for a project: shown once, copyable, then a card; rota
   // Gone from the page and never stored.
   assert.equal(await page.locator("#secret").textContent(), "");
   assert.ok(!(await page.content()).includes(secret), "the value is cleared from the page");
-  assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length]), [0, 0]);
+  assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]),
+    [0, 0, ""], "nothing in storage, and the session cookie is out of the page's reach");
 
   const made = card(page, "Payroll sync");
   await made.waitFor();
