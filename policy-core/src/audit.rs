@@ -187,7 +187,7 @@ impl fmt::Display for AuditAction {
 /// Who did it. Written as one string — `user:<id>`, `service_token`, `scanner:<name>` — which is
 /// also the form of the API's `actor` filter and of the store column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Actor {
+pub enum AuditActor {
     /// A member acting through the admin API (on behalf of) or the console.
     User(String),
     /// The deployment's admin service token, acting on no user's behalf.
@@ -196,39 +196,39 @@ pub enum Actor {
     Scanner(String),
 }
 
-impl fmt::Display for Actor {
+impl fmt::Display for AuditActor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Actor::User(id) => write!(f, "user:{id}"),
-            Actor::ServiceToken => f.write_str("service_token"),
-            Actor::Scanner(name) => write!(f, "scanner:{name}"),
+            AuditActor::User(id) => write!(f, "user:{id}"),
+            AuditActor::ServiceToken => f.write_str("service_token"),
+            AuditActor::Scanner(name) => write!(f, "scanner:{name}"),
         }
     }
 }
 
-impl FromStr for Actor {
+impl FromStr for AuditActor {
     type Err = AuditParseError;
 
-    fn from_str(text: &str) -> Result<Actor, AuditParseError> {
+    fn from_str(text: &str) -> Result<AuditActor, AuditParseError> {
         if text == "service_token" {
-            return Ok(Actor::ServiceToken);
+            return Ok(AuditActor::ServiceToken);
         }
         match text.split_once(':') {
-            Some(("user", id)) if !id.is_empty() => Ok(Actor::User(id.to_string())),
-            Some(("scanner", name)) if !name.is_empty() => Ok(Actor::Scanner(name.to_string())),
+            Some(("user", id)) if !id.is_empty() => Ok(AuditActor::User(id.to_string())),
+            Some(("scanner", name)) if !name.is_empty() => Ok(AuditActor::Scanner(name.to_string())),
             _ => Err(AuditParseError::BadActor),
         }
     }
 }
 
-impl Serialize for Actor {
+impl Serialize for AuditActor {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for Actor {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Actor, D::Error> {
+impl<'de> Deserialize<'de> for AuditActor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AuditActor, D::Error> {
         let text = String::deserialize(deserializer)?;
         text.parse().map_err(serde::de::Error::custom)
     }
@@ -264,7 +264,7 @@ pub struct AuditEvent {
     /// What happened.
     pub action: AuditAction,
     /// Who did it.
-    pub actor: Actor,
+    pub actor: AuditActor,
     /// When.
     pub time: Timestamp,
     /// The key concerned (key events).
@@ -289,7 +289,7 @@ struct EventWire {
     action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cause: Option<String>,
-    actor: Actor,
+    actor: AuditActor,
     time: Timestamp,
     #[serde(default)]
     key_id: Option<String>,
@@ -351,7 +351,7 @@ pub struct AuditFilter {
     /// Only events about this key.
     pub key_id: Option<String>,
     /// Only events by this actor.
-    pub actor: Option<Actor>,
+    pub actor: Option<AuditActor>,
     /// Only events with this action name (`key.revoked` matches every cause).
     pub action: Option<&'static str>,
     /// Only events at or after this time.

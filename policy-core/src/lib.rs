@@ -78,7 +78,7 @@ pub mod scanning;
 pub mod webhook;
 
 pub use audit::{
-    Actor, AuditAction, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
+    AuditAction, AuditActor, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
 };
 pub use credentials::{KeyHeaders, Presented};
 pub use decide::{

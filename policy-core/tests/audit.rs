@@ -8,14 +8,14 @@
 )]
 
 use policy_core::audit::{AuditFilter, AuditParseError, ACTION_NAMES, MAX_PAGE_SIZE};
-use policy_core::{Actor, AuditAction, AuditCursor, AuditEvent, AuditSource, RevokeCause, Timestamp};
+use policy_core::{AuditAction, AuditActor, AuditCursor, AuditEvent, AuditSource, RevokeCause, Timestamp};
 
 fn leak_revocation() -> AuditEvent {
     AuditEvent {
         id: "evt_1".into(),
         organization_id: "org_a".into(),
         action: AuditAction::KeyRevoked(RevokeCause::LeakReport),
-        actor: Actor::Scanner("github".into()),
+        actor: AuditActor::Scanner("github".into()),
         time: Timestamp(1_700_000_000_123),
         key_id: Some("key_1".into()),
         key_hint: Some("abcd".into()),
@@ -91,14 +91,14 @@ fn a_revocation_needs_a_cause_and_nothing_else_takes_one() {
 #[test]
 fn actors_are_written_as_one_string() {
     let cases = [
-        (Actor::User("u_1".into()), "user:u_1"),
-        (Actor::User("auth0|abc:def".into()), "user:auth0|abc:def"),
-        (Actor::ServiceToken, "service_token"),
-        (Actor::Scanner("github".into()), "scanner:github"),
+        (AuditActor::User("u_1".into()), "user:u_1"),
+        (AuditActor::User("auth0|abc:def".into()), "user:auth0|abc:def"),
+        (AuditActor::ServiceToken, "service_token"),
+        (AuditActor::Scanner("github".into()), "scanner:github"),
     ];
     for (actor, text) in cases {
         assert_eq!(actor.to_string(), text);
-        assert_eq!(text.parse::<Actor>(), Ok(actor.clone()));
+        assert_eq!(text.parse::<AuditActor>(), Ok(actor.clone()));
         assert_eq!(serde_json::to_string(&actor).unwrap(), format!("\"{text}\""));
     }
     for bad in [
@@ -110,7 +110,11 @@ fn actors_are_written_as_one_string() {
         "service_token:x",
         "USER:u",
     ] {
-        assert_eq!(bad.parse::<Actor>(), Err(AuditParseError::BadActor), "{bad:?}");
+        assert_eq!(
+            bad.parse::<AuditActor>(),
+            Err(AuditParseError::BadActor),
+            "{bad:?}"
+        );
     }
 }
 
@@ -147,7 +151,7 @@ fn member_events_round_trip_with_details_and_a_client_source() {
         id: "evt_2".into(),
         organization_id: "org_a".into(),
         action: AuditAction::MemberRoleChanged,
-        actor: Actor::ServiceToken,
+        actor: AuditActor::ServiceToken,
         time: Timestamp(5),
         key_id: None,
         key_hint: None,
@@ -183,7 +187,7 @@ fn stored_events_with_bad_fields_are_refused() {
     }
 }
 
-fn event_at(id: &str, time: i64, action: AuditAction, actor: Actor, key: Option<&str>) -> AuditEvent {
+fn event_at(id: &str, time: i64, action: AuditAction, actor: AuditActor, key: Option<&str>) -> AuditEvent {
     AuditEvent {
         id: id.into(),
         time: Timestamp(time),
@@ -196,7 +200,7 @@ fn event_at(id: &str, time: i64, action: AuditAction, actor: Actor, key: Option<
 
 #[test]
 fn filters_combine_and_the_time_range_is_half_open() {
-    let user = Actor::User("u_1".into());
+    let user = AuditActor::User("u_1".into());
     let events = [
         event_at("e1", 100, AuditAction::KeyCreated, user.clone(), Some("key_1")),
         event_at(
@@ -210,10 +214,16 @@ fn filters_combine_and_the_time_range_is_half_open() {
             "e3",
             300,
             AuditAction::KeyRevoked(RevokeCause::LeakReport),
-            Actor::Scanner("github".into()),
+            AuditActor::Scanner("github".into()),
             Some("key_2"),
         ),
-        event_at("e4", 400, AuditAction::MemberAdded, Actor::ServiceToken, None),
+        event_at(
+            "e4",
+            400,
+            AuditAction::MemberAdded,
+            AuditActor::ServiceToken,
+            None,
+        ),
     ];
     let ids = |filter: &AuditFilter| -> Vec<&str> {
         events
@@ -316,11 +326,11 @@ fn cursors_this_api_did_not_issue_are_refused() {
 fn the_next_page_starts_strictly_after_the_cursor() {
     // Listing order: time descending, then id descending.
     let mut events = [
-        event_at("b", 300, AuditAction::KeyCreated, Actor::ServiceToken, None),
-        event_at("a", 300, AuditAction::KeyCreated, Actor::ServiceToken, None),
-        event_at("c", 300, AuditAction::KeyCreated, Actor::ServiceToken, None),
-        event_at("z", 100, AuditAction::KeyCreated, Actor::ServiceToken, None),
-        event_at("d", 500, AuditAction::KeyCreated, Actor::ServiceToken, None),
+        event_at("b", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("a", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("c", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("z", 100, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("d", 500, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
     ];
     events.sort_by(|x, y| (y.time, &y.id).cmp(&(x.time, &x.id)));
     let mut seen = Vec::new();

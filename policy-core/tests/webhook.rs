@@ -11,7 +11,7 @@ use policy_core::webhook::{
     delivered, retry_delay_secs, sign, verify, WebhookError, WebhookPayload, DEFAULT_TOLERANCE_SECS,
     MAX_DELIVERY_ATTEMPTS,
 };
-use policy_core::{Actor, AuditAction, AuditEvent, AuditSource, RevokeCause, Timestamp};
+use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource, RevokeCause, Timestamp};
 
 const SECRET: &[u8] = b"whsec_keyscope_test";
 const BODY: &[u8] = br#"{"type":"key.revoked"}"#;
@@ -122,7 +122,7 @@ fn the_payload_is_the_audit_event_with_its_type() {
         id: "evt_1".into(),
         organization_id: "org_a".into(),
         action: AuditAction::KeyRevoked(RevokeCause::LeakReport),
-        actor: Actor::Scanner("github".into()),
+        actor: AuditActor::Scanner("github".into()),
         time: Timestamp(1_700_000_000_123),
         key_id: Some("key_1".into()),
         key_hint: Some("abcd".into()),
