@@ -123,8 +123,8 @@ export async function startOrigin() {
  * store mode, revocation and role); `options.scriptPath` runs another
  * built worker.
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM } = {}) {
-  const mf = new Miniflare({
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {} } = {}) {
+  const gatewayOptions = {
     modules: true,
     scriptPath,
     modulesRules: [
@@ -142,11 +142,18 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
       KEYSCOPE_RATE_LIMIT: "off",
       ...bindings,
     },
-    host: "127.0.0.1",
-    port: 0,
-  });
+  };
+  // `miniflare.workers` adds workers beside the gateway (e.g. a wrapped binding that injects
+  // failures); other `miniflare` options apply to the gateway itself.
+  const { workers: extraWorkers, ...gatewayExtra } = miniflare;
+  const gateway = { name: "gateway", ...gatewayOptions, ...gatewayExtra };
+  const mf = new Miniflare(
+    extraWorkers
+      ? { host: "127.0.0.1", port: 0, workers: [gateway, ...extraWorkers] }
+      : { host: "127.0.0.1", port: 0, ...gateway },
+  );
   const url = await mf.ready;
-  const db = await mf.getD1Database("DB");
+  const db = await mf.getD1Database("DB", "gateway");
   const sql = readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith(".sql"))
     .sort()
