@@ -3,8 +3,8 @@
 //! The difference between the two is what authorization costs.
 //!
 //! When a `KEYS` KV binding is present it first reads one KV entry (and ignores it); when a
-//! `KEY_STATE` Durable Object binding is present it makes one hop to an object (asking nothing of
-//! it). Those runs separate the cost of a store read or an object hop — which a gateway with that
+//! `KEY_STATE` Durable Object binding is present it makes one hop to the object named by the
+//! presented key (asking nothing of it). Those runs separate the cost of a store read or an object hop — which a gateway with that
 //! guarantee pays — from keyscope's own work.
 
 use worker::{event, Context, Env, Fetch, Request, Response};
@@ -15,7 +15,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         let _ = kv.get("key:probe").text().await;
     }
     if let Ok(namespace) = env.durable_object("KEY_STATE") {
-        let stub = namespace.id_from_name("probe")?.get_stub()?;
+        // One object per presented key, as keyscope has one per key id.
+        let name = req.headers().get("x-api-key")?.unwrap_or_default();
+        let stub = namespace.id_from_name(&name)?.get_stub()?;
         let _ = stub.fetch_with_str("https://key-state/take?limit=0").await?;
     }
     let inner = req.inner();

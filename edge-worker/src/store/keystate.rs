@@ -21,6 +21,8 @@
 //! `503 unavailable`): never fail open.
 
 use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
 
 use policy_core::{SlidingWindow, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -194,14 +196,20 @@ struct Inner {
     cached: Option<MutableState>,
     /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
     generation: u64,
+    /// A write of the window to storage is scheduled.
+    flush_scheduled: bool,
 }
+
+/// How long the window may live in memory only after a change: at most this much of a key's
+/// admissions can be forgotten by a restart.
+const FLUSH_AFTER_MS: u64 = 50;
 
 /// One key's state and window.
 #[durable_object]
 pub struct KeyState {
     state: State,
     env: Env,
-    inner: RefCell<Inner>,
+    inner: Rc<RefCell<Inner>>,
 }
 
 const LEASES: &str = "leases";
@@ -220,7 +228,7 @@ impl DurableObject for KeyState {
         KeyState {
             state,
             env,
-            inner: RefCell::new(Inner::default()),
+            inner: Rc::new(RefCell::new(Inner::default())),
         }
     }
 
@@ -261,12 +269,8 @@ impl DurableObject for KeyState {
                 let Some(at) = query.at else {
                     return Response::error("at required", 400);
                 };
-                let times = {
-                    let mut inner = self.inner.borrow_mut();
-                    inner.window.forget(Timestamp(at));
-                    inner.window.times()
-                };
-                self.state.storage().put(WINDOW, times).await?;
+                self.inner.borrow_mut().window.forget(Timestamp(at));
+                self.schedule_flush()?;
                 Response::ok("ok")
             }
             "/begin" => {
@@ -369,18 +373,57 @@ impl KeyState {
 
     /// Admits one request under `limit` per second, persisting the window first.
     async fn admit(&self, limit: u32, now: Timestamp) -> Result<Admission> {
-        let (admission, times) = {
-            let mut inner = self.inner.borrow_mut();
-            match inner.window.admit(limit, now) {
-                Ok(()) => (Admission::Admitted { at: now }, Some(inner.window.times())),
-                Err(retry_after) => (Admission::Limited { retry_after }, None),
-            }
+        let admission = match self.inner.borrow_mut().window.admit(limit, now) {
+            Ok(()) => Admission::Admitted { at: now },
+            Err(retry_after) => Admission::Limited { retry_after },
         };
-        if let Some(times) = times {
-            self.state.storage().put(WINDOW, times).await?;
+        if matches!(admission, Admission::Admitted { .. }) {
+            self.schedule_flush()?;
         }
         Ok(admission)
     }
+
+    /// Writes the window to storage [`FLUSH_AFTER_MS`] after it changed, off the answer's path:
+    /// the object answers from memory, and storage only has to outlive a restart. Writing on
+    /// every admission, before answering, cost every allowed request a storage write (measured
+    /// in BENCHMARKS.md); this way a busy key's window is written at most every 50 ms, and a
+    /// restart can forget at most the admissions of those last 50 ms — never the window.
+    fn schedule_flush(&self) -> Result<()> {
+        if std::mem::replace(&mut self.inner.borrow_mut().flush_scheduled, true) {
+            return Ok(());
+        }
+        let storage = self.state.as_raw().storage()?;
+        let inner = Rc::clone(&self.inner);
+        worker::wasm_bindgen_futures::spawn_local(async move {
+            worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
+            let times = {
+                let mut inner = inner.borrow_mut();
+                inner.flush_scheduled = false;
+                inner.window.times()
+            };
+            if let Err(err) = persist(&storage, &times).await {
+                worker::console_error!("keyscope: rate window not persisted: {err:?}");
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Writes the window's times under [`WINDOW`].
+async fn persist(
+    storage: &worker::worker_sys::DurableObjectStorage,
+    times: &[i64],
+) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
+    use worker::js_sys::{Array, Function, Promise, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let put: Function = Reflect::get(storage, &JsValue::from_str("put"))?.dyn_into()?;
+    let values: Array = times.iter().map(|&t| JsValue::from_f64(t as f64)).collect();
+    let written: Promise = put
+        .call2(storage, &JsValue::from_str(WINDOW), &values)?
+        .dyn_into()?;
+    worker::wasm_bindgen_futures::JsFuture::from(written)
+        .await
+        .map(drop)
 }
 
 fn json<T: Serialize>(value: &T) -> Result<Response> {
