@@ -17,22 +17,21 @@ const { values: opts } = parseArgs({
     seed: { type: "string", default: "20261124" },
     findings: { type: "string" },
     "report-dir": { type: "string", default: join(ROOT, "target", "schemathesis") },
+    // Only summarise the reports of an earlier run (no gateway, no schemathesis).
+    "from-reports": { type: "boolean", default: false },
   },
 });
 const SCHEMATHESIS = join(ROOT, ".venv", "bin", "schemathesis");
 const SCHEMA = join(ROOT, "edge-worker", "openapi.json");
 const REPORTS = opts["report-dir"];
 const RUN_BUDGET_MS = 15 * 60_000;
+let base = "";
 
-rmSync(REPORTS, { recursive: true, force: true });
-mkdirSync(REPORTS, { recursive: true });
-
-const gateway = await startGateway();
-const base = `http://127.0.0.1:${gateway.port}`;
-// A little world, so that some generated requests meet existing rows.
-await gateway.admin.putMember("org_demo", "u_admin", "admin");
-await gateway.admin.putMember("org_demo", "u_member", "member");
-await gateway.admin.createKey("org_demo", { actingUserId: "u_admin", name: "existing", scope: "organization" });
+const FROM_REPORTS = opts["from-reports"];
+if (!FROM_REPORTS) {
+  rmSync(REPORTS, { recursive: true, force: true });
+  mkdirSync(REPORTS, { recursive: true });
+}
 
 const runs = [
   { name: "admin token", slug: "token", headers: [`Authorization: Bearer ${ADMIN_TOKEN}`] },
@@ -71,64 +70,86 @@ function schemathesis(run) {
   });
 }
 
-/** The failures of one run, from its NDJSON event stream: {operation, check, message, request}. */
+/** Text of a recorded body (`{"$base64": …}` or a string), shortened. */
+const bodyText = (body, max = 400) => {
+  if (body == null) return "";
+  const text = typeof body === "string" ? body : Buffer.from(body.$base64 ?? "", "base64").toString("utf8");
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+};
+
+/**
+ * The failures of one run, from its NDJSON event stream: every failed check of every scenario,
+ * grouped by operation, check and the server's answer (status and `reason`/`message`), with one
+ * request that shows it and how many cases did.
+ */
 function failuresOf(run) {
   const path = join(REPORTS, `${run.slug}.ndjson`);
   if (!existsSync(path)) return [];
   const found = new Map();
   for (const line of readFileSync(path, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    let event;
+    if (!line.includes('"failure"')) continue;
+    let recorder;
     try {
-      event = JSON.parse(line);
+      recorder = JSON.parse(line).ScenarioFinished?.recorder;
     } catch {
       continue;
     }
-    collect(event, found);
-  }
-  return [...found.values()];
-}
-
-// Walks an event for check results that failed; schemathesis' NDJSON nests them under the
-// scenario's recorder (`checks` per case id, each with `name`, `status`, `failure_info`).
-function collect(node, found, operation) {
-  if (Array.isArray(node)) {
-    for (const item of node) collect(item, found, operation);
-    return;
-  }
-  if (!node || typeof node !== "object") return;
-  const label = typeof node.label === "string" && /^[A-Z]+ \//.test(node.label) ? node.label : operation;
-  if (typeof node.name === "string" && node.status === "FAILURE" && node.failure_info) {
-    const info = node.failure_info;
-    const failure = info.failure ?? {};
-    const title = failure.title ?? failure.message ?? "";
-    const curl = info.code_sample ?? "";
-    const key = `${label}|${node.name}|${title}`;
-    if (!found.has(key)) {
-      found.set(key, {
-        operation: label ?? "(unknown)",
-        check: node.name,
-        title,
-        message: (failure.message ?? "").trim(),
-        request: curl.trim(),
-        count: 0,
-      });
+    if (!recorder) continue;
+    for (const [caseId, checks] of Object.entries(recorder.checks ?? {})) {
+      for (const check of checks) {
+        if (check.status !== "failure") continue;
+        const failure = check.failure_info?.failure ?? {};
+        const interaction = recorder.interactions?.[caseId];
+        const response = interaction?.response;
+        let answer = response ? `${response.status_code}` : "no response";
+        try {
+          const json = JSON.parse(bodyText(response?.content, 100_000));
+          if (json?.reason) answer += ` ${json.reason}: ${json.message}`;
+        } catch {
+          if (response?.content) answer += ` ${bodyText(response.content, 200)}`;
+        }
+        const operation = failure.operation ?? recorder.label ?? "(unknown)";
+        const key = [operation, check.name, failure.code, answer].join("|");
+        const entry = found.get(key) ?? {
+          operation,
+          check: check.name,
+          code: failure.code ?? "",
+          title: failure.title ?? "",
+          message: (failure.message ?? "").trim(),
+          answer,
+          request: interaction?.request
+            ? `${interaction.request.method} ${interaction.request.uri}${interaction.request.body != null ? ` ${bodyText(interaction.request.body)}` : ""}`
+            : "",
+          scenario: recorder.cases?.[caseId]?.value?.meta?.phase?.data?.description ?? "",
+          count: 0,
+        };
+        entry.count++;
+        found.set(key, entry);
+      }
     }
-    found.get(key).count++;
-    return;
   }
-  for (const value of Object.values(node)) collect(value, found, label);
+  return [...found.values()].sort((a, b) => a.operation.localeCompare(b.operation) || a.check.localeCompare(b.check));
 }
 
 const results = [];
-try {
-  for (const run of runs) {
-    console.log(`\n==> schemathesis, ${run.name}: all checks, seed ${opts.seed}, at most ${opts["max-examples"]} examples per operation`);
-    const code = await schemathesis(run);
-    results.push({ run, code, failures: failuresOf(run) });
+if (FROM_REPORTS) {
+  for (const run of runs) results.push({ run, code: 0, failures: failuresOf(run) });
+} else {
+  const gateway = await startGateway();
+  base = `http://127.0.0.1:${gateway.port}`;
+  try {
+    // A little world, so that some generated requests meet existing rows.
+    await gateway.admin.putMember("org_demo", "u_admin", "admin");
+    await gateway.admin.putMember("org_demo", "u_member", "member");
+    await gateway.admin.createKey("org_demo", { actingUserId: "u_admin", name: "existing", scope: "organization" });
+    for (const run of runs) {
+      console.log(`\n==> schemathesis, ${run.name}: all checks, seed ${opts.seed}, at most ${opts["max-examples"]} examples per operation`);
+      const code = await schemathesis(run);
+      results.push({ run, code, failures: failuresOf(run) });
+    }
+  } finally {
+    await gateway.dispose();
   }
-} finally {
-  await gateway.dispose();
 }
 
 let total = 0;
@@ -138,9 +159,11 @@ for (const { run, code, failures } of results) {
   lines.push(`## ${run.name} (schemathesis exit ${code}): ${failures.length} distinct failure(s)`, "");
   if (code !== 0 && failures.length === 0) lines.push(`- schemathesis exited ${code} without a failure in its report; see ${REPORTS}/${run.slug}.txt`, "");
   for (const f of failures) {
-    lines.push(`- **${f.operation}** — check \`${f.check}\`: ${f.title} (${f.count}×)`);
-    if (f.message) lines.push(`  - ${f.message.replaceAll("\n", "\n    ")}`);
-    if (f.request) lines.push("  - request:", "    ```", `    ${f.request.replaceAll("\n", "\n    ")}`, "    ```");
+    lines.push(`- **${f.operation}** — \`${f.check}\` (${f.code} ${f.title}), ${f.count} case(s)`);
+    lines.push(`  - server answered: \`${f.answer}\``);
+    if (f.message) lines.push(`  - schemathesis: ${f.message.replaceAll("\n", "; ")}`);
+    if (f.scenario) lines.push(`  - generated as: ${f.scenario.replaceAll("\n", "; ")}`);
+    if (f.request) lines.push(`  - request: \`${f.request}\``);
   }
   lines.push("");
 }
