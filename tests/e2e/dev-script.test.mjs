@@ -82,8 +82,8 @@ test("scripts/dev: Ctrl-C frees 8787 and 8788, a second run works, a dead wrangl
   assert.equal(origin.status, 200);
   process.kill(first.child.pid, "SIGINT");
   const stopped = await first.exited;
-  assert.equal(stopped.code, 130, first.output().slice(-2000));
   for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still listens after Ctrl-C`);
+  assert.equal(stopped.code, 130, first.output().slice(-2000));
 
   // 2. A second run right after comes up and serves.
   const second = startDev();
