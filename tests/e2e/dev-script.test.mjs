@@ -2,8 +2,8 @@
 // listens on 8787 (gateway) or 8788 (demo origin), and a second `scripts/dev` right after comes up
 // again. When wrangler dies, `scripts/dev` notices, stops the origin and exits non-zero.
 //
-// Needs ports 8787 and 8788 free. The worker is built once (scripts/test builds it before this
-// suite; scripts/dev's own build step is then a no-op).
+// Needs ports 8787 and 8788 free. Reuses the built worker (scripts/test builds it before this
+// suite); wrangler dev still runs the [build] command of wrangler.toml on each start.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
@@ -24,7 +24,13 @@ const listening = (port) =>
 
 /** Starts `scripts/dev` in its own process group; resolves once it printed its banner. */
 function startDev() {
-  const child = spawn("bash", ["scripts/dev"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("bash", ["scripts/dev"], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    // Reuse the worker the suite was built with (scripts/dev builds it when it is missing).
+    env: { ...process.env, KEYSCOPE_SKIP_BUILD: "1" },
+  });
   let output = "";
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const ready = new Promise((resolve, reject) => {
