@@ -3,9 +3,30 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 
 const GATEWAY = "http://localhost:8787";
+const PORTS = [8787, 8788];
+const WRANGLER = "node_modules/.bin/wrangler";
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"] }).toString();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether something accepts connections on 127.0.0.1:`port`. */
+const listening = (port) =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+
+// A gateway or origin left over from elsewhere would answer instead of ours (or make wrangler
+// fail with "Address already in use"): say so plainly.
+for (const port of PORTS) {
+  if (await listening(port)) {
+    console.error(`scripts/dev: something already listens on 127.0.0.1:${port}; stop it first (e.g. \`lsof -i :${port}\`)`);
+    process.exit(1);
+  }
+}
 
 // The admin API's service token: wrangler dev reads secrets from .dev.vars (never committed).
 const vars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
@@ -18,36 +39,68 @@ if (!token) {
 
 console.log("==> fresh local state, D1 migrations");
 rmSync(".wrangler/state", { recursive: true, force: true });
-run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"]);
+run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"]);
 
+// Each child leads its own process group (`detached`), so that stopping kills the whole tree
+// (wrangler → workerd) and not only the first process; a terminal's Ctrl-C reaches only us.
 console.log("==> starting the demo origin and the gateway");
+const spawnGroup = (name, cmd, args) => {
+  const child = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"], detached: true });
+  child.name = name;
+  child.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  return child;
+};
 const children = [
-  spawn(process.execPath, ["scripts/demo-origin.mjs"], { stdio: "inherit" }),
-  spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", "8787", "--show-interactive-dev-session=false"], {
-    stdio: ["ignore", "inherit", "inherit"],
-    detached: true,
-  }),
+  spawnGroup("demo origin", process.execPath, ["scripts/demo-origin.mjs"]),
+  spawnGroup("gateway (wrangler)", WRANGLER, ["dev", "--local", "--ip", "127.0.0.1", "--port", "8787", "--show-interactive-dev-session=false"]),
 ];
-const stop = () => {
+const signalGroups = (signal) => {
   for (const child of children) {
     try {
-      process.kill(child.detached ? -child.pid : child.pid, "SIGTERM");
-    } catch {}
+      process.kill(-child.pid, signal);
+    } catch {} // the group is gone already
   }
-  process.exit(0);
 };
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-for (const child of children) child.on("exit", (code) => code && stop());
 
-for (let i = 0; i < 120; i++) {
+let stopping = null;
+let stopped = false;
+/** Stops every child's process group (TERM, then KILL after 5 s), waits for the ports, exits. */
+function stop(code, why) {
+  stopping ??= (async () => {
+    if (why) console.error(`==> ${why}; stopping`);
+    signalGroups("SIGTERM");
+    const all = Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? c.exited : null)));
+    if ((await Promise.race([all.then(() => "done"), sleep(5000)])) !== "done") signalGroups("SIGKILL");
+    // workerd may outlive wrangler for a moment: wait until both ports are free (or KILL).
+    for (let i = 0; i < 50 && (await Promise.all(PORTS.map(listening))).some(Boolean); i++) {
+      if (i === 30) signalGroups("SIGKILL");
+      await sleep(100);
+    }
+    stopped = true;
+    process.exit(code);
+  })();
+  return stopping;
+}
+process.on("SIGINT", () => stop(130));
+process.on("SIGTERM", () => stop(143));
+process.on("SIGHUP", () => stop(129));
+// Last resort if we die some other way (an exception): no group outlives us.
+process.on("exit", () => stopped || signalGroups("SIGKILL"));
+for (const child of children) {
+  child.exited.then(({ code, signal }) => stop(code || 1, `the ${child.name} exited (${signal ?? `code ${code}`})`));
+}
+
+let ready = false;
+for (let i = 0; i < 240 && !ready && !stopping; i++) {
   try {
     await fetch(`${GATEWAY}/api/v1/me`);
-    break;
+    ready = true;
   } catch {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
+if (stopping) await stopping;
+if (!ready) await stop(1, "the gateway did not answer within 120 s");
 
 console.log("==> seeding the demo organization through the admin API");
 async function admin(method, path, body) {
@@ -57,7 +110,7 @@ async function admin(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
+  if (!res.ok) await stop(1, `admin ${method} ${path} answered ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
 const org = "org_demo";
