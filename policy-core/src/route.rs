@@ -16,21 +16,10 @@ use crate::policy::{Endpoint, Policy, Segment, MAX_SEGMENTS};
 /// The longest id a path parameter may hold.
 pub const MAX_ID_LEN: usize = 64;
 
-/// Which bytes an id may hold: `A-Za-z0-9_-`.
-const ID_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
-        b += 1;
-    }
-    table
-};
-
+/// Whether an id may hold `byte`: `A-Za-z0-9_-`.
 #[inline]
 fn is_id_byte(byte: u8) -> bool {
-    ID_BYTES.get(usize::from(byte)).copied().unwrap_or(false)
+    matches!(byte, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-')
 }
 
 /// Whether `raw` (no `%` in it) is an id as it stands.
