@@ -1,59 +1,49 @@
-//! `cargo bench -p keyscope-bench`: keyscope vs a hand-written implementation vs cedar-policy,
-//! on one 2,000-request mix, in one run. Agreement is verified before anything is timed.
+//! `cargo bench -p keyscope-bench --bench decisions`: keyscope against a lean hand-written
+//! implementation, cedar-policy and the naive hand-written peer, on one 2,000-request mix, in
+//! one run. Agreement is verified before anything is timed.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use keyscope_bench::{verify_agreement, CedarPeer, Handwritten, KeyscopePeer, World, MIX_LEN};
+use keyscope_bench::{
+    verify_agreement, CedarPeer, GrantMix, KeyscopePeer, Lean, Naive, Verdict, World, MIX_LEN,
+};
 use policy_core::{ApiKey, Environment};
 
 fn decisions(c: &mut Criterion) {
     let world = World::align();
-    let counts = verify_agreement(&world).unwrap_or_else(|e| panic!("peers disagree: {e}"));
-    let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort();
-    eprintln!("all peers agree on {MIX_LEN} requests: {counts:?}");
+    for mix in [GrantMix::Standard, GrantMix::Inherit, GrantMix::Explicit] {
+        let counts =
+            verify_agreement(&World::with_grants(mix)).unwrap_or_else(|e| panic!("peers disagree: {e}"));
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort();
+        eprintln!("{mix:?}: all peers agree on {MIX_LEN} requests: {counts:?}");
+    }
 
     let keyscope = KeyscopePeer::new(&world);
-    let hand = Handwritten::new(&world);
-    let cedar = CedarPeer::new(&hand);
+    let lean = Lean::new(&world);
+    let naive = Naive::new(&world);
+    let cedar = CedarPeer::new(&world);
 
     let mut group = c.benchmark_group("decision_mix");
     group.throughput(Throughput::Elements(MIX_LEN as u64));
-    group.bench_function("keyscope", |b| {
-        b.iter(|| {
-            world
-                .samples
-                .iter()
-                .filter(|s| keyscope.decide(black_box(s)))
-                .count()
-        })
-    });
-    group.bench_function("handwritten", |b| {
-        b.iter(|| {
-            world
-                .samples
-                .iter()
-                .filter(|s| matches!(hand.decide(black_box(s)), keyscope_bench::Verdict::Allow(_)))
-                .count()
-        })
-    });
-    group.bench_function("keyscope_from_header", |b| {
-        b.iter(|| {
-            world
-                .samples
-                .iter()
-                .filter(|s| keyscope.decide_from_header(black_box(s)))
-                .count()
-        })
-    });
+    let mut peer = |name: &str, decide: &dyn Fn(&keyscope_bench::Sample) -> bool| {
+        group.bench_function(name, |b| {
+            b.iter(|| world.samples.iter().filter(|s| decide(black_box(s))).count())
+        });
+    };
+    peer("keyscope", &|s| keyscope.decide(s));
+    peer("keyscope_raw_record", &|s| keyscope.decide_raw(s));
+    peer("lean", &|s| lean.decide(&world, s).allowed());
+    peer("keyscope_from_header", &|s| keyscope.decide_from_header(s));
+    peer("naive", &|s| matches!(naive.decide(s), Verdict::Allow(_)));
     group.sample_size(10);
     group.bench_function("cedar_prebuilt_entities", |b| {
         b.iter(|| {
             world
                 .samples
                 .iter()
-                .filter(|s| cedar.decide(black_box(s), true))
+                .filter(|s| cedar.decide(&world, black_box(s), true))
                 .count()
         })
     });
@@ -62,11 +52,51 @@ fn decisions(c: &mut Criterion) {
             world
                 .samples
                 .iter()
-                .filter(|s| cedar.decide(black_box(s), false))
+                .filter(|s| cedar.decide(&world, black_box(s), false))
                 .count()
         })
     });
     group.finish();
+
+    // The same mix with no key carrying explicit grants, then with every key carrying them.
+    for (name, mix) in [
+        ("decision_mix_inherit", GrantMix::Inherit),
+        ("decision_mix_explicit", GrantMix::Explicit),
+    ] {
+        let world = World::with_grants(mix);
+        let keyscope = KeyscopePeer::new(&world);
+        let lean = Lean::new(&world);
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements(MIX_LEN as u64));
+        group.bench_function("keyscope", |b| {
+            b.iter(|| {
+                world
+                    .samples
+                    .iter()
+                    .filter(|s| keyscope.decide(black_box(s)))
+                    .count()
+            })
+        });
+        group.bench_function("keyscope_raw_record", |b| {
+            b.iter(|| {
+                world
+                    .samples
+                    .iter()
+                    .filter(|s| keyscope.decide_raw(black_box(s)))
+                    .count()
+            })
+        });
+        group.bench_function("lean", |b| {
+            b.iter(|| {
+                world
+                    .samples
+                    .iter()
+                    .filter(|s| lean.decide(&world, black_box(s)).allowed())
+                    .count()
+            })
+        });
+        group.finish();
+    }
 
     let mut group = c.benchmark_group("matching_mix");
     group.throughput(Throughput::Elements(MIX_LEN as u64));
@@ -80,12 +110,12 @@ fn decisions(c: &mut Criterion) {
                 .count()
         })
     });
-    group.bench_function("handwritten", |b| {
+    group.bench_function("lean", |b| {
         b.iter(|| {
             world
                 .samples
                 .iter()
-                .filter(|s| hand.route(black_box(s.method), black_box(&s.target)).is_some())
+                .filter(|s| keyscope_bench::lean_route(black_box(s.method), black_box(&s.target)).is_some())
                 .count()
         })
     });
@@ -98,13 +128,6 @@ fn decisions(c: &mut Criterion) {
 
     // One decision per outcome, to show each deny path's cost.
     let mut group = c.benchmark_group("decision_path");
-    let pick = |method: &str, target: &str, key: usize| {
-        world
-            .samples
-            .iter()
-            .position(|s| s.method == method && s.target == target && s.key == key)
-            .map(|i| &world.samples[i])
-    };
     let paths = [
         ("allow_org_key", "GET", "/api/v1/projects", 6),
         ("allow_project_key_filtered", "GET", "/api/v1/projects", 7),
@@ -120,19 +143,12 @@ fn decisions(c: &mut Criterion) {
         ("not_found_resource", "PATCH", "/api/v1/time-entries/te_2", 7),
     ];
     for (name, method, target, key) in paths {
-        let owned;
-        let sample = match pick(method, target, key) {
-            Some(s) => s,
-            None => {
-                owned = keyscope_bench::Sample {
-                    method: Box::leak(method.to_string().into_boxed_str()),
-                    target: target.into(),
-                    key,
-                };
-                &owned
-            }
+        let sample = keyscope_bench::Sample {
+            method,
+            target: target.into(),
+            key,
         };
-        group.bench_function(name, |b| b.iter(|| keyscope.decide(black_box(sample))));
+        group.bench_function(name, |b| b.iter(|| keyscope.decide(black_box(&sample))));
     }
     group.finish();
 }

@@ -7,16 +7,15 @@
 //! (KV, D1, a JS callback, a map) and feeds it back with `provide_*`. Checks run in SPEC's
 //! precedence order and the first failure wins.
 
-use core::borrow::Borrow;
-
 use crate::credentials::{KeyHeaders, Presented};
 use crate::key::{ApiKey, Environment, KeyError, KeyHash};
 use crate::me::MeView;
 use crate::permissions::PermissionSet;
 use crate::policy::{CompiledRule, Endpoint, Policy};
+use crate::prepared::{KeySource, KeyState, PreparedKey, RoleId};
 use crate::reason::{Cause, Denial};
 use crate::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
-use crate::route::RouteMatch;
+use crate::route::PathId;
 
 /// A compiled policy and the key environment a deployment serves.
 #[derive(Clone, Debug)]
@@ -195,13 +194,16 @@ impl core::fmt::Display for StepError {
     }
 }
 
-/// One decision in progress. `R` is how the caller hands over the key record: an owned
-/// [`KeyRecord`] (async adapters) or a `&KeyRecord` (callers that keep records in memory).
+/// One decision in progress. `R` is how the caller hands over the key: a raw record (an owned
+/// [`KeyRecord`] for async adapters, a `&KeyRecord` or `Rc<KeyRecord>` for callers that keep
+/// records in memory) or a [`PreparedKey`] compiled once (see [`KeySource`]).
 #[derive(Debug)]
 pub struct Authorization<'p, R> {
     policy: &'p Policy,
     now: Timestamp,
-    route: Option<RouteMatch<'p>>,
+    /// The matched row (`None`: no row matches) and the decoded parameter its rule reads.
+    endpoint: Option<&'p Endpoint>,
+    param: Option<PathId>,
     record: Option<R>,
     role: usize,
     effective: PermissionSet,
@@ -233,6 +235,11 @@ impl Engine {
         &self.policy
     }
 
+    /// Compiles a key record once for this engine's policy (see [`PreparedKey`]).
+    pub fn prepare(&self, record: KeyRecord) -> PreparedKey {
+        self.policy.prepare(record)
+    }
+
     /// The environment served.
     pub fn environment(&self) -> Environment {
         self.environment
@@ -240,17 +247,14 @@ impl Engine {
 
     /// Starts a decision: judges the headers, the key's format and the endpoint offline, then
     /// waits for the caller (see [`Authorization::next`]).
-    pub fn authorize<R: Borrow<KeyRecord>>(
-        &self,
-        request: &Request<'_>,
-        now: Timestamp,
-    ) -> Authorization<'_, R> {
+    pub fn authorize<R: KeySource>(&self, request: &Request<'_>, now: Timestamp) -> Authorization<'_, R> {
         match self.presented_key(&request.headers) {
             Ok(hash) => self.authorize_hash(hash, request.method, request.target, now),
             Err(cause) => Authorization {
                 policy: &self.policy,
                 now,
-                route: None,
+                endpoint: None,
+                param: None,
                 record: None,
                 role: 0,
                 effective: PermissionSet::EMPTY,
@@ -277,22 +281,25 @@ impl Engine {
     /// Starts a decision for a key that [`Engine::presented_key`] already checked and hashed
     /// (e.g. by a caller that caches by hash); everything after the offline key checks is the
     /// same as [`Engine::authorize`].
-    pub fn authorize_hash<R: Borrow<KeyRecord>>(
+    pub fn authorize_hash<R: KeySource>(
         &self,
         hash: KeyHash,
         method: &str,
         target: &str,
         now: Timestamp,
     ) -> Authorization<'_, R> {
-        Authorization {
+        let mut auth = Authorization {
             policy: &self.policy,
             now,
-            route: self.policy.route(method, target),
+            endpoint: None,
+            param: None,
             record: None,
             role: 0,
             effective: PermissionSet::EMPTY,
             phase: Phase::AwaitKey(hash),
-        }
+        };
+        auth.endpoint = self.policy.route_into(method, target, &mut auth.param);
+        auth
     }
 
     /// Runs a whole decision against a synchronous [`Directory`]; a directory error denies
@@ -329,8 +336,8 @@ impl Engine {
 /// A synchronous key directory, for callers whose stores are in memory (tests, benchmarks,
 /// embedded uses). Async callers drive [`Authorization`] themselves.
 pub trait Directory<'s> {
-    /// How a key record is handed over.
-    type Record: Borrow<KeyRecord>;
+    /// How a key is handed over: a raw record or a prepared key.
+    type Record: KeySource;
     /// A lookup failure (denies with `503 unavailable`).
     type Error;
     /// The record stored under `hash`.
@@ -341,7 +348,7 @@ pub trait Directory<'s> {
     fn resource(&'s self, kind: &str, id: &str) -> Result<Option<ResourceOwner<'s>>, Self::Error>;
 }
 
-impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
+impl<'p, R: KeySource> Authorization<'p, R> {
     /// What the decision needs next, or its result.
     pub fn next(&self) -> Step<'_> {
         match self.phase {
@@ -353,8 +360,8 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
                 },
                 None => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
             },
-            Phase::AwaitResource => match (&self.route, self.route.as_ref().and_then(|r| r.param.as_ref())) {
-                (Some(route), Some(id)) => match &route.endpoint.project_key {
+            Phase::AwaitResource => match (self.endpoint, self.param.as_ref()) {
+                (Some(endpoint), Some(id)) => match &endpoint.project_key {
                     CompiledRule::OwnResource { kind, .. } => Step::LookupResource {
                         kind,
                         id: id.as_str(),
@@ -393,7 +400,7 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
 
     /// The key record, once the store provided it.
     pub fn record(&self) -> Option<&KeyRecord> {
-        self.record.as_ref().map(Borrow::borrow)
+        self.record.as_ref().map(KeySource::key_record)
     }
 
     fn allow(&self) -> Option<Allow<'_>> {
@@ -401,7 +408,7 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
             return None;
         }
         let record = self.record()?;
-        let endpoint = self.route.as_ref()?.endpoint;
+        let endpoint = self.endpoint?;
         let project_filter = match (record.scope, &endpoint.project_key) {
             (Scope::Project, CompiledRule::Filtered) => record.scoped_project_id.as_deref(),
             _ => None,
@@ -419,26 +426,46 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
     }
 
     /// Answers [`Step::LookupKey`]: the record stored under the hash, or `None` if unknown.
+    /// The record's own `revokedAt` / `expiresAt` are its state.
     pub fn provide_key(&mut self, record: Option<R>) -> Result<(), StepError> {
         if !matches!(self.phase, Phase::AwaitKey(_)) {
             return Err(StepError::NotAwaitingKey);
         }
-        let Some(record) = record else {
-            self.phase = Phase::Denied(Cause::UnknownKey);
-            return Ok(());
-        };
-        let key: &KeyRecord = record.borrow();
-        self.phase = if key.revoked_at.is_some_and(|t| t <= self.now) {
+        match record {
+            None => self.phase = Phase::Denied(Cause::UnknownKey),
+            Some(record) => {
+                let state = KeyState::of(record.key_record());
+                self.accept_key(record, state);
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers [`Step::LookupKey`] with a key the caller holds (typically a [`PreparedKey`]
+    /// from its cache) and the key's current revocation and expiry, read from the authoritative
+    /// store; the `revokedAt` / `expiresAt` inside the held record are ignored. An unknown key is
+    /// answered with `provide_key(None)`.
+    pub fn provide_prepared(&mut self, key: R, state: KeyState) -> Result<(), StepError> {
+        if !matches!(self.phase, Phase::AwaitKey(_)) {
+            return Err(StepError::NotAwaitingKey);
+        }
+        self.accept_key(key, state);
+        Ok(())
+    }
+
+    /// Revoked → expired → a project key without its project (a broken store).
+    fn accept_key(&mut self, key: R, state: KeyState) {
+        let record = key.key_record();
+        self.phase = if state.revoked_at.is_some_and(|t| t <= self.now) {
             Phase::Denied(Cause::Revoked)
-        } else if key.expires_at.is_some_and(|t| t <= self.now) {
+        } else if state.expires_at.is_some_and(|t| t <= self.now) {
             Phase::Denied(Cause::Expired)
-        } else if key.scope == Scope::Project && key.scoped_project_id.is_none() {
+        } else if record.scope == Scope::Project && record.scoped_project_id.is_none() {
             Phase::Denied(Cause::StoreInconsistent)
         } else {
             Phase::AwaitMembership
         };
-        self.record = Some(record);
-        Ok(())
+        self.record = Some(key);
     }
 
     /// Answers [`Step::LookupMembership`]: the creator's current role name, or `None` if the
@@ -447,42 +474,66 @@ impl<'p, R: Borrow<KeyRecord>> Authorization<'p, R> {
         if !matches!(self.phase, Phase::AwaitMembership) {
             return Err(StepError::NotAwaitingMembership);
         }
-        let Some(role) = role else {
-            self.phase = Phase::Denied(Cause::CreatorRemoved);
-            return Ok(());
-        };
-        let Some(role) = self.policy.role_index(role) else {
+        match role {
+            None => self.phase = Phase::Denied(Cause::CreatorRemoved),
+            Some(role) => match self.policy.role_index(role) {
+                Some(index) => self.accept_role(index),
+                None => self.phase = Phase::Denied(Cause::StoreInconsistent),
+            },
+        }
+        Ok(())
+    }
+
+    /// Answers [`Step::LookupMembership`] with a role resolved once by [`Policy::role_id`], or
+    /// `None` if the creator is no longer a member. A role of another policy (a different
+    /// [`Policy::stamp`]) denies `503 unavailable`.
+    pub fn provide_role(&mut self, role: Option<RoleId>) -> Result<(), StepError> {
+        if !matches!(self.phase, Phase::AwaitMembership) {
+            return Err(StepError::NotAwaitingMembership);
+        }
+        match role {
+            None => self.phase = Phase::Denied(Cause::CreatorRemoved),
+            Some(role) if role.stamp == self.policy.stamp() => self.accept_role(role.index),
+            Some(_) => self.phase = Phase::Denied(Cause::StoreInconsistent),
+        }
+        Ok(())
+    }
+
+    /// The creator holds role number `role`: the key's effective permissions, then the
+    /// endpoint checks.
+    fn accept_role(&mut self, role: usize) {
+        let Some(key) = self.record.as_ref() else {
             self.phase = Phase::Denied(Cause::StoreInconsistent);
-            return Ok(());
+            return;
         };
-        let Some(record) = self.record.as_ref().map(Borrow::borrow) else {
-            self.phase = Phase::Denied(Cause::StoreInconsistent);
-            return Ok(());
+        let record = key.key_record();
+        let explicit = match key.prepared() {
+            Some(prepared) if prepared.stamp() == self.policy.stamp() => prepared.grants(),
+            _ => record
+                .permissions
+                .as_ref()
+                .map(|names| self.policy.permission_set(names.iter().map(|g| g.as_str()))),
         };
         let role_grants = self.policy.role_grants_at(role);
         self.role = role;
-        self.effective = match &record.permissions {
+        self.effective = match explicit {
             None => role_grants,
-            Some(grants) => {
-                role_grants.intersect(self.policy.permission_set(grants.iter().map(|g| g.as_str())))
-            }
+            Some(grants) => role_grants.intersect(grants),
         };
         self.phase = self.judge_endpoint(record);
-        Ok(())
     }
 
     /// Endpoint known → scope → permission → (resource visibility, asked next).
     fn judge_endpoint(&self, record: &KeyRecord) -> Phase<'p> {
-        let Some(route) = &self.route else {
+        let Some(endpoint) = self.endpoint else {
             return Phase::Denied(Cause::UnknownEndpoint);
         };
-        let endpoint: &'p Endpoint = route.endpoint;
         let project_key = record.scope == Scope::Project;
         if project_key {
             match &endpoint.project_key {
                 CompiledRule::Deny => return Phase::Denied(Cause::OrganizationEndpoint),
                 CompiledRule::OwnPath { .. } => {
-                    let in_path = route.param.as_ref().map(|p| p.as_str());
+                    let in_path = self.param.as_ref().map(|p| p.as_str());
                     if in_path != record.scoped_project_id.as_deref() {
                         return Phase::Denied(Cause::OtherProject);
                     }

@@ -69,6 +69,7 @@ pub mod lifecycle;
 pub mod me;
 pub mod permissions;
 pub mod policy;
+pub mod prepared;
 pub mod ratelimit;
 pub mod reason;
 pub mod record;
@@ -94,6 +95,7 @@ pub use lifecycle::{
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
+pub use prepared::{KeySource, KeyState, PreparedKey, RoleId};
 pub use ratelimit::SlidingWindow;
 pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
 pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};

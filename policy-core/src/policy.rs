@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::permissions::{PermissionSet, MAX_PERMISSIONS};
 use crate::record::Scope;
+use crate::route::Router;
 
 /// The Align policy of SPEC, as shipped in `policies/align.json`.
 pub const ALIGN_POLICY_JSON: &str = include_str!("../policies/align.json");
@@ -170,64 +171,16 @@ pub struct Policy {
     organization_key_creators: Vec<usize>,
     project_key_creators: Vec<usize>,
     pub(crate) endpoints: Vec<Endpoint>,
-    /// Endpoint indices by method and segment count, so matching compares only candidates.
-    pub(crate) routes: Vec<MethodRoutes>,
+    /// The endpoints indexed for matching (`route.rs`).
+    pub(crate) router: Router,
     /// Permission names sorted, with their index, for binary search.
     sorted_permissions: Vec<(Box<str>, usize)>,
+    /// What compiled keys and role ids depend on (see [`Policy::stamp`]).
+    stamp: u64,
 }
-
-/// The endpoints of one method, bucketed by segment count.
-#[derive(Clone, Debug)]
-pub(crate) struct MethodRoutes {
-    pub(crate) method: MethodKey,
-    pub(crate) by_len: Vec<Vec<usize>>,
-}
-
-/// A method name packed into an integer, so matching a method is one comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct MethodKey(u128);
 
 /// The longest method name a policy may declare.
 pub const MAX_METHOD_LEN: usize = 16;
-
-impl MethodKey {
-    /// Packs up to 16 bytes; longer names have no key (and match no row).
-    pub(crate) fn of(method: &str) -> Option<MethodKey> {
-        let bytes = method.as_bytes();
-        let mut packed = [0u8; MAX_METHOD_LEN];
-        packed.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(MethodKey(u128::from_le_bytes(packed)))
-    }
-}
-
-fn index_routes(endpoints: &[Endpoint]) -> Vec<MethodRoutes> {
-    let mut routes: Vec<MethodRoutes> = Vec::new();
-    for (i, endpoint) in endpoints.iter().enumerate() {
-        let key = MethodKey::of(&endpoint.method).unwrap_or(MethodKey(0));
-        let at = match routes.iter().position(|r| r.method == key) {
-            Some(at) => at,
-            None => {
-                routes.push(MethodRoutes {
-                    method: key,
-                    by_len: Vec::new(),
-                });
-                routes.len() - 1
-            }
-        };
-        let Some(method_routes) = routes.get_mut(at) else {
-            continue;
-        };
-        let by_len = &mut method_routes.by_len;
-        let len = endpoint.segments.len();
-        if by_len.len() <= len {
-            by_len.resize(len + 1, Vec::new());
-        }
-        if let Some(rows) = by_len.get_mut(len) {
-            rows.push(i);
-        }
-    }
-    routes
-}
 
 #[derive(Clone, Debug)]
 struct Role {
@@ -314,8 +267,9 @@ impl Policy {
             organization_key_creators: Vec::new(),
             project_key_creators: Vec::new(),
             endpoints: Vec::new(),
-            routes: Vec::new(),
+            router: Router::default(),
             sorted_permissions: Vec::new(),
+            stamp: stamp_of(&[], &[]),
         }
     }
 
@@ -426,16 +380,18 @@ impl Policy {
             endpoints.push(endpoint);
         }
 
-        let routes = index_routes(&endpoints);
+        let router = Router::new(&endpoints);
         let mut sorted_permissions: Vec<(Box<str>, usize)> = permissions
             .iter()
             .enumerate()
             .map(|(i, p)| (p.clone(), i))
             .collect();
         sorted_permissions.sort();
+        let stamp = stamp_of(&permissions, &roles);
         Ok(Policy {
+            stamp,
             base_path,
-            routes,
+            router,
             sorted_permissions,
             permissions,
             roles,
@@ -444,6 +400,13 @@ impl Policy {
             project_key_creators,
             endpoints,
         })
+    }
+
+    /// A fingerprint of what a [`crate::PreparedKey`] or a [`crate::RoleId`] depends on: the
+    /// permissions in order and the roles in order. Two policies with the same stamp read the
+    /// same bitsets and role indices the same way.
+    pub fn stamp(&self) -> u64 {
+        self.stamp
     }
 
     /// The base path every endpoint is relative to.
@@ -550,6 +513,23 @@ impl Policy {
     pub fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
     }
+}
+
+/// FNV-1a over the permission names and the role names, each followed by a 0xff byte (which
+/// no UTF-8 text contains).
+fn stamp_of(permissions: &[Box<str>], roles: &[Role]) -> u64 {
+    let names = permissions
+        .iter()
+        .map(|p| &**p)
+        .chain(core::iter::once(""))
+        .chain(roles.iter().map(|r| &*r.name));
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in names {
+        for byte in name.bytes().chain(core::iter::once(0xff)) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
 }
 
 fn compile_base_path(base: &str) -> Result<Box<str>, PolicyError> {

@@ -70,3 +70,70 @@ fn an_allowed_decision_does_not_allocate() {
         );
     }
 }
+
+#[test]
+fn a_decision_on_a_prepared_key_does_not_allocate() {
+    let engine = Engine::align();
+    let key = ApiKey::generate(Environment::Live, &[12u8; 64]).unwrap();
+    let prepared = engine.prepare(KeyRecord {
+        id: "key_2".into(),
+        name: "CI".into(),
+        hint: key.hint().into(),
+        organization_id: "org_a".into(),
+        created_by: "u_1".into(),
+        scope: Scope::Project,
+        scoped_project_id: Some("p1".into()),
+        permissions: Some(vec![
+            "read:entry".into(),
+            "write:time_entry".into(),
+            "unknown:grant".into(),
+        ]),
+        created_at: Timestamp(0),
+        last_used_at: None,
+        revoked_at: None,
+        expires_at: None,
+    });
+    let role = engine.policy().role_id("manager");
+    let state = policy_core::KeyState {
+        revoked_at: Some(Timestamp(1_000)),
+        expires_at: None,
+    };
+    let bearer = format!("Bearer {}", key.expose_secret());
+    for (method, target, by_id) in [
+        ("GET", "/api/v1/projects/p%31/entries?limit=5", false),
+        ("PATCH", "/api/v1/time-entries/te_1", true),
+    ] {
+        let request = Request {
+            method,
+            target,
+            headers: KeyHeaders::from_strs(None, Some(&bearer)),
+        };
+        let mut allowed = false;
+        let counts = allocation_counter::measure(|| {
+            let mut auth = engine.authorize::<&policy_core::PreparedKey>(&request, Timestamp(1));
+            loop {
+                match auth.next() {
+                    Step::LookupKey(_) => auth.provide_prepared(&prepared, state).unwrap(),
+                    Step::LookupMembership { .. } if by_id => auth.provide_role(role).unwrap(),
+                    Step::LookupMembership { .. } => auth.provide_membership(Some("manager")).unwrap(),
+                    Step::LookupResource { .. } => auth
+                        .provide_resource(Some(policy_core::ResourceOwner {
+                            organization_id: "org_a",
+                            project_id: "p1",
+                        }))
+                        .unwrap(),
+                    Step::Done(decision) => {
+                        allowed = matches!(decision, Decision::Allow(_));
+                        break;
+                    }
+                }
+            }
+        });
+        assert!(allowed, "{method} {target} must be allowed");
+        assert_eq!(
+            counts.count_total, 0,
+            "{method} {target} allocated {} times",
+            counts.count_total
+        );
+    }
+}
