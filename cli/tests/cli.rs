@@ -1,5 +1,12 @@
 //! The CLI makes keys that policy-core accepts, and checks keys without echoing them.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

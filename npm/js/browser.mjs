@@ -9,7 +9,15 @@ const keyscope = createKeyscope(bindings, globalThis.crypto);
 export const {
   Engine,
   KeyRecord,
+  KeyscopeError,
+  KeyError,
+  PolicyError,
+  RecordError,
+  StoreError,
+  CheckKeyError,
   authorize,
+  alignPolicy,
+  loadPolicy,
   generateKey,
   parseKey,
   isValidKey,
@@ -18,5 +26,6 @@ export const {
   express,
   hono,
   withKeyscope,
+  checkKey,
 } = keyscope;
 export default keyscope;

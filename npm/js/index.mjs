@@ -4,7 +4,15 @@ import keyscope from "./index.cjs";
 export const {
   Engine,
   KeyRecord,
+  KeyscopeError,
+  KeyError,
+  PolicyError,
+  RecordError,
+  StoreError,
+  CheckKeyError,
   authorize,
+  alignPolicy,
+  loadPolicy,
   generateKey,
   parseKey,
   isValidKey,
@@ -13,5 +21,6 @@ export const {
   express,
   hono,
   withKeyscope,
+  checkKey,
 } = keyscope;
 export default keyscope;

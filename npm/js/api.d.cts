@@ -1,4 +1,7 @@
-// Types of the `keyscope` package (written by hand over the wasm bindings).
+// Types of the `keyscope` package (written by hand over the wasm bindings): one set of
+// declarations, exported as CommonJS by `index.d.cts` and as an ES module by `index.d.mts`.
+import type { RequestHandler } from "express";
+import type { MiddlewareHandler } from "hono";
 
 /** `live` keys start `ck_live_`, `test` keys `ck_test_`. */
 export type Environment = "live" | "test";
@@ -103,6 +106,8 @@ export interface RequestLike {
 export interface DecideOptions {
   /** The decision's clock (defaults to now). */
   now?: Date | number;
+  /** Overrides the engine's `onStoreError` for this decision. */
+  onStoreError?: (error: StoreError) => void;
 }
 
 /** The `/me` view: what a key may learn about itself. */
@@ -153,6 +158,22 @@ export interface Allowed {
   me(): MeView | null;
   /** On `GET …/me` (`servesMe`): the `/me` view as a JSON body; otherwise null. */
   meJson(): string | null;
+  /** What `JSON.stringify` writes: the documented fields above, `permissions` included. */
+  toJSON(): AllowedJson;
+}
+
+/** An `Allowed` decision as JSON. */
+export interface AllowedJson {
+  allowed: true;
+  status: 200;
+  keyId: string;
+  organizationId: string;
+  userId: string;
+  role: string;
+  scope: Scope;
+  projectFilter: string | null;
+  servesMe: boolean;
+  permissions: string[];
 }
 
 /** A refused request and exactly why. */
@@ -171,15 +192,62 @@ export interface Denied {
   body(): { reason: Reason; message: string };
   /** The response headers (content type, no-store, `WWW-Authenticate` on 401). */
   headers(): Record<string, string>;
+  /** What `JSON.stringify` writes: the documented fields above. */
+  toJSON(): { allowed: false; status: number; reason: Reason; message: string; wwwAuthenticate: string | null };
 }
 
 /** A decision's result. */
 export type Decision = Allowed | Denied;
 
+/** What a project-scoped key may do on an endpoint (organization keys may do every row). */
+export type ProjectKeyRule = "allow" | "filtered" | "own_path" | "own_resource" | "deny";
+
+/** One endpoint row of a policy document. */
+export interface EndpointDocument {
+  /** Upper-case HTTP method (`HEAD` is matched as `GET` and may not be declared). */
+  method: string;
+  /** Path pattern relative to the base path, e.g. `/projects/:id/entries`. */
+  path: string;
+  /** The permission the endpoint needs, or null for none. */
+  permission?: string | null;
+  /** What a project-scoped key may do here. */
+  projectKey: ProjectKeyRule;
+  /** For `own_resource`: the kind of resource the parameter names (e.g. `time_entry`). */
+  resourceKind?: string | null;
+  /** For `own_path` / `own_resource`: which parameter holds the project / resource id. */
+  param?: string | null;
+  /** `me` for the endpoint answered with the key's `/me` view. */
+  serve?: "me" | null;
+}
+
+/** A policy document (see `keyscope/policies/align.json`). Unknown fields are an error. */
+export interface PolicyDocument {
+  /** The prefix every endpoint path is relative to, e.g. `/api/v1`. */
+  basePath: string;
+  /** Every permission the API knows (at most 64). */
+  permissions: string[];
+  /** Role name → the permissions the role holds. */
+  roles: Record<string, string[]>;
+  /** Which roles may create keys of each scope. */
+  keyCreators: { organization: string[]; project: string[] };
+  /** Preset name → explicit grants (null = inherit everything the role allows). */
+  presets?: Record<string, string[] | null>;
+  /** One row per endpoint. */
+  endpoints: EndpointDocument[];
+}
+
+/** The Align policy document (what `new Engine()` compiles), as a fresh object. */
+export declare function alignPolicy(): PolicyDocument;
+/**
+ * Checks a policy document (object or JSON text) by compiling it and returns it as an object;
+ * throws a `PolicyError` naming the bad field.
+ */
+export declare function loadPolicy(document: PolicyDocument | string): PolicyDocument;
+
 /** Options of an engine. */
 export interface EngineOptions {
   /** A policy document (object or JSON text); the Align policy when absent. */
-  policy?: string | object;
+  policy?: PolicyDocument | string;
   /** The key environment served; `live` when absent. */
   environment?: Environment;
   /**
@@ -189,6 +257,11 @@ export interface EngineOptions {
    * process memory, as the requests carrying them do.
    */
   keyCache?: number;
+  /**
+   * Told, once per distinct problem, why a store answer denied a request `503` (which field of
+   * which lookup was wrong; never the key). Default: one `console.warn` per problem.
+   */
+  onStoreError?: (error: StoreError) => void;
 }
 
 /** A compiled policy and the key environment it serves. */
@@ -206,6 +279,8 @@ export declare class Engine {
   readonly permissions: string[];
   /** Every role the policy knows. */
   readonly roles: string[];
+  /** Whether `url` (absolute, or a request target) lies under the policy's base path. */
+  covers(url: string): boolean;
   /** Decides `request`, answering lookups from `store`. Never rejects for store failures (503). */
   authorize(request: RequestLike, store: KeyStore, options?: DecideOptions): Promise<Decision>;
   /** The same decision against a synchronous store. */
@@ -214,7 +289,7 @@ export declare class Engine {
 
 /** A key record prepared once (e.g. in a cache) and handed to decisions without conversion. */
 export declare class KeyRecord {
-  /** Throws a `TypeError` if `record` is not a key record. */
+  /** Throws a `RecordError` naming the field if `record` is not a key record. */
   constructor(record: KeyRecordInput);
   /** The key's id. */
   readonly id: string;
@@ -262,33 +337,129 @@ export interface MiddlewareOptions {
   engine?: Engine;
   /** Answer `GET …/me` with the key's `/me` view (default true). */
   serveMe?: boolean;
+  /**
+   * Which requests are decided: `basePath` (default) only those under the policy's base path,
+   * every other request passing through untouched; `all` every request the middleware sees.
+   */
+  paths?: "basePath" | "all";
+  /** See `EngineOptions.onStoreError`. */
+  onStoreError?: (error: StoreError) => void;
 }
 
-/** Express middleware; sets `req.keyscope` to the `Allowed` decision. */
-export declare function express(
-  options: MiddlewareOptions,
-): (req: any, res: any, next: (err?: unknown) => void) => void;
+/** Hono's context variables set by `keyscope.hono`. */
+export interface KeyscopeVariables {
+  /** The allowed decision. */
+  keyscope: Allowed;
+}
 
-/** Hono middleware; `c.get("keyscope")` holds the `Allowed` decision. */
-export declare function hono(options: MiddlewareOptions): (c: any, next: () => Promise<void>) => Promise<Response | void>;
+/** Express middleware; sets `req.keyscope` (typed on `Express.Request`) to the `Allowed` decision. */
+export declare function express(options: MiddlewareOptions): RequestHandler;
 
-/** Wraps a fetch handler: denials and `/me` are answered; other requests reach `handler`. */
+/** Hono middleware; `c.get("keyscope")` (typed through `ContextVariableMap`) holds the decision. */
+export declare function hono(options: MiddlewareOptions): MiddlewareHandler<{ Variables: KeyscopeVariables }>;
+
+/**
+ * Wraps a fetch handler: denials and `/me` are answered; other requests under the base path
+ * reach `handler` with their `Allowed` decision, requests outside it with `null`.
+ */
+export declare function withKeyscope<Rest extends unknown[]>(
+  handler: (request: Request, decision: Allowed | null, ...rest: Rest) => Response | Promise<Response>,
+  options: MiddlewareOptions & { paths?: "basePath" },
+): (request: Request, ...rest: Rest) => Promise<Response>;
 export declare function withKeyscope<Rest extends unknown[]>(
   handler: (request: Request, decision: Allowed, ...rest: Rest) => Response | Promise<Response>,
-  options: MiddlewareOptions,
+  options: MiddlewareOptions & { paths: "all" },
 ): (request: Request, ...rest: Rest) => Promise<Response>;
 
-declare const keyscope: {
-  Engine: typeof Engine;
-  KeyRecord: typeof KeyRecord;
-  authorize: typeof authorize;
-  generateKey: typeof generateKey;
-  parseKey: typeof parseKey;
-  isValidKey: typeof isValidKey;
-  hashKey: typeof hashKey;
-  keyHint: typeof keyHint;
-  express: typeof express;
-  hono: typeof hono;
-  withKeyscope: typeof withKeyscope;
-};
-export default keyscope;
+/** Options of `checkKey`. */
+export interface CheckKeyOptions {
+  /** The API's base URL, base path included, e.g. `https://api.example.com/api/v1`. */
+  baseUrl: string;
+  /** The key (from an environment variable or a secret store; never logged). */
+  key: string;
+  /** The permissions the integration needs. */
+  require?: string[];
+  /** How long to wait for the gateway (default 10,000 ms). */
+  timeoutMs?: number;
+  /** The `fetch` to use (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * At start-up: asks the gateway (`GET {baseUrl}/me`) what the key may do and throws a
+ * `CheckKeyError` unless it holds every permission in `require` (naming each missing one, the
+ * key's scope and project), or when the key is refused or the gateway unreachable.
+ */
+export declare function checkKey(options: CheckKeyOptions): Promise<MeView>;
+
+/** The base of every keyscope error: a stable `code`. */
+export declare class KeyscopeError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: string;
+}
+
+/** Why a key was refused offline. */
+export type KeyErrorCode = "wrong_length" | "unknown_prefix" | "bad_character" | "checksum_mismatch" | "wrong_environment" | "not_a_string";
+
+/** A key refused offline; the message never echoes the key. */
+export declare class KeyError extends KeyscopeError {
+  readonly code: KeyErrorCode;
+}
+
+/** A policy document refused. */
+export declare class PolicyError extends KeyscopeError {
+  readonly code: "invalid_policy";
+  /** The bad field's path, e.g. `endpoints[3].permission` (`document` for text that is not JSON). */
+  readonly field: string;
+}
+
+/** Fields that do not make a key record. */
+export declare class RecordError extends KeyscopeError {
+  readonly code: "invalid_record";
+  /** The bad field, e.g. `createdAt`. */
+  readonly field: string;
+}
+
+/** Why a store answer denied a request `503`. */
+export type StoreErrorCode = "invalid_record" | "invalid_role" | "invalid_resource" | "lookup_failed" | "missing_lookup" | "async_lookup";
+
+/** Why a store answer denied a request `503` (given to `onStoreError`; never contains the key). */
+export declare class StoreError extends KeyscopeError {
+  readonly code: StoreErrorCode;
+  /** The store method: `findKey`, `findRole` or `findResource`. */
+  readonly lookup: "findKey" | "findRole" | "findResource";
+  /** The wrong field, when one is (e.g. `createdAt`, `scope`, `projectId`). */
+  readonly field: string | undefined;
+}
+
+/** Why `checkKey` found the key unfit. */
+export type CheckKeyErrorCode = "missing_permissions" | "key_revoked" | "invalid_key" | "missing_key" | "denied" | "unreachable" | "bad_response";
+
+/** Why `checkKey` found the key unfit. */
+export declare class CheckKeyError extends KeyscopeError {
+  readonly code: CheckKeyErrorCode;
+  /** The required permissions the key lacks. */
+  readonly missing: string[];
+  /** The key's scope (when the gateway answered its `/me` view). */
+  readonly scope: Scope | null;
+  /** The key's project, for project-scoped keys. */
+  readonly projectId: string | null;
+  /** The gateway's HTTP status, when it answered. */
+  readonly status: number | null;
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The keyscope decision, set by `keyscope.express` on requests it allowed. */
+      keyscope?: Allowed;
+    }
+  }
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The keyscope decision, set by `keyscope.hono` on requests it allowed. */
+    keyscope: Allowed;
+  }
+}
