@@ -188,13 +188,15 @@ module.exports = function createKeyscope(wasm, crypto) {
       const step = codec.step(outcome);
       if (!codec.isLookup(step)) return settle(engine, d, outcome);
       let value;
+      let thenable;
       try {
         value = lookup(engine, store, d, step);
+        thenable = isThenable(value);
       } catch (err) {
         outcome = failed(engine, d, report, err instanceof StoreError ? err : lookupFailed(step, err));
         continue;
       }
-      if (isThenable(value)) {
+      if (thenable) {
         if (sync) {
           value.then(undefined, () => {});
           outcome = failed(engine, d, report, new StoreError("async_lookup", LOOKUP_NAMES[step], undefined,

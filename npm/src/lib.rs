@@ -814,7 +814,7 @@ fn policy_error(error: &PolicyError, text: &str) -> JsValue {
         PolicyError::Syntax(_) => {
             let mut json = serde_json::Deserializer::from_str(text);
             match serde_path_to_error::deserialize::<_, PolicyDocument>(&mut json) {
-                Err(e) if e.path().iter().next().is_some() => e.path().to_string(),
+                Err(e) if e.inner().is_data() && e.path().iter().next().is_some() => e.path().to_string(),
                 _ => "document".to_owned(),
             }
         }
