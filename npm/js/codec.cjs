@@ -8,7 +8,7 @@ module.exports = function createCodec(wasm) {
   const [RADIX, ROLE_RADIX] = wasm.codec();
   const DENIAL_FIELDS = wasm.denialFields();
   const RECORD_FIELDS = wasm.recordFields();
-  const LOOKUPS = new Set([Step.LookupKey, Step.LookupRole, Step.LookupResource]);
+  const { LookupKey, LookupRole, LookupResource } = Step;
 
   return {
     Step,
@@ -17,17 +17,17 @@ module.exports = function createCodec(wasm) {
     /** The step an outcome number carries. */
     step: (outcome) => outcome % RADIX,
     /** Whether the step asks the store for something. */
-    isLookup: (step) => LOOKUPS.has(step),
-    /**
-     * A narrow allow's payload → `[filtered, role index, permission set as one double]`.
-     * @param {number} outcome
-     */
-    allow(outcome) {
-      const payload = (outcome - (outcome % RADIX)) / RADIX;
-      const filtered = payload % 2;
-      const rest = (payload - filtered) / 2;
-      const role = rest % ROLE_RADIX;
-      return [filtered === 1, role, (rest - role) / ROLE_RADIX];
+    isLookup: (step) => step === LookupKey || step === LookupRole || step === LookupResource,
+    /** A narrow allow's payload: `filtered + 2 × (role + ROLE_RADIX × permission set)`. */
+    payload: (outcome) => (outcome - (outcome % RADIX)) / RADIX,
+    /** Whether a narrow allow's payload applies the project filter. */
+    filtered: (payload) => payload % 2 === 1,
+    /** The index in the policy's roles of the role a narrow allow acted with. */
+    role: (payload) => ((payload - (payload % 2)) / 2) % ROLE_RADIX,
+    /** A narrow allow's permission set, as one double (bit i = permission i). */
+    permissionSet(payload) {
+      const rest = (payload - (payload % 2)) / 2;
+      return (rest - (rest % ROLE_RADIX)) / ROLE_RADIX;
     },
     /** A denial's number. */
     denial: (outcome) => (outcome - (outcome % RADIX)) / RADIX,

@@ -93,7 +93,7 @@ module.exports = function createKeyscope(wasm, crypto) {
      * A store that throws, rejects or answers something unusable denies `503 unavailable`.
      */
     async authorize(request, store, options) {
-      return drive(this, begin(this, request, options), store, reporter(this, options), false);
+      return drive(this, begin(this, request, options), store, options, false);
     }
 
     /**
@@ -102,7 +102,7 @@ module.exports = function createKeyscope(wasm, crypto) {
      * promise denies with `503 unavailable` (use `authorize` for async stores).
      */
     authorizeSync(request, store, options) {
-      return drive(this, begin(this, request, options), store, reporter(this, options), true);
+      return drive(this, begin(this, request, options), store, options, true);
     }
   }
 
@@ -113,19 +113,16 @@ module.exports = function createKeyscope(wasm, crypto) {
     throw new PolicyError("policy must be a policy document (object) or its JSON text", "document");
   }
 
-  /** Where a decision's store problems go: reported once per distinct problem per engine. */
-  function reporter(engine, options) {
-    const sink = options?.onStoreError ?? engine._onStoreError;
-    return (error) => {
-      const id = `${error.code}\n${error.lookup}\n${error.field ?? ""}\n${error.message}`;
-      if (engine._reported.has(id)) return;
-      engine._reported.add(id);
-      try {
-        sink(error);
-      } catch {
-        // A failing report must not change the decision.
-      }
-    };
+  /** Reports a store problem through `onStoreError`, once per distinct problem per engine. */
+  function report(engine, options, error) {
+    const id = `${error.code}\n${error.lookup}\n${error.field ?? ""}\n${error.message}`;
+    if (engine._reported.has(id)) return;
+    engine._reported.add(id);
+    try {
+      (options?.onStoreError ?? engine._onStoreError)(error);
+    } catch {
+      // A failing report must not change the decision.
+    }
   }
 
   /** One decision in progress: its slot in the wasm engine and what the store answered. */
@@ -159,9 +156,16 @@ module.exports = function createKeyscope(wasm, crypto) {
     let cache;
     let cacheKey;
     if (engine._keyCacheSize > 0) {
-      if (authorization === undefined) [cache, cacheKey] = [engine._keyCache.x, xApiKey];
-      else if (xApiKey === undefined) [cache, cacheKey] = [engine._keyCache.a, authorization];
-      else [cache, cacheKey] = [engine._keyCache.both, `${xApiKey.length}:${xApiKey}${authorization}`];
+      if (authorization === undefined) {
+        cache = engine._keyCache.x;
+        cacheKey = xApiKey;
+      } else if (xApiKey === undefined) {
+        cache = engine._keyCache.a;
+        cacheKey = authorization;
+      } else {
+        cache = engine._keyCache.both;
+        cacheKey = `${xApiKey.length}:${xApiKey}${authorization}`;
+      }
     }
     const known = cacheKey === undefined ? undefined : cache.get(cacheKey);
     const methodCode = METHOD_CODES.get(method);
@@ -182,7 +186,7 @@ module.exports = function createKeyscope(wasm, crypto) {
    * needs until the decision is final. An answer that is a promise suspends the loop (async)
    * or fails the lookup (sync).
    */
-  function drive(engine, d, store, report, sync) {
+  function drive(engine, d, store, options, sync) {
     let outcome = d.outcome;
     for (;;) {
       const step = codec.step(outcome);
@@ -193,22 +197,22 @@ module.exports = function createKeyscope(wasm, crypto) {
         value = lookup(engine, store, d, step);
         thenable = isThenable(value);
       } catch (err) {
-        outcome = failed(engine, d, report, err instanceof StoreError ? err : lookupFailed(step, err));
+        outcome = failed(engine, d, options, err instanceof StoreError ? err : lookupFailed(step, err));
         continue;
       }
       if (thenable) {
         if (sync) {
           value.then(undefined, () => {});
-          outcome = failed(engine, d, report, new StoreError("async_lookup", LOOKUP_NAMES[step], undefined,
+          outcome = failed(engine, d, options, new StoreError("async_lookup", LOOKUP_NAMES[step], undefined,
             `store.${LOOKUP_NAMES[step]} returned a promise to authorizeSync (use authorize for async stores); the request was denied 503`));
           continue;
         }
         return value.then(
-          (v) => drive(engine, withOutcome(d, answer(engine, d, step, v, report)), store, report, false),
-          (err) => drive(engine, withOutcome(d, failed(engine, d, report, lookupFailed(step, err))), store, report, false),
+          (v) => drive(engine, withOutcome(d, answer(engine, d, step, v, options)), store, options, false),
+          (err) => drive(engine, withOutcome(d, failed(engine, d, options, lookupFailed(step, err))), store, options, false),
         );
       }
-      outcome = answer(engine, d, step, value, report);
+      outcome = answer(engine, d, step, value, options);
     }
   }
 
@@ -222,8 +226,8 @@ module.exports = function createKeyscope(wasm, crypto) {
       `store.${LOOKUP_NAMES[step]} failed (${what}); the request was denied 503`, err);
   }
 
-  function failed(engine, d, report, error) {
-    report(error);
+  function failed(engine, d, options, error) {
+    report(engine, options, error);
     return engine._wasm.storeFailed(d.slot);
   }
 
@@ -240,7 +244,7 @@ module.exports = function createKeyscope(wasm, crypto) {
   }
 
   /** Hands a store's answer to the decision; returns the next outcome. Never throws. */
-  function answer(engine, d, step, value, report) {
+  function answer(engine, d, step, value, options) {
     const w = engine._wasm;
     const slot = d.slot;
     try {
@@ -251,13 +255,13 @@ module.exports = function createKeyscope(wasm, crypto) {
           return w.provideKey(slot, value._wasm);
         }
         const plain = normalizeRecord(value);
-        if (plain.problem !== undefined) return failed(engine, d, report, recordProblem(plain, value));
+        if (plain.problem !== undefined) return failed(engine, d, options, recordProblem(plain, value));
         d.record = plain;
         const outcome = w.provideKeyFields(slot, ...codec.recordArgs(plain));
         const refused = w.takeRecordProblem();
         if (refused !== undefined) {
           const [field, problem] = refused.split("\n");
-          report(recordProblem({ field, problem }, value));
+          report(engine, options, recordProblem({ field, problem }, value));
         }
         return outcome;
       }
@@ -266,24 +270,26 @@ module.exports = function createKeyscope(wasm, crypto) {
         const index = typeof value === "string" ? engine._roleIndex.get(value) : undefined;
         if (index === undefined) {
           const shown = typeof value === "string" ? JSON.stringify(value) : `a ${typeof value}`;
-          return failed(engine, d, report, new StoreError("invalid_role", "findRole", undefined,
+          return failed(engine, d, options, new StoreError("invalid_role", "findRole", undefined,
             `store.findRole returned ${shown}, which is not a role of the policy (${engine._roles.join(", ")}; names are case-sensitive); the request was denied 503`));
         }
         return w.provideRoleIndex(slot, index);
       }
       if (value === undefined || value === null) return w.provideResource(slot, undefined, undefined);
-      for (const field of ["organizationId", "projectId"]) {
+      for (const field of OWNER_FIELDS) {
         if (typeof value !== "object" || typeof value[field] !== "string") {
-          return failed(engine, d, report, new StoreError("invalid_resource", "findResource", field,
+          return failed(engine, d, options, new StoreError("invalid_resource", "findResource", field,
             `store.findResource returned an owner whose ${field} is ${describe(value?.[field])} (a string is required: { organizationId, projectId } or null); the request was denied 503`));
         }
       }
       return w.provideResource(slot, value.organizationId, value.projectId);
     } catch (err) {
       // An answer that cannot even be read (a throwing getter): fail closed.
-      return failed(engine, d, report, lookupFailed(step, err));
+      return failed(engine, d, options, lookupFailed(step, err));
     }
   }
+
+  const OWNER_FIELDS = ["organizationId", "projectId"];
 
   function describe(v) {
     if (v === undefined) return "missing";
@@ -308,8 +314,8 @@ module.exports = function createKeyscope(wasm, crypto) {
     const w = engine._wasm;
     const step = codec.step(outcome);
     if (step === Step.Allow) {
-      const [filtered, role, set] = codec.allow(outcome);
-      return new Allowed(engine, d.record, filtered, role, set, 0, undefined, false);
+      const p = codec.payload(outcome);
+      return new Allowed(engine, d.record, codec.filtered(p), codec.role(p), codec.permissionSet(p), 0, undefined, false);
     }
     if (step === Step.Deny) return denial(engine, codec.denial(outcome));
     // `/me`, or an allow under a policy too wide for one number.

@@ -21,6 +21,9 @@ let revokedKey;
 let downUrl;
 
 before(async () => {
+  // workerd resolves the worker's modules from the working directory: the repository root, as
+  // in the e2e suite (each test file runs in its own process).
+  process.chdir(fileURLToPath(new URL("../../../", import.meta.url)));
   gw = await startGateway();
   base = `http://127.0.0.1:${gw.port}/api/v1`;
   await gw.admin.putMember(ORG, "u_admin", "admin");
