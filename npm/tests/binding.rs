@@ -121,7 +121,11 @@ fn a_full_decision_through_every_lookup() {
     assert_eq!(step, ALLOW);
     let (filtered, role, set) = allow_parts(payload);
     assert!(!filtered, "no project filter on a single resource");
-    assert_eq!(engine.roles()[role as usize], "engineer", "the role the engine decided with");
+    assert_eq!(
+        engine.roles()[role as usize],
+        "engineer",
+        "the role the engine decided with"
+    );
     let names = engine.permissions();
     let at = |p: &str| names.iter().position(|n| n == p).unwrap();
     assert_eq!(
