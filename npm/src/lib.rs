@@ -443,7 +443,7 @@ impl Engine {
                 // Asked too early or for an allowed decision: never an allow by mistake.
                 _ => unavailable,
             };
-            let key = denial_key(denial.cause(), self.inner.policy());
+            let key = denial_key(denial.cause());
             // Only a denial not seen before is written out.
             let seen = self.denials.iter().position(|(k, _)| *k == key);
             (key, seen.ok_or_else(|| pack_denial(&denial)))
@@ -475,16 +475,17 @@ enum DenialKey {
     Plain(u8),
     /// A malformed key (the message depends on the error).
     Malformed(KeyError),
-    /// A missing permission, by its index in the policy.
-    Permission(Option<usize>),
+    /// A missing permission, by the address of its name in the policy (the engine names
+    /// permissions by the policy's own strings, so no string comparison is needed).
+    Permission(usize),
     /// Rate limited, retry after this many seconds.
     RateLimited(u32),
 }
 
-fn denial_key(cause: Cause<'_>, policy: &Policy) -> DenialKey {
+fn denial_key(cause: Cause<'_>) -> DenialKey {
     match cause {
         Cause::Malformed(error) => DenialKey::Malformed(error),
-        Cause::MissingPermission(name) => DenialKey::Permission(policy.permission_index(name)),
+        Cause::MissingPermission(name) => DenialKey::Permission(name.as_ptr() as usize),
         Cause::RateLimited { retry_after } => DenialKey::RateLimited(retry_after),
         Cause::NoKey => DenialKey::Plain(0),
         Cause::ConflictingHeaders => DenialKey::Plain(1),
@@ -591,7 +592,12 @@ impl Engine {
     fn take_allow(&mut self, slot: u32) -> Option<(bool, u32, u64)> {
         let out = {
             let allow = self.auth(slot)?.decision()?.allowed()?;
-            let role = self.inner.policy().roles().position(|r| r == allow.role)?;
+            // `allow.role` points into the policy's own role names: find it by address first
+            // (no string comparison on the hot path).
+            let roles = || self.inner.policy().roles();
+            let role = roles()
+                .position(|r| core::ptr::eq(r.as_ptr(), allow.role.as_ptr()))
+                .or_else(|| roles().position(|r| r == allow.role))?;
             (
                 allow.project_filter.is_some(),
                 role as u32,
