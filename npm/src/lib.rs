@@ -500,6 +500,7 @@ fn denial_key(cause: Cause<'_>) -> DenialKey {
         Cause::StoreUnavailable => DenialKey::Plain(10),
         Cause::StoreInconsistent => DenialKey::Plain(11),
         Cause::OriginUnreachable => DenialKey::Plain(12),
+        Cause::Misconfigured => DenialKey::Plain(13),
     }
 }
 

@@ -61,6 +61,7 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod credentials;
 pub mod decide;
 pub mod key;
@@ -72,14 +73,24 @@ pub mod ratelimit;
 pub mod reason;
 pub mod record;
 pub mod route;
+#[cfg(feature = "scanning")]
+pub mod scanning;
+pub mod webhook;
 
+pub use audit::{
+    AuditAction, AuditActor, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
+};
 pub use credentials::{KeyHeaders, Presented};
 pub use decide::{
     is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step,
     StepError, IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
-pub use lifecycle::{check_scope_project, Grants, LifecycleError, NewKey};
+pub use lifecycle::{
+    check_scope_project, Actor, CreateKey, ErrorKind, Grants, ImportError, ImportedKey, KeyMaterial,
+    LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, LATEST_TIME,
+    MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
+};
 pub use me::MeView;
 pub use permissions::PermissionSet;
 pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};

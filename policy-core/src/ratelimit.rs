@@ -22,6 +22,29 @@ impl SlidingWindow {
         SlidingWindow::default()
     }
 
+    /// A window holding these admission times (as kept by [`SlidingWindow::times`]), oldest
+    /// first; a caller persists a window between restarts this way.
+    pub fn from_times(times: impl IntoIterator<Item = Timestamp>) -> SlidingWindow {
+        let mut allowed: alloc::vec::Vec<Timestamp> = times.into_iter().collect();
+        allowed.sort_unstable();
+        SlidingWindow {
+            allowed: allowed.into(),
+        }
+    }
+
+    /// The admission times in the window (Unix ms, oldest first), for persisting it.
+    pub fn times(&self) -> alloc::vec::Vec<i64> {
+        self.allowed.iter().map(|t| t.0).collect()
+    }
+
+    /// Gives back one admission made at `at` (a request admitted, then denied for another
+    /// reason, does not count). Nothing happens if no admission was made at `at`.
+    pub fn forget(&mut self, at: Timestamp) {
+        if let Some(index) = self.allowed.iter().position(|&t| t == at) {
+            self.allowed.remove(index);
+        }
+    }
+
     /// Admits one request at `now` under a limit of `limit` per second. `Err(seconds)` when
     /// `limit` requests were already admitted in the second before `now`: the whole seconds
     /// until the oldest of them leaves the window (at least 1), for `Retry-After`. A limit of 0
@@ -47,6 +70,33 @@ impl SlidingWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_survives_a_round_trip_through_its_times() {
+        let mut window = SlidingWindow::new();
+        for i in 0..10 {
+            window.admit(10, Timestamp(i * 10)).unwrap();
+        }
+        let mut restored = SlidingWindow::from_times(window.times().into_iter().rev().map(Timestamp));
+        assert_eq!(restored, window);
+        assert_eq!(
+            restored.admit(10, Timestamp(500)),
+            Err(1),
+            "the restart did not reset the limit"
+        );
+    }
+
+    #[test]
+    fn a_forgotten_admission_frees_its_place() {
+        let mut window = SlidingWindow::new();
+        for i in 0..10 {
+            window.admit(10, Timestamp(i)).unwrap();
+        }
+        window.forget(Timestamp(3));
+        window.forget(Timestamp(999)); // never admitted: nothing happens
+        assert_eq!(window.admit(10, Timestamp(20)), Ok(()));
+        assert!(window.admit(10, Timestamp(21)).is_err());
+    }
 
     #[test]
     fn ten_in_a_second_then_429_until_the_oldest_leaves() {

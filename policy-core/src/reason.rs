@@ -120,6 +120,8 @@ pub enum Cause<'a> {
     StoreUnavailable,
     /// A store answered with data the policy cannot use (e.g. a role it does not define).
     StoreInconsistent,
+    /// The gateway's own configuration cannot be used (a bad variable or a missing binding).
+    Misconfigured,
     /// The gateway could not reach the origin for an allowed request.
     OriginUnreachable,
 }
@@ -135,7 +137,7 @@ impl Cause<'_> {
             Cause::MissingPermission(_) => Reason::Forbidden,
             Cause::UnknownEndpoint | Cause::ResourceNotVisible => Reason::NotFound,
             Cause::RateLimited { .. } => Reason::RateLimited,
-            Cause::StoreUnavailable | Cause::StoreInconsistent => Reason::Unavailable,
+            Cause::StoreUnavailable | Cause::StoreInconsistent | Cause::Misconfigured => Reason::Unavailable,
             Cause::OriginUnreachable => Reason::BadGateway,
         }
     }
@@ -182,6 +184,9 @@ impl fmt::Display for Cause<'_> {
                 )
             }
             Cause::StoreUnavailable => f.write_str("The key store is unavailable; try again shortly."),
+            Cause::Misconfigured => {
+                f.write_str("The gateway is misconfigured; its operator must fix its settings.")
+            }
             Cause::StoreInconsistent => {
                 f.write_str("The key store returned data this policy cannot use; try again shortly.")
             }

@@ -1,5 +1,12 @@
 //! Policy documents: the shipped Align document, and clear errors for invalid ones.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use policy_core::{Policy, PolicyError, Scope, ALIGN_POLICY_JSON};
 
 fn invalid(doc: &str) -> (String, String) {

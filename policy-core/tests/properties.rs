@@ -1,5 +1,12 @@
 //! Property tests of the key format and the decision.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use policy_core::{
     ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Policy, Request, Scope, Step, Timestamp,
 };

@@ -197,20 +197,36 @@ describe("admin API: rate limit", () => {
   });
 
   test("a limiter that is missing or misconfigured fails closed (503), never open", async () => {
-    for (const options of [{ withoutLimiter: true, bindings: { KEYSCOPE_RATE_LIMIT: "10" } }, { bindings: { KEYSCOPE_RATE_LIMIT: "ten" } }]) {
-      const origin = await startOrigin();
-      const gw = await startGateway({ originUrl: origin.url, ...options });
-      try {
-        await gw.admin.putMember(ORG, "u_admin", "admin");
-        const k = await gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "a", scope: "organization" });
-        const res = await get(gw, "/api/v1/projects", k.secret);
-        assert.equal(res.status, 503, JSON.stringify(options));
-        assert.equal(reasonOf(res), "unavailable");
-        assert.equal(origin.received.length, 0, "never reaches the origin");
-      } finally {
-        await gw.dispose();
-        await origin.close();
-      }
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url, withoutKeyState: true, bindings: { KEYSCOPE_RATE_LIMIT: "10" } });
+    try {
+      await gw.admin.putMember(ORG, "u_admin", "admin");
+      const k = await gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "a", scope: "organization" });
+      const res = await get(gw, "/api/v1/projects", k.secret);
+      assert.equal(res.status, 503);
+      assert.equal(reasonOf(res), "unavailable");
+      assert.equal(origin.received.length, 0, "never reaches the origin");
+    } finally {
+      await gw.dispose();
+      await origin.close();
+    }
+  });
+
+  test("a misconfigured limit refuses everything with a truthful 503, the admin API included", async () => {
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_RATE_LIMIT: "ten" } });
+    try {
+      const admin = await gw.admin.call("PUT", `/organizations/${ORG}/members/u_admin`, { role: "admin" });
+      assert.equal(admin.status, 503);
+      assert.match(admin.body.message, /misconfigured/);
+      const res = await get(gw, "/api/v1/projects", "ck_live_" + "a".repeat(36));
+      assert.equal(res.status, 503);
+      assert.equal(reasonOf(res), "unavailable");
+      assert.match(JSON.parse(res.body).message, /misconfigured/, "not blamed on the key store");
+      assert.equal(origin.received.length, 0, "never reaches the origin");
+    } finally {
+      await gw.dispose();
+      await origin.close();
     }
   });
 });

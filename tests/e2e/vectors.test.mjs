@@ -15,8 +15,8 @@ const hasDotSegment = (path) => path.split("?")[0].split("/").some((s) => s === 
 
 const IDENTITY = ["x-keyscope-key-id", "x-keyscope-organization-id", "x-keyscope-user-id", "x-keyscope-role", "x-keyscope-scope"];
 
-// Both stores the worker can read: KV projections (default) and D1 directly.
-for (const storeKind of ["kv", "d1"])
+// Every store mode: strict (default: KV + the key's Durable Object), kv (edge-cached) and d1.
+for (const storeKind of ["strict", "kv", "d1"])
 for (const { file, vector } of vectorFiles()) {
   describe(`vectors/${file} (store: ${storeKind})`, () => {
     let origin;

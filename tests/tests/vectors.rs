@@ -1,5 +1,12 @@
 //! Runs every `tests/vectors/*.json` file against policy-core natively.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use keyscope_conformance::{load, vector_files};
 
 #[test]

@@ -119,11 +119,12 @@ export async function startOrigin() {
 /**
  * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
  * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
- * be reached), `options.withoutLimiter` the rate limiter's; `options.scriptPath` runs another
+ * be reached), `options.withoutKeyState` the key-state objects' (rate limiter and, in the strict
+ * store mode, revocation and role); `options.scriptPath` runs another
  * built worker.
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutLimiter = false, scriptPath = SHIM } = {}) {
-  const mf = new Miniflare({
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {} } = {}) {
+  const gatewayOptions = {
     modules: true,
     scriptPath,
     modulesRules: [
@@ -133,7 +134,7 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     compatibilityDate: "2025-01-01",
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
-    durableObjects: scriptPath === SHIM && !withoutLimiter ? { RATE_LIMITER: "RateLimiter" } : {},
+    durableObjects: scriptPath === SHIM && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
     bindings: {
       ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
       KEYSCOPE_ENVIRONMENT: "live",
@@ -141,11 +142,18 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
       KEYSCOPE_RATE_LIMIT: "off",
       ...bindings,
     },
-    host: "127.0.0.1",
-    port: 0,
-  });
+  };
+  // `miniflare.workers` adds workers beside the gateway (e.g. a wrapped binding that injects
+  // failures); other `miniflare` options apply to the gateway itself.
+  const { workers: extraWorkers, ...gatewayExtra } = miniflare;
+  const gateway = { name: "gateway", ...gatewayOptions, ...gatewayExtra };
+  const mf = new Miniflare(
+    extraWorkers
+      ? { host: "127.0.0.1", port: 0, workers: [gateway, ...extraWorkers] }
+      : { host: "127.0.0.1", port: 0, ...gateway },
+  );
   const url = await mf.ready;
-  const db = await mf.getD1Database("DB");
+  const db = await mf.getD1Database("DB", "gateway");
   const sql = readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith(".sql"))
     .sort()

@@ -1,10 +1,10 @@
-//! The rules of a key's life outside a request: who may create which key with which grants,
-//! and who may revoke or rotate it (SPEC "Keys"). Callers (the admin API) do the I/O.
+//! Who may create which key with which grants, and who may revoke or rotate it (SPEC "Keys").
+//! The plans build on these checks.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt;
 
+use super::LifecycleError;
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Scope};
 
@@ -30,86 +30,6 @@ pub struct NewKey<'a> {
     pub project_id: Option<&'a str>,
     /// What the key may do.
     pub grants: Grants<'a>,
-}
-
-/// Why a key may not be created as asked (or revoked, or rotated).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LifecycleError {
-    /// The acting user is not a member of the organization.
-    NotAMember,
-    /// The acting user's role may not create keys of this scope.
-    MayNotCreate {
-        /// The acting user's role.
-        role: String,
-        /// The scope asked for.
-        scope: Scope,
-    },
-    /// A project key needs a project.
-    ProjectRequired,
-    /// An organization key cannot name a project.
-    ProjectNotAllowed,
-    /// The preset does not exist.
-    UnknownPreset {
-        /// The preset asked for.
-        preset: String,
-        /// The presets the policy defines.
-        known: Vec<String>,
-    },
-    /// Permissions the policy does not define.
-    UnknownPermissions(Vec<String>),
-    /// Permissions beyond the acting user's role: a key never exceeds its creator.
-    BeyondRole {
-        /// The acting user's role.
-        role: String,
-        /// The permissions the role does not hold.
-        permissions: Vec<String>,
-    },
-    /// Only the key's creator or an organization admin (a role that may create organization
-    /// keys) may revoke or rotate it.
-    NotYours,
-}
-
-impl LifecycleError {
-    /// Whether the request is refused for who is asking (`403`) rather than for what it asks
-    /// (`400`).
-    pub fn is_forbidden(&self) -> bool {
-        matches!(
-            self,
-            LifecycleError::NotAMember
-                | LifecycleError::MayNotCreate { .. }
-                | LifecycleError::BeyondRole { .. }
-                | LifecycleError::NotYours
-        )
-    }
-}
-
-impl fmt::Display for LifecycleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LifecycleError::NotAMember => f.write_str("the acting user is not a member of the organization"),
-            LifecycleError::MayNotCreate { role, scope } => {
-                write!(f, "a user with role {role} may not create {scope}-scoped keys")
-            }
-            LifecycleError::ProjectRequired => f.write_str("a project-scoped key needs scopedProjectId"),
-            LifecycleError::ProjectNotAllowed => {
-                f.write_str("an organization-scoped key cannot name a scopedProjectId")
-            }
-            LifecycleError::UnknownPreset { preset, known } => {
-                write!(f, "unknown preset {preset:?}; presets: {}", known.join(", "))
-            }
-            LifecycleError::UnknownPermissions(names) => {
-                write!(f, "unknown permissions: {}", names.join(", "))
-            }
-            LifecycleError::BeyondRole { role, permissions } => write!(
-                f,
-                "permissions beyond the acting user's role ({role}): {}",
-                permissions.join(", ")
-            ),
-            LifecycleError::NotYours => {
-                f.write_str("only the key's creator or an organization admin may change this key")
-            }
-        }
-    }
 }
 
 /// A key names a project exactly when it is project-scoped.
@@ -172,8 +92,8 @@ impl Policy {
     }
 
     /// Whether a member with `acting_role` (`None`: not a member) acting as `acting_user` may
-    /// revoke or rotate `key`: its creator may, and so may a role that may create organization
-    /// keys (an admin).
+    /// revoke or rotate `key`: its creator may, and so may a role that
+    /// [may manage every key](Policy::may_manage_every_key) (an admin).
     pub fn check_key_change(
         &self,
         key: &KeyRecord,
@@ -184,7 +104,7 @@ impl Policy {
         if self.role_grants(role).is_none() {
             return Err(LifecycleError::NotAMember);
         }
-        if key.created_by == acting_user || self.may_create_key(role, Scope::Organization) {
+        if key.created_by == acting_user || self.may_manage_every_key(role) {
             Ok(())
         } else {
             Err(LifecycleError::NotYours)

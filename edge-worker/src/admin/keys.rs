@@ -1,0 +1,321 @@
+//! `/admin/v1/organizations/{org}/keys…`: create (the only answer holding the secret), list,
+//! show, revoke, rotate, import by hash, and re-sync a key's projections. Each handler is
+//! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch).
+
+use std::collections::HashMap;
+
+use policy_core::{Actor, ApiKey, CreateKey, Grants, ImportedKey, KeyMaterial, KeyRecord, Scope};
+use serde::{Deserialize, Serialize};
+use worker::Request;
+
+use super::error::{AdminError, Reason};
+use super::input::{id, new_key_id, opt_time, query, random_bytes, read_body, MAX_BATCH_BODY, MAX_BODY};
+use super::views::{saved, KeyView};
+use super::Ctx;
+use crate::clock::now;
+use crate::respond::{json, Answer};
+use crate::store::rows::KeyRow;
+use crate::store::write::{NewKeyRow, Writer};
+
+/// A new key's secret, made from the platform's CSPRNG by `policy-core`.
+fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, AdminError> {
+    ApiKey::generate(ctx.config.engine.environment(), &random_bytes::<64>()?)
+        .map_err(|e| AdminError::new(Reason::Unavailable, e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    acting_user_id: String,
+    name: String,
+    scope: Scope,
+    #[serde(default)]
+    scoped_project_id: Option<String>,
+    #[serde(default)]
+    preset: Option<String>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Created {
+    key: KeyView,
+    /// The key itself: returned here, once, and never again.
+    secret: String,
+}
+
+/// Creates a key for the acting user.
+pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
+    let body: CreateBody = read_body(req, MAX_BODY).await?;
+    id("actingUserId", &body.acting_user_id)?;
+    let grants = match (&body.preset, &body.permissions) {
+        (Some(_), Some(_)) => return Err(AdminError::invalid("give preset or permissions, not both")),
+        (Some(preset), None) => Grants::Preset(preset),
+        (None, Some(list)) => Grants::Explicit(list),
+        (None, None) => Grants::Inherit,
+    };
+    let ask = CreateKey {
+        name: &body.name,
+        scope: body.scope,
+        project_id: body.scoped_project_id.as_deref(),
+        grants,
+        expires_at: opt_time("expiresAt", body.expires_at.as_deref())?,
+    };
+    let writer = ctx.writer()?;
+    let role = writer.member_role(org, &body.acting_user_id).await?;
+    let actor = Actor {
+        user_id: &body.acting_user_id,
+        role: role.as_deref(),
+    };
+    let secret = new_secret(ctx)?;
+    let key_id = new_key_id()?;
+    let material = KeyMaterial {
+        id: &key_id,
+        hint: secret.hint(),
+    };
+    let record = ctx
+        .config
+        .engine
+        .policy()
+        .plan_create(org, actor, &ask, material, now())?;
+    let row = NewKeyRow {
+        hash: secret.hash(),
+        record,
+    };
+    let applied = writer.insert_keys(std::slice::from_ref(&row)).await?;
+    Ok(saved(
+        201,
+        Created {
+            key: KeyView::from_record(row.record),
+            secret: secret.expose_secret().to_owned(),
+        },
+        &applied,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ListQuery {
+    #[serde(default)]
+    created_by: Option<String>,
+}
+
+/// Lists an organization's keys (optionally one creator's), newest first.
+pub async fn list(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
+    let q: ListQuery = query(&req.inner().url())?;
+    if let Some(user) = &q.created_by {
+        id("createdBy", user)?;
+    }
+    let rows = ctx.writer()?.list_keys(org, q.created_by.as_deref()).await?;
+    let keys = rows.into_iter().map(KeyView::of).collect::<Result<Vec<_>, _>>()?;
+    Ok(json(200, &serde_json::json!({ "keys": keys })))
+}
+
+/// One key.
+pub async fn show(ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
+    let row = row(&ctx.writer()?, org, key).await?;
+    Ok(json(200, &KeyView::of(row)?))
+}
+
+/// One key of the organization, or `404`.
+async fn row(writer: &Writer, org: &str, key: &str) -> Result<KeyRow, AdminError> {
+    writer
+        .key(org, key)
+        .await?
+        .ok_or_else(|| AdminError::not_found("key"))
+}
+
+async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, AdminError> {
+    Ok(row(writer, org, key).await?.into_entry()?.record)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Acting {
+    acting_user_id: String,
+}
+
+/// Revokes a key (permanent; a scheduled revocation is brought forward, never pushed back).
+pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
+    let acting: Acting = read_body(req, MAX_BODY).await?;
+    id("actingUserId", &acting.acting_user_id)?;
+    let writer = ctx.writer()?;
+    let mut current = record(&writer, org, key).await?;
+    let role = writer.member_role(org, &acting.acting_user_id).await?;
+    let actor = Actor {
+        user_id: &acting.acting_user_id,
+        role: role.as_deref(),
+    };
+    let plan = ctx.config.engine.policy().plan_revoke(actor, &current, now())?;
+    let applied = if plan.changed {
+        writer.revoke_key(key, plan.revoked_at).await?
+    } else {
+        writer.sync_key(key).await?
+    };
+    current.revoked_at = Some(plan.revoked_at);
+    Ok(saved(
+        200,
+        serde_json::json!({ "key": KeyView::from_record(current) }),
+        &applied,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RotateBody {
+    acting_user_id: String,
+    #[serde(default)]
+    grace_period_seconds: Option<u32>,
+}
+
+/// Rotates a key: a new key with the same settings, made the acting user's; the old one stops
+/// when the grace period ends (or stays valid until revoked when none is given).
+pub async fn rotate(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
+    let body: RotateBody = read_body(req, MAX_BODY).await?;
+    id("actingUserId", &body.acting_user_id)?;
+    let writer = ctx.writer()?;
+    let mut old = record(&writer, org, key).await?;
+    let role = writer.member_role(org, &body.acting_user_id).await?;
+    let actor = Actor {
+        user_id: &body.acting_user_id,
+        role: role.as_deref(),
+    };
+    let secret = new_secret(ctx)?;
+    let key_id = new_key_id()?;
+    let material = KeyMaterial {
+        id: &key_id,
+        hint: secret.hint(),
+    };
+    let plan =
+        ctx.config
+            .engine
+            .policy()
+            .plan_rotate(actor, &old, body.grace_period_seconds, material, now())?;
+    let row = NewKeyRow {
+        hash: secret.hash(),
+        record: plan.new,
+    };
+    // One batch: the new key and the old key's revocation, both or neither. Once it commits
+    // the answer carries the new secret, whatever a projection says.
+    let applied = writer.rotate(&row, &old.id, plan.old_revoked_at).await?;
+    if plan.old_revoked_at.is_some() {
+        old.revoked_at = plan.old_revoked_at;
+    }
+    Ok(saved(
+        201,
+        serde_json::json!({
+            "key": KeyView::from_record(row.record),
+            "secret": secret.expose_secret(),
+            "previous": KeyView::from_record(old),
+        }),
+        &applied,
+    ))
+}
+
+/// Rewrites a key's projections from D1 and refreshes its state object: the repair for a
+/// `pending` entry of an earlier answer.
+pub async fn sync(ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
+    let writer = ctx.writer()?;
+    let current = record(&writer, org, key).await?;
+    let applied = writer.sync_key(key).await?;
+    Ok(saved(
+        200,
+        serde_json::json!({ "key": KeyView::from_record(current) }),
+        &applied,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ImportBody {
+    #[serde(default)]
+    id: Option<String>,
+    key_hash: String,
+    hint: String,
+    name: String,
+    created_by: String,
+    scope: Scope,
+    #[serde(default)]
+    scoped_project_id: Option<String>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    last_used_at: Option<String>,
+    #[serde(default)]
+    revoked_at: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Import {
+    keys: Vec<ImportBody>,
+}
+
+/// Imports keys by hash (migrating without seeing their secrets): all or nothing, with
+/// `policy-core`'s import rules (ARCHITECTURE.md "Choices").
+pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
+    let import: Import = read_body(req, MAX_BATCH_BODY).await?;
+    let writer = ctx.writer()?;
+    let mut roles: HashMap<String, Option<String>> = HashMap::new();
+    for k in &import.keys {
+        if !roles.contains_key(&k.created_by) && policy_core::PathId::is_valid(&k.created_by) {
+            let role = writer.member_role(org, &k.created_by).await?;
+            roles.insert(k.created_by.clone(), role);
+        }
+    }
+    let ids = import
+        .keys
+        .iter()
+        .map(|k| k.id.clone().map_or_else(new_key_id, Ok))
+        .collect::<Result<Vec<String>, AdminError>>()?;
+    let mut times = Vec::with_capacity(import.keys.len());
+    for (i, k) in import.keys.iter().enumerate() {
+        let at = |field: &str| format!("keys[{i}].{field}");
+        times.push([
+            opt_time(&at("createdAt"), k.created_at.as_deref())?,
+            opt_time(&at("lastUsedAt"), k.last_used_at.as_deref())?,
+            opt_time(&at("revokedAt"), k.revoked_at.as_deref())?,
+            opt_time(&at("expiresAt"), k.expires_at.as_deref())?,
+        ]);
+    }
+    let asked: Vec<ImportedKey<'_>> = import
+        .keys
+        .iter()
+        .zip(&ids)
+        .zip(&times)
+        .map(
+            |((k, key_id), [created_at, last_used_at, revoked_at, expires_at])| ImportedKey {
+                id: key_id,
+                key_hash: &k.key_hash,
+                hint: &k.hint,
+                name: &k.name,
+                created_by: &k.created_by,
+                creator_role: roles.get(&k.created_by).and_then(|r| r.as_deref()),
+                scope: k.scope,
+                scoped_project_id: k.scoped_project_id.as_deref(),
+                permissions: k.permissions.as_deref(),
+                created_at: *created_at,
+                last_used_at: *last_used_at,
+                revoked_at: *revoked_at,
+                expires_at: *expires_at,
+            },
+        )
+        .collect();
+    let planned = ctx.config.engine.policy().plan_import(org, &asked, now())?;
+    let rows: Vec<NewKeyRow> = planned
+        .into_iter()
+        .map(|p| NewKeyRow {
+            hash: p.hash,
+            record: p.record,
+        })
+        .collect();
+    let applied = writer.insert_keys(&rows).await?;
+    let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::from_record(r.record)).collect();
+    Ok(saved(201, serde_json::json!({ "keys": keys }), &applied))
+}

@@ -1,0 +1,172 @@
+//! The admin API (`/admin/v1/…`): members, resources and keys, for the product that embeds
+//! keyscope. Described by `edge-worker/openapi.json` (OpenAPI 3.1).
+//!
+//! Authenticated by `Authorization: Bearer <KEYSCOPE_ADMIN_TOKEN>` (a secret; compared in
+//! constant time). Calls that act for a user name them (`actingUserId`); `policy-core`'s
+//! lifecycle plans apply SPEC's rules to that user. Every error is `{"reason", "message"}`.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`error`] | reason codes, statuses, the error body |
+//! | [`input`] | bodies, ids, times, query strings (natively tested) |
+//! | [`views`] | what a key or member looks like in an answer |
+//! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
+
+pub mod error;
+pub mod input;
+pub mod keys;
+pub mod members;
+pub mod resources;
+pub mod views;
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use worker::{Env, Method, Request};
+
+use self::error::{AdminError, Reason};
+use self::input::id;
+use crate::config::Config;
+use crate::respond::Answer;
+use crate::store::write::Writer;
+
+/// Where the admin API lives.
+pub const PREFIX: &str = "/admin/v1/";
+
+/// What every handler needs.
+pub struct Ctx<'a> {
+    /// The platform bindings.
+    pub env: &'a Env,
+    /// The isolate's configuration.
+    pub config: &'a Config,
+}
+
+impl Ctx<'_> {
+    /// The write side of the stores.
+    pub fn writer(&self) -> Result<Writer, AdminError> {
+        Ok(Writer::open(self.env, self.config.store)?)
+    }
+}
+
+/// Serves one admin request (the path starts with [`PREFIX`]).
+pub async fn handle(mut req: Request, env: &Env, config: &Config) -> Answer {
+    let ctx = Ctx { env, config };
+    let result = match authenticate(&req, env) {
+        Ok(()) => route(&mut req, &ctx).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(answer) => answer,
+        Err(err) => err.respond(),
+    }
+}
+
+fn authenticate(req: &Request, env: &Env) -> Result<(), AdminError> {
+    let Ok(expected) = env.secret("KEYSCOPE_ADMIN_TOKEN").map(|s| s.to_string()) else {
+        return Err(AdminError::new(
+            Reason::Unavailable,
+            "the admin API is not configured: set the KEYSCOPE_ADMIN_TOKEN secret",
+        ));
+    };
+    if expected.is_empty() {
+        return Err(AdminError::new(
+            Reason::Unavailable,
+            "KEYSCOPE_ADMIN_TOKEN is empty",
+        ));
+    }
+    let presented = req
+        .headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let token = presented
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or("");
+    // Digests first, so that neither the length nor the content leaks through timing.
+    let same: bool = Sha256::digest(token.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into();
+    if token.is_empty() || !same {
+        return Err(AdminError::new(
+            Reason::Unauthorized,
+            "send the service token as Authorization: Bearer <token>",
+        ));
+    }
+    Ok(())
+}
+
+/// The method, when it is one the admin API knows at all (anything else is `405`).
+fn known_method(req: &Request) -> Option<Method> {
+    match req.inner().method().as_str() {
+        "GET" => Some(Method::Get),
+        "POST" => Some(Method::Post),
+        "PUT" => Some(Method::Put),
+        "DELETE" => Some(Method::Delete),
+        _ => None,
+    }
+}
+
+async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
+    let path = req.path();
+    let rest = path.strip_prefix(PREFIX).unwrap_or("");
+    let segments: Vec<&str> = rest.split('/').collect();
+    let method = known_method(req);
+    let not_allowed = |allow: &'static str| Err(AdminError::method_not_allowed(allow));
+    match segments.as_slice() {
+        ["organizations", org, "members", user] => {
+            let (org, user) = (id("organization id", org)?, id("user id", user)?);
+            match method {
+                Some(Method::Put) => members::put(req, ctx, org, user).await,
+                Some(Method::Delete) => members::remove(ctx, org, user).await,
+                _ => not_allowed("PUT, DELETE"),
+            }
+        }
+        ["organizations", org, "keys"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Get) => keys::list(req, ctx, org).await,
+                Some(Method::Post) => keys::create(req, ctx, org).await,
+                _ => not_allowed("GET, POST"),
+            }
+        }
+        ["organizations", org, "keys", "import"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Post) => keys::import(req, ctx, org).await,
+                _ => not_allowed("POST"),
+            }
+        }
+        ["organizations", org, "keys", key] => {
+            let (org, key) = (id("organization id", org)?, id("key id", key)?);
+            match method {
+                Some(Method::Get) => keys::show(ctx, org, key).await,
+                _ => not_allowed("GET"),
+            }
+        }
+        ["organizations", org, "keys", key, action] => {
+            let (org, key) = (id("organization id", org)?, id("key id", key)?);
+            match (*action, method) {
+                ("revoke", Some(Method::Post)) => keys::revoke(req, ctx, org, key).await,
+                ("rotate", Some(Method::Post)) => keys::rotate(req, ctx, org, key).await,
+                ("sync", Some(Method::Post)) => keys::sync(ctx, org, key).await,
+                ("revoke" | "rotate" | "sync", _) => not_allowed("POST"),
+                _ => Err(AdminError::not_found("admin route")),
+            }
+        }
+        ["resources", "batch"] => match method {
+            Some(Method::Post) => resources::batch(req, ctx).await,
+            _ => not_allowed("POST"),
+        },
+        ["resources", kind, rid] => {
+            let (kind, rid) = (id("resource kind", kind)?, id("resource id", rid)?);
+            match method {
+                Some(Method::Put) => resources::put(req, ctx, kind, rid).await,
+                Some(Method::Delete) => resources::remove(ctx, kind, rid).await,
+                _ => not_allowed("PUT, DELETE"),
+            }
+        }
+        _ => Err(AdminError::not_found("admin route")),
+    }
+}

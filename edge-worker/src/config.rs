@@ -1,0 +1,233 @@
+//! The deployment's configuration, read once per isolate: which keys it accepts, the policy,
+//! where key state is read, the rate limit and where allowed requests go. A configuration that
+//! cannot be used makes every request answer `503 unavailable` (logged once per request).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use policy_core::{Engine, Environment, Policy};
+use worker::Env;
+
+/// Where the hot path reads a key and its state (`KEYSCOPE_STORE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreMode {
+    /// The default. A key's immutable fields from KV (cached in the isolate); its revocation
+    /// and creator role from the key's Durable Object, which reads D1: strongly consistent at
+    /// every location, one object hop per request.
+    Strict,
+    /// Everything from KV, as Cloudflare's edge caches it: a revocation or role change reaches
+    /// other locations within KV's cache time (about 60 s). No object hop unless rate limited.
+    Kv,
+    /// Everything from D1 on every request: strongly consistent, one D1 query per request.
+    D1,
+}
+
+impl StoreMode {
+    /// Parses `KEYSCOPE_STORE` (`strict`, `kv` or `d1`).
+    pub fn from_name(name: &str) -> Option<StoreMode> {
+        match name {
+            "strict" => Some(StoreMode::Strict),
+            "kv" => Some(StoreMode::Kv),
+            "d1" => Some(StoreMode::D1),
+            _ => None,
+        }
+    }
+}
+
+/// Where allowed requests go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The service binding named `ORIGIN`.
+    Service,
+    /// A base URL (`ORIGIN_URL`).
+    Url(String),
+}
+
+/// The default rate limit (seed 003: 10 requests per second per key).
+pub const DEFAULT_RATE_LIMIT: u32 = 10;
+
+/// Everything read from the deployment's variables.
+#[derive(Debug)]
+pub struct Config {
+    /// The compiled policy and the key environment.
+    pub engine: Engine,
+    /// Where key state is read.
+    pub store: StoreMode,
+    /// Requests per second per key; `None` when disabled.
+    pub rate_limit: Option<u32>,
+    /// Where allowed requests go (`None`: allowed requests answer `502 bad_gateway`).
+    pub origin: Option<Origin>,
+}
+
+/// A variable the deployment set to something unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `KEYSCOPE_ENVIRONMENT` is neither `live` nor `test`.
+    Environment(String),
+    /// `KEYSCOPE_POLICY` is not a valid policy document.
+    Policy(String),
+    /// `KEYSCOPE_STORE` names no store mode.
+    Store(String),
+    /// `KEYSCOPE_RATE_LIMIT` is not a whole number or `off`.
+    RateLimit(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Environment(v) => {
+                write!(f, "KEYSCOPE_ENVIRONMENT={v:?} (expected \"live\" or \"test\")")
+            }
+            ConfigError::Policy(e) => write!(f, "KEYSCOPE_POLICY: {e}"),
+            ConfigError::Store(v) => {
+                write!(f, "KEYSCOPE_STORE={v:?} (expected \"strict\", \"kv\" or \"d1\")")
+            }
+            ConfigError::RateLimit(v) => {
+                write!(
+                    f,
+                    "KEYSCOPE_RATE_LIMIT={v:?} (expected a whole number or \"off\")"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The variables [`Config::from_vars`] reads, as text.
+#[derive(Clone, Debug, Default)]
+pub struct Vars {
+    /// `KEYSCOPE_ENVIRONMENT`.
+    pub environment: Option<String>,
+    /// `KEYSCOPE_POLICY`.
+    pub policy: Option<String>,
+    /// `KEYSCOPE_STORE`.
+    pub store: Option<String>,
+    /// `KEYSCOPE_RATE_LIMIT`.
+    pub rate_limit: Option<String>,
+    /// Whether the `ORIGIN` service binding exists.
+    pub origin_service: bool,
+    /// `ORIGIN_URL`.
+    pub origin_url: Option<String>,
+}
+
+impl Config {
+    /// The isolate's configuration, read from `env` the first time.
+    pub fn get(env: &Env) -> Result<&'static Config, &'static ConfigError> {
+        static CONFIG: OnceLock<Result<Config, ConfigError>> = OnceLock::new();
+        CONFIG
+            .get_or_init(|| Config::from_vars(&Vars::read(env)))
+            .as_ref()
+    }
+
+    /// Builds the configuration from its variables (native-testable).
+    pub fn from_vars(vars: &Vars) -> Result<Config, ConfigError> {
+        let environment = match vars.environment.as_deref() {
+            None => Environment::Live,
+            Some(name) => {
+                Environment::from_name(name).ok_or_else(|| ConfigError::Environment(name.into()))?
+            }
+        };
+        let policy = match vars.policy.as_deref() {
+            None => Policy::align(),
+            Some(document) => Policy::from_json(document).map_err(|e| ConfigError::Policy(e.to_string()))?,
+        };
+        let store = match vars.store.as_deref() {
+            None => StoreMode::Strict,
+            Some(name) => StoreMode::from_name(name).ok_or_else(|| ConfigError::Store(name.into()))?,
+        };
+        let rate_limit = match vars.rate_limit.as_deref() {
+            None => Some(DEFAULT_RATE_LIMIT),
+            Some("off" | "0") => None,
+            Some(text) => Some(
+                text.parse::<u32>()
+                    .map_err(|_| ConfigError::RateLimit(text.into()))?,
+            ),
+        };
+        let origin = match (&vars.origin_url, vars.origin_service) {
+            (_, true) => Some(Origin::Service),
+            (Some(url), false) => Some(Origin::Url(url.trim_end_matches('/').to_owned())),
+            (None, false) => None,
+        };
+        Ok(Config {
+            engine: Engine::new(policy, environment),
+            store,
+            rate_limit,
+            origin,
+        })
+    }
+}
+
+impl Vars {
+    /// Reads the variables from the platform.
+    pub fn read(env: &Env) -> Vars {
+        let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        Vars {
+            environment: var("KEYSCOPE_ENVIRONMENT"),
+            policy: var("KEYSCOPE_POLICY"),
+            store: var("KEYSCOPE_STORE"),
+            rate_limit: var("KEYSCOPE_RATE_LIMIT"),
+            origin_service: env.service("ORIGIN").is_ok(),
+            origin_url: var("ORIGIN_URL"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        Vars {
+            origin_url: Some("http://origin.test/".into()),
+            ..Vars::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_strict_live_align_ten_per_second() {
+        let config = Config::from_vars(&vars()).unwrap();
+        assert_eq!(config.store, StoreMode::Strict);
+        assert_eq!(config.rate_limit, Some(10));
+        assert_eq!(config.engine.environment(), Environment::Live);
+        assert_eq!(config.origin, Some(Origin::Url("http://origin.test".into())));
+    }
+
+    #[test]
+    fn every_bad_variable_is_named() {
+        let bad = |f: fn(&mut Vars)| {
+            let mut v = vars();
+            f(&mut v);
+            Config::from_vars(&v).unwrap_err()
+        };
+        assert_eq!(
+            bad(|v| v.store = Some("redis".into())),
+            ConfigError::Store("redis".into())
+        );
+        assert_eq!(
+            bad(|v| v.rate_limit = Some("ten".into())),
+            ConfigError::RateLimit("ten".into())
+        );
+        assert_eq!(
+            bad(|v| v.environment = Some("prod".into())),
+            ConfigError::Environment("prod".into())
+        );
+        assert!(matches!(
+            bad(|v| v.policy = Some("{}".into())),
+            ConfigError::Policy(_)
+        ));
+    }
+
+    #[test]
+    fn the_limit_can_be_switched_off_and_a_service_binding_wins() {
+        let mut v = vars();
+        v.rate_limit = Some("off".into());
+        v.origin_service = true;
+        v.store = Some("d1".into());
+        let config = Config::from_vars(&v).unwrap();
+        assert_eq!(config.rate_limit, None);
+        assert_eq!(config.origin, Some(Origin::Service));
+        assert_eq!(config.store, StoreMode::D1);
+    }
+}

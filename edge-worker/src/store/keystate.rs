@@ -1,0 +1,388 @@
+//! The authoritative answer for a key's mutable state, at every location: one Durable Object
+//! per key id (class `KeyState`, binding `KEY_STATE`).
+//!
+//! The object answers, in one hop, "is this key still revoked-or-not, and with which creator
+//! role" — read from D1 (the source of truth) and cached in the object — and admits the request
+//! into the key's rate-limit window ([`SlidingWindow`], persisted in the object's storage so a
+//! restart cannot reset a limit).
+//!
+//! Writes that change a key's state (revocation, its creator's role change or removal) bracket
+//! their D1 batch with [`KeyStateClient::begin`] and [`KeyStateClient::commit`]:
+//!
+//! 1. `begin` records a lease (persisted) and drops the cached state. While any lease is
+//!    unexpired the object reads D1 on every check and caches nothing, so no check can cache a
+//!    read taken before the write committed.
+//! 2. the D1 batch commits;
+//! 3. `commit` releases the lease and drops the cache again: the next check reads D1 afresh.
+//!
+//! If `begin` fails, the write is not made (nothing changed). If `commit` fails, the lease
+//! simply expires after [`LEASE_MS`] and the object goes back to caching — decisions were on D1's
+//! state all along. A check that cannot read D1 answers `503` (the gateway then denies
+//! `503 unavailable`): never fail open.
+
+use std::cell::RefCell;
+
+use policy_core::{SlidingWindow, Timestamp};
+use serde::{Deserialize, Serialize};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
+
+use super::layout::{D1_BINDING, KEY_STATE_BINDING, KEY_STATE_SELECT};
+use super::StoreError;
+use crate::clock::now;
+
+/// How long a write's lease keeps the object reading D1 on every check, at most. D1 queries
+/// time out well within it, so a lease that was never released cannot outlive its write.
+pub const LEASE_MS: i64 = 60_000;
+
+/// A key's mutable state as D1 holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MutableState {
+    /// When the key was (or will be) revoked.
+    pub revoked_at: Option<Timestamp>,
+    /// The creator's current role in the key's organization; `None` once removed.
+    pub role: Option<String>,
+}
+
+/// The answer to one check.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// The key's state, or `None` when D1 has no key with this id.
+    pub state: Option<MutableState>,
+    /// The rate-limit admission.
+    pub admission: Admission,
+}
+
+/// What the rate limiter said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Admission {
+    /// No limit was asked for (disabled, or the key is unknown).
+    NotAsked,
+    /// Admitted at this time (a denial refunds it with [`KeyStateClient::refund`]).
+    Admitted {
+        /// The time the window recorded.
+        at: Timestamp,
+    },
+    /// Over the limit: retry after this many seconds.
+    Limited {
+        /// `Retry-After`, in seconds.
+        retry_after: u32,
+    },
+}
+
+/// A write's lease on a key's state, released by [`KeyStateClient::commit`].
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Lease {
+    /// When the lease expires (Unix ms); identifies it.
+    pub until: i64,
+}
+
+#[derive(Deserialize)]
+struct StateRow {
+    revoked_at: Option<i64>,
+    creator_role: Option<String>,
+}
+
+/// The caller's side: one stub per key id.
+pub struct KeyStateClient {
+    namespace: worker::ObjectNamespace,
+}
+
+impl KeyStateClient {
+    /// Opens the binding (a deployment without it cannot answer: `Unbound`).
+    pub fn open(env: &Env) -> std::result::Result<KeyStateClient, StoreError> {
+        env.durable_object(KEY_STATE_BINDING)
+            .map(|namespace| KeyStateClient { namespace })
+            .map_err(|_| StoreError::Unbound(KEY_STATE_BINDING))
+    }
+
+    fn stub(&self, key_id: &str) -> std::result::Result<Stub, StoreError> {
+        self.namespace
+            .id_from_name(key_id)
+            .and_then(|id| id.get_stub())
+            .map_err(|e| StoreError::KeyState(e.to_string()))
+    }
+
+    async fn call(
+        &self,
+        key_id: &str,
+        method: worker::Method,
+        path_and_query: &str,
+    ) -> std::result::Result<String, StoreError> {
+        let mut init = worker::RequestInit::new();
+        init.with_method(method);
+        let request = Request::new_with_init(&format!("https://key-state{path_and_query}"), &init)
+            .map_err(|e| StoreError::KeyState(e.to_string()))?;
+        let mut response = self
+            .stub(key_id)?
+            .fetch_with_request(request)
+            .await
+            .map_err(|e| StoreError::KeyState(e.to_string()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| StoreError::KeyState(e.to_string()))?;
+        if response.status_code() == 200 {
+            Ok(body)
+        } else {
+            Err(StoreError::KeyState(format!(
+                "answered {}: {body}",
+                response.status_code()
+            )))
+        }
+    }
+
+    /// The key's current state, and (with `limit`) an admission into its window.
+    pub async fn check(&self, key_id: &str, limit: Option<u32>) -> std::result::Result<Check, StoreError> {
+        let body = self
+            .call(
+                key_id,
+                worker::Method::Get,
+                &format!("/check?id={key_id}&limit={}", limit.unwrap_or(0)),
+            )
+            .await?;
+        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
+    }
+
+    /// Admits one request into the key's window without reading its state (the `kv` and `d1`
+    /// store modes, whose state comes from elsewhere).
+    pub async fn take(&self, key_id: &str, limit: u32) -> std::result::Result<Admission, StoreError> {
+        let body = self
+            .call(key_id, worker::Method::Get, &format!("/take?limit={limit}"))
+            .await?;
+        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
+    }
+
+    /// Gives back an admission whose request was denied after all (only allowed requests
+    /// count against the limit).
+    pub async fn refund(&self, key_id: &str, at: Timestamp) -> std::result::Result<(), StoreError> {
+        self.call(key_id, worker::Method::Post, &format!("/refund?at={}", at.0))
+            .await
+            .map(drop)
+    }
+
+    /// Takes a lease before a write to the key's state in D1.
+    pub async fn begin(&self, key_id: &str) -> std::result::Result<Lease, StoreError> {
+        let body = self.call(key_id, worker::Method::Post, "/begin").await?;
+        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
+    }
+
+    /// Releases a lease after the write committed (or failed).
+    pub async fn commit(&self, key_id: &str, lease: Lease) -> std::result::Result<(), StoreError> {
+        self.call(
+            key_id,
+            worker::Method::Post,
+            &format!("/commit?lease={}", lease.until),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// What the object keeps in memory.
+#[derive(Default)]
+struct Inner {
+    /// Storage (leases, window) has been read into memory.
+    loaded: bool,
+    /// Unreleased write leases (their expiry times); persisted.
+    leases: Vec<i64>,
+    /// The rate-limit window; persisted on every admission.
+    window: SlidingWindow,
+    /// The state read from D1 when no lease was held, if still valid.
+    cached: Option<MutableState>,
+    /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
+    generation: u64,
+}
+
+/// One key's state and window.
+#[durable_object]
+pub struct KeyState {
+    state: State,
+    env: Env,
+    inner: RefCell<Inner>,
+}
+
+const LEASES: &str = "leases";
+const WINDOW: &str = "window";
+
+#[derive(Deserialize)]
+struct Query {
+    id: Option<String>,
+    limit: Option<u32>,
+    at: Option<i64>,
+    lease: Option<i64>,
+}
+
+impl DurableObject for KeyState {
+    fn new(state: State, env: Env) -> Self {
+        KeyState {
+            state,
+            env,
+            inner: RefCell::new(Inner::default()),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        // The URL by hand: `Request::url` would link the `url` crate's IDNA tables.
+        let url = req.inner().url();
+        let after_host = url.strip_prefix("https://key-state").unwrap_or("");
+        let (path, query) = after_host.split_once('?').unwrap_or((after_host, ""));
+        let query: Query = match serde_urlencoded::from_str(query) {
+            Ok(query) => query,
+            Err(e) => return Response::error(format!("bad query: {e}"), 400),
+        };
+        if let Err(e) = self.load().await {
+            return Response::error(format!("storage: {e}"), 503);
+        }
+        let now = now();
+        self.prune(now);
+        match path {
+            "/check" => {
+                let Some(id) = query.id else {
+                    return Response::error("id required", 400);
+                };
+                let state = match self.state_of(&id).await {
+                    Ok(state) => state,
+                    Err(e) => return Response::error(e, 503),
+                };
+                let admission = match (&state, query.limit) {
+                    (Some(_), Some(limit)) if limit > 0 => self.admit(limit, now).await?,
+                    _ => Admission::NotAsked,
+                };
+                json(&Check { state, admission })
+            }
+            "/take" => match query.limit {
+                Some(limit) if limit > 0 => json(&self.admit(limit, now).await?),
+                _ => json(&Admission::NotAsked),
+            },
+            "/refund" => {
+                let Some(at) = query.at else {
+                    return Response::error("at required", 400);
+                };
+                let times = {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.window.forget(Timestamp(at));
+                    inner.window.times()
+                };
+                self.state.storage().put(WINDOW, times).await?;
+                Response::ok("ok")
+            }
+            "/begin" => {
+                let lease = Lease {
+                    until: now.0 + LEASE_MS,
+                };
+                let leases = {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.leases.push(lease.until);
+                    inner.generation += 1;
+                    inner.cached = None;
+                    inner.leases.clone()
+                };
+                self.state.storage().put(LEASES, leases).await?;
+                json(&lease)
+            }
+            "/commit" => {
+                let leases = {
+                    let mut inner = self.inner.borrow_mut();
+                    if let Some(at) = query
+                        .lease
+                        .and_then(|l| inner.leases.iter().position(|&x| x == l))
+                    {
+                        inner.leases.swap_remove(at);
+                    }
+                    inner.generation += 1;
+                    inner.cached = None;
+                    inner.leases.clone()
+                };
+                self.state.storage().put(LEASES, leases).await?;
+                Response::ok("ok")
+            }
+            _ => Response::error("no such call", 404),
+        }
+    }
+}
+
+impl KeyState {
+    /// Reads leases and window from storage once per object instance.
+    async fn load(&self) -> Result<()> {
+        if self.inner.borrow().loaded {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        let leases: Option<Vec<i64>> = storage.get(LEASES).await?;
+        let window: Option<Vec<i64>> = storage.get(WINDOW).await?;
+        let mut inner = self.inner.borrow_mut();
+        if !inner.loaded {
+            inner.leases = leases.unwrap_or_default();
+            inner.window = SlidingWindow::from_times(window.unwrap_or_default().into_iter().map(Timestamp));
+            inner.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Forgets expired leases (in memory; storage catches up at the next begin or commit).
+    fn prune(&self, now: Timestamp) {
+        let mut inner = self.inner.borrow_mut();
+        let before = inner.leases.len();
+        inner.leases.retain(|&until| until > now.0);
+        if inner.leases.len() != before {
+            inner.generation += 1;
+            inner.cached = None;
+        }
+    }
+
+    /// The key's state: cached, or read from D1 (and cached only if no lease is held and no
+    /// write began or ended while reading).
+    async fn state_of(&self, id: &str) -> std::result::Result<Option<MutableState>, String> {
+        let generation = {
+            let inner = self.inner.borrow();
+            if inner.leases.is_empty() {
+                if let Some(cached) = &inner.cached {
+                    return Ok(Some(cached.clone()));
+                }
+            }
+            inner.generation
+        };
+        let db = self
+            .env
+            .d1(D1_BINDING)
+            .map_err(|_| format!("the {D1_BINDING} binding is not configured"))?;
+        let row = db
+            .prepare(KEY_STATE_SELECT)
+            .bind(&[id.into()])
+            .map_err(|e| e.to_string())?
+            .first::<StateRow>(None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let state = row.map(|r| MutableState {
+            revoked_at: r.revoked_at.map(Timestamp),
+            role: r.creator_role,
+        });
+        let mut inner = self.inner.borrow_mut();
+        if inner.leases.is_empty() && inner.generation == generation {
+            inner.cached.clone_from(&state);
+        }
+        Ok(state)
+    }
+
+    /// Admits one request under `limit` per second, persisting the window first.
+    async fn admit(&self, limit: u32, now: Timestamp) -> Result<Admission> {
+        let (admission, times) = {
+            let mut inner = self.inner.borrow_mut();
+            match inner.window.admit(limit, now) {
+                Ok(()) => (Admission::Admitted { at: now }, Some(inner.window.times())),
+                Err(retry_after) => (Admission::Limited { retry_after }, None),
+            }
+        };
+        if let Some(times) = times {
+            self.state.storage().put(WINDOW, times).await?;
+        }
+        Ok(admission)
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Response> {
+    Response::from_json(value)
+}

@@ -1,0 +1,74 @@
+//! Where everything lives, named once: the bindings, the KV key names, the Durable Object
+//! addresses and the D1 queries. Every other module refers to these names.
+
+/// The KV namespace binding (hot-path projections of D1 rows).
+pub const KV_BINDING: &str = "KEYS";
+/// The D1 binding (the source of truth).
+pub const D1_BINDING: &str = "DB";
+/// The Durable Object binding: one object per key id holds the key's mutable state (revocation,
+/// the creator's current role) and its rate-limit window.
+pub const KEY_STATE_BINDING: &str = "KEY_STATE";
+
+/// KV: the projection of the key with this SHA-256 (lowercase hex).
+pub fn kv_key(hash_hex: &str) -> String {
+    format!("key:{hash_hex}")
+}
+
+/// KV: the owner of a resource.
+pub fn kv_resource(kind: &str, id: &str) -> String {
+    format!("res:{kind}:{id}")
+}
+
+/// The columns of a key row joined with its creator's membership: the only select that
+/// becomes a `KeyRecord` (see `rows.rs`).
+pub const KEY_ROW_SELECT: &str = "SELECT k.*, m.role AS creator_role FROM api_keys k LEFT JOIN members m \
+     ON m.organization_id = k.organization_id AND m.user_id = k.created_by";
+
+/// A key's mutable state, read by its Durable Object: `?1` = key id.
+pub const KEY_STATE_SELECT: &str = "SELECT k.revoked_at, m.role AS creator_role FROM api_keys k \
+     LEFT JOIN members m ON m.organization_id = k.organization_id AND m.user_id = k.created_by \
+     WHERE k.id = ?1";
+
+/// `lastUsedAt` is written at most this often per key.
+pub const LAST_USED_EVERY_MS: i64 = 60_000;
+
+/// Inserts a key row; parameters from `rows::key_insert_params`.
+pub const KEY_INSERT: &str =
+    "INSERT INTO api_keys (id, key_hash, organization_id, created_by, name, hint, scope, \
+     scoped_project_id, permissions, created_at, last_used_at, revoked_at, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+/// Sets a key's revocation time: `?1` id, `?2` the time (the plan decided it; never later
+/// than an existing revocation — policy-core's rule).
+pub const KEY_REVOKE: &str = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1";
+
+/// Records a use: `?1` id, `?2` now, `?3` now minus [`LAST_USED_EVERY_MS`] (a second writer
+/// within the interval is a no-op).
+pub const KEY_TOUCH: &str =
+    "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)";
+
+/// Ids of the keys a user created in an organization: `?1` organization, `?2` user.
+pub const KEYS_OF_CREATOR: &str = "SELECT id FROM api_keys WHERE organization_id = ?1 AND created_by = ?2";
+
+/// A member's role: `?1` organization, `?2` user.
+pub const MEMBER_ROLE: &str = "SELECT role FROM members WHERE organization_id = ?1 AND user_id = ?2";
+
+/// Adds a member or changes their role: `?1` organization, `?2` user, `?3` role.
+pub const MEMBER_PUT: &str = "INSERT INTO members (organization_id, user_id, role) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role";
+
+/// Removes a member: `?1` organization, `?2` user.
+pub const MEMBER_DELETE: &str = "DELETE FROM members WHERE organization_id = ?1 AND user_id = ?2";
+
+/// A resource's owner: `?1` kind, `?2` id.
+pub const RESOURCE_SELECT: &str =
+    "SELECT organization_id AS organizationId, project_id AS projectId FROM resources WHERE kind = ?1 AND id = ?2";
+
+/// Records a resource's owner: `?1` kind, `?2` id, `?3` organization, `?4` project.
+pub const RESOURCE_PUT: &str =
+    "INSERT INTO resources (kind, id, organization_id, project_id) VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (kind, id) DO UPDATE SET organization_id = excluded.organization_id, \
+     project_id = excluded.project_id";
+
+/// Forgets a resource: `?1` kind, `?2` id.
+pub const RESOURCE_DELETE: &str = "DELETE FROM resources WHERE kind = ?1 AND id = ?2";

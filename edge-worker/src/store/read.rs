@@ -1,0 +1,102 @@
+//! The hot path's reads: a key's projection by hash and a resource's owner, from KV or D1.
+//! (A key's authoritative mutable state comes from its Durable Object: [`super::keystate`].)
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use policy_core::KeyHash;
+use worker::{D1Database, Env, KvStore};
+
+use super::layout::{kv_key, kv_resource, D1_BINDING, KEY_ROW_SELECT, KV_BINDING, RESOURCE_SELECT};
+use super::rows::{KeyEntry, KeyRow, Owner};
+use super::StoreError;
+
+/// Where the reads go.
+pub enum Reader {
+    /// KV projections.
+    Kv(KvStore),
+    /// D1 directly.
+    D1(D1Database),
+}
+
+impl Reader {
+    /// KV (the `strict` and `kv` modes).
+    pub fn kv(env: &Env) -> Result<Reader, StoreError> {
+        env.kv(KV_BINDING)
+            .map(Reader::Kv)
+            .map_err(|_| StoreError::Unbound(KV_BINDING))
+    }
+
+    /// D1 (the `d1` mode).
+    pub fn d1(env: &Env) -> Result<Reader, StoreError> {
+        env.d1(D1_BINDING)
+            .map(Reader::D1)
+            .map_err(|_| StoreError::Unbound(D1_BINDING))
+    }
+
+    /// The projection of the key with this hash.
+    pub async fn key(&self, hash: &KeyHash) -> Result<Option<KeyEntry>, StoreError> {
+        let hex = hash.to_hex();
+        match self {
+            Reader::Kv(kv) => kv
+                .get(&kv_key(hex.as_str()))
+                .json::<KeyEntry>()
+                .await
+                .map_err(|e| StoreError::Kv(e.to_string())),
+            Reader::D1(db) => {
+                let row = db
+                    .prepare(format!("{KEY_ROW_SELECT} WHERE k.key_hash = ?1"))
+                    .bind(&[hex.as_str().into()])
+                    .map_err(|e| StoreError::D1(e.to_string()))?
+                    .first::<KeyRow>(None)
+                    .await
+                    .map_err(|e| StoreError::D1(e.to_string()))?;
+                row.map(KeyRow::into_entry).transpose()
+            }
+        }
+    }
+
+    /// The owner of a resource.
+    pub async fn resource(&self, kind: &str, id: &str) -> Result<Option<Owner>, StoreError> {
+        match self {
+            Reader::Kv(kv) => kv
+                .get(&kv_resource(kind, id))
+                .json::<Owner>()
+                .await
+                .map_err(|e| StoreError::Kv(e.to_string())),
+            Reader::D1(db) => db
+                .prepare(RESOURCE_SELECT)
+                .bind(&[kind.into(), id.into()])
+                .map_err(|e| StoreError::D1(e.to_string()))?
+                .first::<Owner>(None)
+                .await
+                .map_err(|e| StoreError::D1(e.to_string())),
+        }
+    }
+}
+
+/// How many keys' immutable fields an isolate keeps.
+const CACHE_CAPACITY: usize = 10_000;
+
+thread_local! {
+    static IMMUTABLE: RefCell<HashMap<KeyHash, Rc<KeyEntry>>> = RefCell::new(HashMap::new());
+}
+
+/// The `strict` mode's isolate cache of key projections, by hash. Only the fields that never
+/// change are read from a cached entry (id, organization, creator, scope, project, grants,
+/// expiry, name, hint); revocation and role always come from the key's Durable Object.
+pub fn cached(hash: &KeyHash) -> Option<Rc<KeyEntry>> {
+    IMMUTABLE.with(|cache| cache.borrow().get(hash).cloned())
+}
+
+/// Keeps a projection in the isolate cache (cleared whole when full: bounded memory).
+pub fn remember(hash: KeyHash, entry: Rc<KeyEntry>) {
+    IMMUTABLE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(hash, entry);
+    });
+}

@@ -1,0 +1,126 @@
+//! D1 rows and the KV projection: the only place a row becomes a [`KeyRecord`] and back.
+
+use policy_core::{KeyRecord, Scope, Timestamp};
+use serde::{Deserialize, Serialize};
+use worker::wasm_bindgen::JsValue;
+
+use super::StoreError;
+
+/// A key's hot-path projection in KV (`key:<sha256>`): the record and its creator's role.
+/// The `strict` store mode reads only the immutable fields from it; the `kv` mode reads all.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// The key's metadata.
+    pub record: KeyRecord,
+    /// The creator's current role in the key's organization; null once removed.
+    pub role: Option<String>,
+}
+
+/// A resource's owner (`res:<kind>:<id>` in KV, a `resources` row in D1).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Owner {
+    /// Owning organization.
+    pub organization_id: String,
+    /// Owning project.
+    pub project_id: String,
+}
+
+/// A joined `api_keys` + `members` row ([`super::layout::KEY_ROW_SELECT`]).
+#[derive(Deserialize)]
+pub struct KeyRow {
+    key_hash: String,
+    id: String,
+    name: String,
+    hint: String,
+    organization_id: String,
+    created_by: String,
+    scope: String,
+    scoped_project_id: Option<String>,
+    permissions: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    creator_role: Option<String>,
+}
+
+impl KeyRow {
+    /// The key's hash (lowercase hex).
+    pub fn key_hash(&self) -> &str {
+        &self.key_hash
+    }
+
+    /// The row as the record and creator role the hot path reads.
+    pub fn into_entry(self) -> Result<KeyEntry, StoreError> {
+        let scope =
+            Scope::from_name(&self.scope).ok_or_else(|| StoreError::D1(format!("scope {:?}", self.scope)))?;
+        let permissions = match self.permissions {
+            None => None,
+            Some(text) => {
+                Some(serde_json::from_str(&text).map_err(|e| StoreError::D1(format!("permissions: {e}")))?)
+            }
+        };
+        Ok(KeyEntry {
+            record: KeyRecord {
+                id: self.id,
+                name: self.name,
+                hint: self.hint,
+                organization_id: self.organization_id,
+                created_by: self.created_by,
+                scope,
+                scoped_project_id: self.scoped_project_id,
+                permissions,
+                created_at: Timestamp(self.created_at),
+                last_used_at: self.last_used_at.map(Timestamp),
+                revoked_at: self.revoked_at.map(Timestamp),
+                expires_at: self.expires_at.map(Timestamp),
+            },
+            role: self.creator_role,
+        })
+    }
+}
+
+/// A D1 text parameter.
+pub fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+/// A D1 text parameter or NULL.
+pub fn opt_text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A D1 time parameter (Unix ms) or NULL.
+pub fn opt_time(value: Option<Timestamp>) -> JsValue {
+    value.map_or(JsValue::NULL, time)
+}
+
+/// A D1 time parameter (Unix ms).
+pub fn time(value: Timestamp) -> JsValue {
+    JsValue::from_f64(value.0 as f64)
+}
+
+/// The `INSERT` parameters of a key row, in [`super::layout::KEY_INSERT`]'s order.
+pub fn key_insert_params(hash_hex: &str, r: &KeyRecord) -> Result<Vec<JsValue>, StoreError> {
+    let permissions = match &r.permissions {
+        None => JsValue::NULL,
+        Some(list) => text(&serde_json::to_string(list).map_err(|e| StoreError::D1(e.to_string()))?),
+    };
+    Ok(vec![
+        text(&r.id),
+        text(hash_hex),
+        text(&r.organization_id),
+        text(&r.created_by),
+        text(&r.name),
+        text(&r.hint),
+        text(r.scope.as_str()),
+        opt_text(r.scoped_project_id.as_deref()),
+        permissions,
+        time(r.created_at),
+        opt_time(r.last_used_at),
+        opt_time(r.revoked_at),
+        opt_time(r.expires_at),
+    ])
+}

@@ -1,0 +1,493 @@
+//! The write path. A change decided by a `policy-core` plan is applied as **one D1 batch** (a
+//! transaction: all of it or nothing). Around it:
+//!
+//! - before the batch, a lease is taken on the Durable Object of every key whose state the
+//!   change touches ([`super::keystate`]): from then on that object reads D1 on every check, so
+//!   the change applies to the very next request everywhere once the batch commits. A lease that
+//!   cannot be taken aborts the write before anything is written;
+//! - after the batch, the KV projections are rewritten from D1 (idempotent, retried) and the
+//!   leases released (retried). What still fails is returned as [`Pending`]: the change is saved
+//!   and decisions already use it (the objects read D1 until their lease expires), only a
+//!   projection is behind, and `POST …/keys/{id}/sync` (or the next write) repairs it.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use policy_core::{KeyHash, Timestamp};
+use serde::{Deserialize, Serialize};
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore};
+
+use super::keystate::{KeyStateClient, Lease};
+use super::layout::{
+    kv_key, kv_resource, D1_BINDING, KEYS_OF_CREATOR, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT,
+    KEY_STATE_BINDING, KEY_TOUCH, KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE,
+    RESOURCE_DELETE, RESOURCE_PUT,
+};
+use super::rows::{key_insert_params, text, time, KeyRow, Owner};
+use super::StoreError;
+use crate::config::StoreMode;
+
+/// A part of a saved change that is not yet visible everywhere.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pending {
+    /// The key concerned (or `None` for a resource).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The resource concerned (`kind/id`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Which projection is behind.
+    pub projection: Projection,
+}
+
+/// The projections a write maintains.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Projection {
+    /// The KV entry the hot path reads (`key:<hash>` or `res:<kind>:<id>`).
+    Kv,
+    /// The key's Durable Object still holds the write's lease: it reads D1 on every request
+    /// until the lease expires (correct, one D1 read slower).
+    KeyState,
+}
+
+/// A change that was saved, and what of it is still pending.
+#[derive(Debug)]
+pub struct Applied<T> {
+    /// The change's result.
+    pub value: T,
+    /// What is not yet visible everywhere (empty: complete).
+    pub pending: Vec<Pending>,
+}
+
+/// A key as it is inserted: its hash and its record.
+pub struct NewKeyRow {
+    /// SHA-256 of the key.
+    pub hash: KeyHash,
+    /// The key's metadata.
+    pub record: policy_core::KeyRecord,
+}
+
+/// A resource ownership change.
+pub enum ResourceChange {
+    /// Record who owns `kind`/`id`.
+    Put {
+        /// Resource kind.
+        kind: String,
+        /// Resource id.
+        id: String,
+        /// Owning organization and project.
+        owner: Owner,
+    },
+    /// Forget `kind`/`id`.
+    Remove {
+        /// Resource kind.
+        kind: String,
+        /// Resource id.
+        id: String,
+    },
+}
+
+/// The write side of the stores.
+pub struct Writer {
+    db: D1Database,
+    kv: Option<KvStore>,
+    state: Option<KeyStateClient>,
+    mode: StoreMode,
+}
+
+/// How often a projection write is tried, and the pauses between tries.
+const RETRY_PAUSES_MS: [u64; 2] = [50, 250];
+
+async fn retried<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut result = attempt().await;
+    for pause in RETRY_PAUSES_MS {
+        if result.is_ok() {
+            break;
+        }
+        worker::Delay::from(Duration::from_millis(pause)).await;
+        result = attempt().await;
+    }
+    result
+}
+
+fn d1<T>(result: worker::Result<T>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::D1(e.to_string()))
+}
+
+fn changes(result: &D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}
+
+impl Writer {
+    /// Opens the write side for a deployment in `mode`. D1 is required; KV is required unless
+    /// the hot path reads D1; the key-state objects are required, in the `strict` mode, by any
+    /// write that changes an existing key's state (they answer for revocation and role there).
+    pub fn open(env: &Env, mode: StoreMode) -> Result<Writer, StoreError> {
+        let db = env.d1(D1_BINDING).map_err(|_| StoreError::Unbound(D1_BINDING))?;
+        let kv = env.kv(KV_BINDING).ok();
+        if kv.is_none() && mode != StoreMode::D1 {
+            return Err(StoreError::Unbound(KV_BINDING));
+        }
+        let state = KeyStateClient::open(env).ok();
+        Ok(Writer { db, kv, state, mode })
+    }
+
+    fn statement(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
+        d1(self.db.prepare(sql).bind(args))
+    }
+
+    // ---- Reads for the admin API ----------------------------------------------------------
+
+    /// The current role of a member, or `None`.
+    pub async fn member_role(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            role: String,
+        }
+        let row = d1(self
+            .statement(MEMBER_ROLE, &[text(organization_id), text(user_id)])?
+            .first::<Row>(None)
+            .await)?;
+        Ok(row.map(|r| r.role))
+    }
+
+    /// One key of an organization, with its creator's role.
+    pub async fn key(&self, organization_id: &str, id: &str) -> Result<Option<KeyRow>, StoreError> {
+        d1(self
+            .statement(
+                &format!("{KEY_ROW_SELECT} WHERE k.organization_id = ?1 AND k.id = ?2"),
+                &[text(organization_id), text(id)],
+            )?
+            .first::<KeyRow>(None)
+            .await)
+    }
+
+    /// An organization's keys (optionally one creator's), newest first.
+    pub async fn list_keys(
+        &self,
+        organization_id: &str,
+        created_by: Option<&str>,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        let statement = match created_by {
+            None => self.statement(
+                &format!("{KEY_ROW_SELECT} WHERE k.organization_id = ?1 ORDER BY k.created_at DESC, k.id"),
+                &[text(organization_id)],
+            )?,
+            Some(user) => self.statement(
+                &format!(
+                    "{KEY_ROW_SELECT} WHERE k.organization_id = ?1 AND k.created_by = ?2 \
+                     ORDER BY k.created_at DESC, k.id"
+                ),
+                &[text(organization_id), text(user)],
+            )?,
+        };
+        d1(d1(statement.all().await)?.results::<KeyRow>())
+    }
+
+    async fn keys_of_creator(&self, organization_id: &str, user_id: &str) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let rows = d1(d1(self
+            .statement(KEYS_OF_CREATOR, &[text(organization_id), text(user_id)])?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    // ---- The bracket: leases, one batch, projections -------------------------------------
+
+    /// Takes a lease on the state object of each key in `leased`, runs `statements` as one D1
+    /// batch, then rewrites the KV projections of the keys in `refreshed` and releases the
+    /// leases. Nothing is written if a lease cannot be taken or the batch fails.
+    async fn apply(
+        &self,
+        leased: &[String],
+        refreshed: &[String],
+        statements: Vec<D1PreparedStatement>,
+    ) -> Result<(Vec<D1Result>, Vec<Pending>), StoreError> {
+        let leases = self.begin(leased).await?;
+        let results = if statements.is_empty() {
+            Vec::new()
+        } else {
+            match self.db.batch(statements).await {
+                Ok(results) => results,
+                Err(err) => {
+                    self.release(&leases).await;
+                    let message = err.to_string();
+                    return Err(if message.contains("UNIQUE") {
+                        StoreError::Conflict(message)
+                    } else {
+                        StoreError::D1(message)
+                    });
+                }
+            }
+        };
+        let mut pending = Vec::new();
+        for id in refreshed {
+            if let Err(err) = retried(|| self.refresh_key(id)).await {
+                worker::console_error!("keyscope: KV projection of {id} not written: {err}");
+                pending.push(Pending {
+                    key_id: Some(id.clone()),
+                    resource: None,
+                    projection: Projection::Kv,
+                });
+            }
+        }
+        pending.extend(self.release(&leases).await);
+        Ok((results, pending))
+    }
+
+    /// Leases on every key's object, all or none.
+    async fn begin(&self, key_ids: &[String]) -> Result<Vec<(String, Lease)>, StoreError> {
+        let Some(state) = &self.state else {
+            if self.mode == StoreMode::Strict && !key_ids.is_empty() {
+                return Err(StoreError::Unbound(KEY_STATE_BINDING));
+            }
+            return Ok(Vec::new());
+        };
+        let answers = join_all(key_ids.iter().map(|id| state.begin(id))).await;
+        let mut leases = Vec::with_capacity(key_ids.len());
+        let mut failure = None;
+        for (id, answer) in key_ids.iter().zip(answers) {
+            match answer {
+                Ok(lease) => leases.push((id.clone(), lease)),
+                Err(err) => failure = Some(err),
+            }
+        }
+        if let Some(err) = failure {
+            self.release(&leases).await;
+            return Err(err);
+        }
+        Ok(leases)
+    }
+
+    /// Releases leases (retried); returns the ones that could not be released.
+    async fn release(&self, leases: &[(String, Lease)]) -> Vec<Pending> {
+        let Some(state) = &self.state else {
+            return Vec::new();
+        };
+        let answers = join_all(
+            leases
+                .iter()
+                .map(|(id, lease)| retried(move || state.commit(id, *lease))),
+        )
+        .await;
+        leases
+            .iter()
+            .zip(answers)
+            .filter_map(|((id, _), answer)| {
+                answer.err().map(|err| {
+                    worker::console_error!("keyscope: lease on {id} not released: {err}");
+                    Pending {
+                        key_id: Some(id.clone()),
+                        resource: None,
+                        projection: Projection::KeyState,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Rewrites one key's KV projection from D1: its record and its creator's current role.
+    async fn refresh_key(&self, id: &str) -> Result<(), StoreError> {
+        let Some(kv) = &self.kv else {
+            return Ok(());
+        };
+        let row = d1(self
+            .statement(&format!("{KEY_ROW_SELECT} WHERE k.id = ?1"), &[text(id)])?
+            .first::<KeyRow>(None)
+            .await)?
+        .ok_or_else(|| StoreError::D1(format!("no key with id {id}")))?;
+        let name = kv_key(row.key_hash());
+        let entry = row.into_entry()?;
+        let value = serde_json::to_string(&entry).map_err(|e| StoreError::Kv(e.to_string()))?;
+        kv.put(&name, value)
+            .map_err(|e| StoreError::Kv(e.to_string()))?
+            .execute()
+            .await
+            .map_err(|e| StoreError::Kv(e.to_string()))
+    }
+
+    // ---- Changes ------------------------------------------------------------------------
+
+    /// Adds a member or changes their role: their keys act with it from the next request.
+    pub async fn put_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> Result<Applied<()>, StoreError> {
+        let keys = self.keys_of_creator(organization_id, user_id).await?;
+        let put = self.statement(MEMBER_PUT, &[text(organization_id), text(user_id), text(role)])?;
+        let (_, pending) = self.apply(&keys, &keys, vec![put]).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// Removes a member: every key they created answers `key_revoked` from the next request.
+    /// `false` if they were not a member.
+    pub async fn remove_member(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<Applied<bool>, StoreError> {
+        let keys = self.keys_of_creator(organization_id, user_id).await?;
+        let delete = self.statement(MEMBER_DELETE, &[text(organization_id), text(user_id)])?;
+        let (results, pending) = self.apply(&keys, &keys, vec![delete]).await?;
+        let removed = results.first().is_some_and(|r| changes(r) > 0);
+        Ok(Applied {
+            value: removed,
+            pending,
+        })
+    }
+
+    /// Applies resource changes as one batch, then their KV projections. Returns how many
+    /// removals found a resource.
+    pub async fn change_resources(&self, changes_: &[ResourceChange]) -> Result<Applied<usize>, StoreError> {
+        let mut statements = Vec::with_capacity(changes_.len());
+        for change in changes_ {
+            statements.push(match change {
+                ResourceChange::Put { kind, id, owner } => self.statement(
+                    RESOURCE_PUT,
+                    &[
+                        text(kind),
+                        text(id),
+                        text(&owner.organization_id),
+                        text(&owner.project_id),
+                    ],
+                )?,
+                ResourceChange::Remove { kind, id } => {
+                    self.statement(RESOURCE_DELETE, &[text(kind), text(id)])?
+                }
+            });
+        }
+        let (results, _) = self.apply(&[], &[], statements).await?;
+        let removed = changes_
+            .iter()
+            .zip(&results)
+            .filter(|(c, r)| matches!(c, ResourceChange::Remove { .. }) && changes(r) > 0)
+            .count();
+        let mut pending = Vec::new();
+        if let Some(kv) = &self.kv {
+            for change in changes_ {
+                let (kind, id, written) = match change {
+                    ResourceChange::Put { kind, id, owner } => {
+                        let value =
+                            serde_json::to_string(owner).map_err(|e| StoreError::Kv(e.to_string()))?;
+                        let name = kv_resource(kind, id);
+                        let written = retried(|| async {
+                            kv.put(&name, value.as_str())
+                                .map_err(|e| StoreError::Kv(e.to_string()))?
+                                .execute()
+                                .await
+                                .map_err(|e| StoreError::Kv(e.to_string()))
+                        })
+                        .await;
+                        (kind, id, written)
+                    }
+                    ResourceChange::Remove { kind, id } => {
+                        let name = kv_resource(kind, id);
+                        let written = retried(|| async {
+                            kv.delete(&name).await.map_err(|e| StoreError::Kv(e.to_string()))
+                        })
+                        .await;
+                        (kind, id, written)
+                    }
+                };
+                if let Err(err) = written {
+                    worker::console_error!("keyscope: KV projection of {kind}/{id} not written: {err}");
+                    pending.push(Pending {
+                        key_id: None,
+                        resource: Some(format!("{kind}/{id}")),
+                        projection: Projection::Kv,
+                    });
+                }
+            }
+        }
+        Ok(Applied {
+            value: removed,
+            pending,
+        })
+    }
+
+    /// Inserts keys as one batch (a key whose id or hash exists fails all of it:
+    /// [`StoreError::Conflict`]), then writes their projections.
+    pub async fn insert_keys(&self, rows: &[NewKeyRow]) -> Result<Applied<()>, StoreError> {
+        let mut statements = Vec::with_capacity(rows.len());
+        for row in rows {
+            statements.push(self.statement(
+                KEY_INSERT,
+                &key_insert_params(row.hash.to_hex().as_str(), &row.record)?,
+            )?);
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.record.id.clone()).collect();
+        // New keys have no state object to lease: a first check reads D1.
+        let (_, pending) = self.apply(&[], &ids, statements).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// A rotation as one batch: the new key inserted and, when `old_revoked_at` is given, the
+    /// old key's revocation set — both or neither.
+    pub async fn rotate(
+        &self,
+        new: &NewKeyRow,
+        old_id: &str,
+        old_revoked_at: Option<Timestamp>,
+    ) -> Result<Applied<()>, StoreError> {
+        let mut statements = vec![self.statement(
+            KEY_INSERT,
+            &key_insert_params(new.hash.to_hex().as_str(), &new.record)?,
+        )?];
+        let mut leased = Vec::new();
+        if let Some(at) = old_revoked_at {
+            statements.push(self.statement(KEY_REVOKE, &[text(old_id), time(at)])?);
+            leased.push(old_id.to_owned());
+        }
+        let mut refreshed = leased.clone();
+        refreshed.push(new.record.id.clone());
+        let (_, pending) = self.apply(&leased, &refreshed, statements).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// Sets a key's revocation time (the plan decided it).
+    pub async fn revoke_key(&self, id: &str, at: Timestamp) -> Result<Applied<()>, StoreError> {
+        let statement = self.statement(KEY_REVOKE, &[text(id), time(at)])?;
+        let ids = [id.to_owned()];
+        let (_, pending) = self.apply(&ids, &ids, vec![statement]).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// Rewrites a key's projections from D1 and refreshes its state object (the repair for a
+    /// [`Pending`] entry).
+    pub async fn sync_key(&self, id: &str) -> Result<Applied<()>, StoreError> {
+        let ids = [id.to_owned()];
+        let (_, pending) = self.apply(&ids, &ids, Vec::new()).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// Records that a key was used at `now`, at most once a minute. D1 only: the hot path does
+    /// not read it.
+    pub async fn touch_last_used(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        d1(self
+            .statement(
+                KEY_TOUCH,
+                &[text(id), time(now), time(Timestamp(now.0 - LAST_USED_EVERY_MS))],
+            )?
+            .run()
+            .await)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,367 @@
+//! Audit events: the action names and causes, actors, the stored JSON form, filters, and the
+//! pagination cursor.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use policy_core::audit::{AuditFilter, AuditParseError, ACTION_NAMES, MAX_PAGE_SIZE};
+use policy_core::{AuditAction, AuditActor, AuditCursor, AuditEvent, AuditSource, RevokeCause, Timestamp};
+
+fn leak_revocation() -> AuditEvent {
+    AuditEvent {
+        id: "evt_1".into(),
+        organization_id: "org_a".into(),
+        action: AuditAction::KeyRevoked(RevokeCause::LeakReport),
+        actor: AuditActor::Scanner("github".into()),
+        time: Timestamp(1_700_000_000_123),
+        key_id: Some("key_1".into()),
+        key_hint: Some("abcd".into()),
+        user_id: None,
+        source: AuditSource {
+            leak_url: Some("https://github.com/octo/repo/blob/abc/.env".into()),
+            leak_source: Some("content".into()),
+            ..AuditSource::default()
+        },
+        details: serde_json::Map::new(),
+    }
+}
+
+#[test]
+fn every_action_has_one_name_and_parses_back() {
+    let all = [
+        AuditAction::KeyCreated,
+        AuditAction::KeyRotated,
+        AuditAction::KeyRevoked(RevokeCause::User),
+        AuditAction::KeyImported,
+        AuditAction::KeyLeakFlagged,
+        AuditAction::MemberAdded,
+        AuditAction::MemberRoleChanged,
+        AuditAction::MemberRemoved,
+        AuditAction::ConsoleSessionOpened,
+    ];
+    let names: Vec<&str> = all.iter().map(|action| action.as_str()).collect();
+    assert_eq!(names, ACTION_NAMES);
+    for action in all {
+        let cause = action.cause().map(RevokeCause::as_str);
+        assert_eq!(AuditAction::from_parts(action.as_str(), cause), Ok(action));
+        assert_eq!(AuditFilter::action_name(action.as_str()), Ok(action.as_str()));
+    }
+    for cause in [
+        RevokeCause::User,
+        RevokeCause::RotationGraceEnded,
+        RevokeCause::LeakReport,
+    ] {
+        let action = AuditAction::KeyRevoked(cause);
+        assert_eq!(
+            AuditAction::from_parts("key.revoked", Some(cause.as_str())),
+            Ok(action)
+        );
+        assert!(action.is_key_event());
+    }
+    assert!(!AuditAction::MemberAdded.is_key_event());
+}
+
+#[test]
+fn a_revocation_needs_a_cause_and_nothing_else_takes_one() {
+    assert_eq!(
+        AuditAction::from_parts("key.revoked", None),
+        Err(AuditParseError::BadCause)
+    );
+    assert_eq!(
+        AuditAction::from_parts("key.revoked", Some("boredom")),
+        Err(AuditParseError::BadCause)
+    );
+    assert_eq!(
+        AuditAction::from_parts("key.created", Some("user")),
+        Err(AuditParseError::BadCause)
+    );
+    assert_eq!(
+        AuditAction::from_parts("key.deleted", None),
+        Err(AuditParseError::UnknownAction)
+    );
+    assert_eq!(
+        AuditFilter::action_name("KEY.CREATED"),
+        Err(AuditParseError::UnknownAction)
+    );
+}
+
+#[test]
+fn actors_are_written_as_one_string() {
+    let cases = [
+        (AuditActor::User("u_1".into()), "user:u_1"),
+        (AuditActor::User("auth0|abc:def".into()), "user:auth0|abc:def"),
+        (AuditActor::ServiceToken, "service_token"),
+        (AuditActor::Scanner("github".into()), "scanner:github"),
+    ];
+    for (actor, text) in cases {
+        assert_eq!(actor.to_string(), text);
+        assert_eq!(text.parse::<AuditActor>(), Ok(actor.clone()));
+        assert_eq!(serde_json::to_string(&actor).unwrap(), format!("\"{text}\""));
+    }
+    for bad in [
+        "",
+        "user:",
+        "user",
+        "scanner:",
+        "admin:x",
+        "service_token:x",
+        "USER:u",
+    ] {
+        assert_eq!(
+            bad.parse::<AuditActor>(),
+            Err(AuditParseError::BadActor),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn an_event_is_stored_as_flat_camel_case_json_with_times_in_ms() {
+    let event = leak_revocation();
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "id": "evt_1",
+            "organizationId": "org_a",
+            "action": "key.revoked",
+            "cause": "leak_report",
+            "actor": "scanner:github",
+            "time": 1_700_000_000_123_i64,
+            "keyId": "key_1",
+            "keyHint": "abcd",
+            "userId": null,
+            "source": {"leakUrl": "https://github.com/octo/repo/blob/abc/.env", "leakSource": "content"},
+            "details": {}
+        })
+    );
+    let back: AuditEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+}
+
+#[test]
+fn member_events_round_trip_with_details_and_a_client_source() {
+    let mut details = serde_json::Map::new();
+    details.insert("from".into(), "engineer".into());
+    details.insert("to".into(), "admin".into());
+    let event = AuditEvent {
+        id: "evt_2".into(),
+        organization_id: "org_a".into(),
+        action: AuditAction::MemberRoleChanged,
+        actor: AuditActor::ServiceToken,
+        time: Timestamp(5),
+        key_id: None,
+        key_hint: None,
+        user_id: Some("u_2".into()),
+        source: AuditSource {
+            ip: Some("203.0.113.7".into()),
+            user_agent: Some("curl/8".into()),
+            ..Default::default()
+        },
+        details,
+    };
+    let text = serde_json::to_string(&event).unwrap();
+    assert!(!text.contains("cause"));
+    assert_eq!(serde_json::from_str::<AuditEvent>(&text).unwrap(), event);
+}
+
+#[test]
+fn stored_events_with_bad_fields_are_refused() {
+    let base = serde_json::to_value(leak_revocation()).unwrap();
+    let mut no_cause = base.clone();
+    no_cause.as_object_mut().unwrap().remove("cause");
+    let mut bad_actor = base.clone();
+    bad_actor["actor"] = "someone".into();
+    let mut unknown_field = base.clone();
+    unknown_field["extra"] = 1.into();
+    let mut bad_action = base;
+    bad_action["action"] = "key.exploded".into();
+    for value in [no_cause, bad_actor, unknown_field, bad_action] {
+        assert!(
+            serde_json::from_value::<AuditEvent>(value.clone()).is_err(),
+            "{value}"
+        );
+    }
+}
+
+fn event_at(id: &str, time: i64, action: AuditAction, actor: AuditActor, key: Option<&str>) -> AuditEvent {
+    AuditEvent {
+        id: id.into(),
+        time: Timestamp(time),
+        action,
+        actor,
+        key_id: key.map(Into::into),
+        ..leak_revocation()
+    }
+}
+
+#[test]
+fn filters_combine_and_the_time_range_is_half_open() {
+    let user = AuditActor::User("u_1".into());
+    let events = [
+        event_at("e1", 100, AuditAction::KeyCreated, user.clone(), Some("key_1")),
+        event_at(
+            "e2",
+            200,
+            AuditAction::KeyRevoked(RevokeCause::User),
+            user.clone(),
+            Some("key_1"),
+        ),
+        event_at(
+            "e3",
+            300,
+            AuditAction::KeyRevoked(RevokeCause::LeakReport),
+            AuditActor::Scanner("github".into()),
+            Some("key_2"),
+        ),
+        event_at(
+            "e4",
+            400,
+            AuditAction::MemberAdded,
+            AuditActor::ServiceToken,
+            None,
+        ),
+    ];
+    let ids = |filter: &AuditFilter| -> Vec<&str> {
+        events
+            .iter()
+            .filter(|event| filter.matches(event))
+            .map(|event| event.id.as_str())
+            .collect()
+    };
+    assert_eq!(ids(&AuditFilter::default()), ["e1", "e2", "e3", "e4"]);
+    assert_eq!(
+        ids(&AuditFilter {
+            key_id: Some("key_1".into()),
+            ..Default::default()
+        }),
+        ["e1", "e2"]
+    );
+    assert_eq!(
+        ids(&AuditFilter {
+            action: Some("key.revoked"),
+            ..Default::default()
+        }),
+        ["e2", "e3"]
+    );
+    assert_eq!(
+        ids(&AuditFilter {
+            actor: Some(user),
+            action: Some("key.revoked"),
+            ..Default::default()
+        }),
+        ["e2"]
+    );
+    assert_eq!(
+        ids(&AuditFilter {
+            from: Some(Timestamp(200)),
+            to: Some(Timestamp(400)),
+            ..Default::default()
+        }),
+        ["e2", "e3"]
+    );
+    assert_eq!(
+        ids(&AuditFilter {
+            key_id: Some("key_9".into()),
+            ..Default::default()
+        }),
+        Vec::<&str>::new()
+    );
+    assert_eq!(MAX_PAGE_SIZE, 100);
+}
+
+#[test]
+fn cursors_round_trip_and_are_opaque() {
+    let cursor = AuditCursor {
+        time: Timestamp(1_700_000_000_123),
+        id: "evt_7.x".into(),
+    };
+    let text = cursor.encode();
+    assert!(
+        text.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{text}"
+    );
+    assert!(!text.contains("evt_7"));
+    assert_eq!(AuditCursor::decode(&text), Ok(cursor));
+    let negative = AuditCursor {
+        time: Timestamp(-5),
+        id: "e".into(),
+    };
+    assert_eq!(AuditCursor::decode(&negative.encode()), Ok(negative));
+}
+
+#[test]
+fn cursors_this_api_did_not_issue_are_refused() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let forged = |plain: &str| URL_SAFE_NO_PAD.encode(plain);
+    let cases = [
+        String::new(),
+        "!!!".into(),
+        forged("nodot"),
+        forged("12."),
+        forged(".evt"),
+        forged("+12.evt"),
+        forged("012.evt"),
+        forged("abc.evt"),
+        forged("99999999999999999999.evt"),
+        STANDARD.encode("12.evt_1?"),
+        URL_SAFE_NO_PAD.encode([0xff, b'.', b'x']),
+        "A".repeat(600),
+    ];
+    for case in &cases {
+        assert_eq!(
+            AuditCursor::decode(case),
+            Err(AuditParseError::BadCursor),
+            "{case:?}"
+        );
+    }
+}
+
+#[test]
+fn the_next_page_starts_strictly_after_the_cursor() {
+    // Listing order: time descending, then id descending.
+    let mut events = [
+        event_at("b", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("a", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("c", 300, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("z", 100, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+        event_at("d", 500, AuditAction::KeyCreated, AuditActor::ServiceToken, None),
+    ];
+    events.sort_by(|x, y| (y.time, &y.id).cmp(&(x.time, &x.id)));
+    let mut seen = Vec::new();
+    let mut cursor: Option<AuditCursor> = None;
+    loop {
+        let page: Vec<&AuditEvent> = events
+            .iter()
+            .filter(|event| cursor.as_ref().is_none_or(|cursor| cursor.precedes(event)))
+            .take(2)
+            .collect();
+        if page.is_empty() {
+            break;
+        }
+        seen.extend(page.iter().map(|event| event.id.clone()));
+        let next = AuditCursor::after(page[page.len() - 1]).encode();
+        cursor = Some(AuditCursor::decode(&next).unwrap());
+    }
+    assert_eq!(seen, ["d", "c", "b", "a", "z"]);
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_cursor_text_decodes_only_to_what_encodes_back(text in ".{0,80}") {
+        if let Ok(cursor) = AuditCursor::decode(&text) {
+            proptest::prop_assert_eq!(cursor.encode(), text);
+        }
+    }
+
+    #[test]
+    fn every_cursor_round_trips(time in proptest::prelude::any::<i64>(), id in ".{1,40}") {
+        let cursor = AuditCursor { time: Timestamp(time), id };
+        proptest::prop_assert_eq!(AuditCursor::decode(&cursor.encode()), Ok(cursor));
+    }
+}
