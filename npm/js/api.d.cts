@@ -285,6 +285,87 @@ export declare class Engine {
   authorize(request: RequestLike, store: KeyStore, options?: DecideOptions): Promise<Decision>;
   /** The same decision against a synchronous store. */
   authorizeSync(request: RequestLike, store: SyncKeyStore, options?: DecideOptions): Decision;
+  /**
+   * Plans a new key with the gateway's rules (membership, who may create the scope,
+   * scope/project, grants within the actor's role, name, expiry): show `secret` once, store
+   * `record` under `hash`. Throws a `LifecycleError`.
+   */
+  planCreate(request: PlanCreateRequest): PlannedKey;
+  /** Plans the rotation of a stored key by `actor`. Throws a `LifecycleError`. */
+  planRotate(request: PlanRotateRequest): PlannedKey & { oldRevokedAt: Date | null };
+  /** Plans the revocation of a stored key by `actor` (never moved later). */
+  planRevoke(request: { actor: LifecycleActor; key: KeyRecordInput; now?: TimeInput }): { revokedAt: Date; changed: boolean };
+  /** Checks that `role` is a role of the policy; throws a `LifecycleError` (`unknown_role`). */
+  planMemberRole(role: string): void;
+}
+
+/** Who acts on a key: a user and their current role in the organization (null: not a member). */
+export interface LifecycleActor {
+  /** The acting user. */
+  userId: string;
+  /** Their current role, or null when they are not a member. */
+  role: string | null;
+}
+
+/** A request to create a key. */
+export interface PlanCreateRequest {
+  /** The key's organization. */
+  organizationId: string;
+  /** Who creates it. */
+  actor: LifecycleActor;
+  /** The key's name (1–100 characters, not blank). */
+  name: string;
+  /** The key's scope. */
+  scope: Scope;
+  /** The key's project (exactly for project keys). */
+  scopedProjectId?: string;
+  /** A preset of the policy (`read`, `write`, `full`), or … */
+  preset?: string;
+  /** … explicit permissions (within the actor's role); neither: inherit the creator's role. */
+  permissions?: string[];
+  /** When the key expires (in the future), if ever. */
+  expiresAt?: TimeInput;
+  /** The new key's id (default: a fresh `key_…`). */
+  id?: string;
+  /** The plan's clock (default: now). */
+  now?: TimeInput;
+}
+
+/** A request to rotate a key. */
+export interface PlanRotateRequest {
+  /** Who rotates it (its creator or an admin). */
+  actor: LifecycleActor;
+  /** The stored record of the key to rotate. */
+  key: KeyRecordInput;
+  /** How long the old key keeps working (≤ 30 days); absent: until it is revoked. */
+  gracePeriodSeconds?: number;
+  /** The new key's id (default: a fresh `key_…`). */
+  id?: string;
+  /** The plan's clock (default: now). */
+  now?: TimeInput;
+}
+
+/** A key record as a plan returns it (times as `Date`, absent ones null). */
+export interface PlannedRecord {
+  id: string;
+  name: string;
+  hint: string;
+  organizationId: string;
+  createdBy: string;
+  scope: Scope;
+  scopedProjectId: string | null;
+  permissions: string[] | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  expiresAt: Date | null;
+}
+
+/** A planned new key: the secret (show once), its hash (the store's key) and the record. */
+export interface PlannedKey {
+  secret: string;
+  hash: string;
+  record: PlannedRecord;
 }
 
 /** A key record prepared once (e.g. in a cache) and handed to decisions without conversion. */
@@ -446,6 +527,18 @@ export declare class CheckKeyError extends KeyscopeError {
   readonly projectId: string | null;
   /** The gateway's HTTP status, when it answered. */
   readonly status: number | null;
+}
+
+/** Why a lifecycle plan was refused (the gateway admin API's rules and messages). */
+export declare class LifecycleError extends KeyscopeError {
+  /** The rule: `not_a_member`, `may_not_create`, `project_required`, `beyond_role`, `not_yours`, `key_revoked`, … */
+  readonly code: string;
+  /** The request field at fault, or null. */
+  readonly field: string | null;
+  /** The admin API's status for it: 400, 403 or 409. */
+  readonly status: number;
+  /** Its class. */
+  readonly kind: "invalid" | "forbidden" | "conflict";
 }
 
 declare global {

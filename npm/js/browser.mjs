@@ -15,6 +15,7 @@ export const {
   RecordError,
   StoreError,
   CheckKeyError,
+  LifecycleError,
   authorize,
   alignPolicy,
   loadPolicy,

@@ -64,6 +64,22 @@ class CheckKeyError extends KeyscopeError {
   }
 }
 
+/**
+ * A key lifecycle plan refused (`engine.planCreate`, `planRotate`, `planRevoke`,
+ * `planMemberRole`): the same rules and messages as the gateway's admin API. `code` names the
+ * rule (`not_a_member`, `may_not_create`, `beyond_role`, `not_yours`, `key_revoked`, …),
+ * `field` the request field at fault (or null), `status` the admin API's (400, 403, 409) and
+ * `kind` its class (`invalid`, `forbidden`, `conflict`).
+ */
+class LifecycleError extends KeyscopeError {
+  constructor(code, message, field, status, kind) {
+    super(code, message);
+    this.field = field;
+    this.status = status;
+    this.kind = kind;
+  }
+}
+
 /** A wasm-side `Error` (named, with `code`/`field`) → the matching class; others unchanged. */
 function fromWasm(error) {
   if (error === null || typeof error !== "object") return error;
@@ -74,9 +90,17 @@ function fromWasm(error) {
       return new PolicyError(error.message, error.field ?? "document");
     case "RecordError":
       return new RecordError(error.message, error.field);
+    case "TypeError":
+      return new TypeError(error.message);
+    case "RangeError":
+      return new RangeError(error.message);
+    case "LifecycleError": {
+      const [code, field, status, kind] = String(error.details).split("\n");
+      return new LifecycleError(code, error.message, field || null, Number(status), kind);
+    }
     default:
       return error;
   }
 }
 
-module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, fromWasm };
+module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, LifecycleError, fromWasm };

@@ -10,6 +10,7 @@ export const {
   RecordError,
   StoreError,
   CheckKeyError,
+  LifecycleError,
   authorize,
   alignPolicy,
   loadPolicy,

@@ -104,6 +104,88 @@ module.exports = function createKeyscope(wasm, crypto) {
     authorizeSync(request, store, options) {
       return drive(this, begin(this, request, options), store, options, true);
     }
+
+    // ---- Key lifecycle: the gateway's rules for a backend that manages its own keys ----
+
+    /**
+     * Plans a new key: `{ secret, hash, record }` — show `secret` once, store `record` under
+     * `hash`. Throws a `LifecycleError` naming the rule (membership, who may create the scope,
+     * scope/project, grants within the actor's role, name, expiry).
+     */
+    planCreate({ organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt, id, now } = {}) {
+      const key = generateKey({ environment: this.environment });
+      const request = { organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt: millis(expiresAt, "expiresAt"), id: id ?? newId(), hint: key.hint, now: clock(now) };
+      const record = fromPlanRecord(JSON.parse(call(() => this._wasm.planCreate(JSON.stringify(request)))));
+      return { secret: key.secret, hash: key.hash, record };
+    }
+
+    /**
+     * Plans the rotation of `key` (its stored record) by `actor`: `{ secret, hash, record,
+     * oldRevokedAt }` — the new key (the actor's, with the old one's settings) and, when a grace
+     * period is given, when the old key stops (else null: it works until revoked).
+     */
+    planRotate({ actor, key, gracePeriodSeconds, id, now } = {}) {
+      const fresh = generateKey({ environment: this.environment });
+      const request = { actor, key: toPlanRecord(key), gracePeriodSeconds, id: id ?? newId(), hint: fresh.hint, now: clock(now) };
+      const plan = JSON.parse(call(() => this._wasm.planRotate(JSON.stringify(request))));
+      return { secret: fresh.secret, hash: fresh.hash, record: fromPlanRecord(plan.new), oldRevokedAt: plan.oldRevokedAt === null ? null : new Date(plan.oldRevokedAt) };
+    }
+
+    /** Plans the revocation of `key` by `actor`: `{ revokedAt, changed }` (never moved later). */
+    planRevoke({ actor, key, now } = {}) {
+      const request = { actor, key: toPlanRecord(key), now: clock(now) };
+      const plan = JSON.parse(call(() => this._wasm.planRevoke(JSON.stringify(request))));
+      return { revokedAt: new Date(plan.revokedAt), changed: plan.changed };
+    }
+
+    /** Checks that `role` is a role of the policy (a member's role must be); throws if not. */
+    planMemberRole(role) {
+      if (typeof role !== "string") throw new TypeError("role must be a string");
+      call(() => this._wasm.planMemberRole(role));
+    }
+  }
+
+  /** A time option → Unix ms (undefined stays undefined). */
+  function millis(t, name) {
+    if (t === undefined || t === null) return undefined;
+    const ms = t instanceof Date ? t.getTime() : typeof t === "string" ? Date.parse(t) : t;
+    if (typeof ms !== "number" || !Number.isFinite(ms)) throw new TypeError(`${name} must be a Date, an ISO 8601 string or Unix ms`);
+    return Math.trunc(ms);
+  }
+
+  const clock = (now) => millis(now ?? Date.now(), "now");
+
+  /** A fresh key id: `key_` and 24 hex digits from the CSPRNG. */
+  function newId() {
+    return `key_${[...randomBytes(12)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
+
+  /** A stored record → policy-core's form (times as Unix ms, absent fields left out). */
+  function toPlanRecord(record) {
+    const plain = normalizeRecord(record);
+    if (plain.problem !== undefined) throw new errors.RecordError(`not a key record: ${plain.field} ${plain.problem}`, plain.field);
+    // The engine's record rules (a scope's name, a project key's project, a creation time).
+    call(() => new wasm.KeyRecord(...codec.recordArgs(plain))).free();
+    return plain;
+  }
+
+  /** policy-core's record → the JavaScript form (times as `Date`, absent ones null). */
+  function fromPlanRecord(r) {
+    const at = (ms) => (ms === undefined || ms === null ? null : new Date(ms));
+    return {
+      id: r.id,
+      name: r.name,
+      hint: r.hint,
+      organizationId: r.organizationId,
+      createdBy: r.createdBy,
+      scope: r.scope,
+      scopedProjectId: r.scopedProjectId ?? null,
+      permissions: r.permissions ?? null,
+      createdAt: at(r.createdAt),
+      lastUsedAt: at(r.lastUsedAt),
+      revokedAt: at(r.revokedAt),
+      expiresAt: at(r.expiresAt),
+    };
   }
 
   function policyText(policy) {
@@ -719,6 +801,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     RecordError: errors.RecordError,
     StoreError,
     CheckKeyError,
+    LifecycleError: errors.LifecycleError,
     authorize,
     alignPolicy,
     loadPolicy,

@@ -16,6 +16,7 @@ export const {
   RecordError,
   StoreError,
   CheckKeyError,
+  LifecycleError,
   authorize,
   alignPolicy,
   loadPolicy,

@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod lifecycle;
+
 use std::rc::Rc;
 
 use js_sys::{Error as JsErrorObject, Reflect};
