@@ -56,6 +56,13 @@ describe("the middleware decides only under the policy's base path", () => {
     e2.get("/other/projects", keyscope.express({ store }), (_req, res) => res.send("not ours"));
     apps.expressRouter = await listen(e2, "express");
 
+    // Express, on a path.
+    const e3 = express();
+    e3.use("/api", keyscope.express({ store }));
+    e3.get("/api/v1/projects", (req, res) => res.json({ keyId: req.keyscope?.keyId }));
+    e3.get("/health", (_req, res) => res.send("ok"));
+    apps.expressPath = await listen(e3, "express");
+
     // Hono, app-wide and per route.
     const h = new Hono();
     h.use(keyscope.hono({ store }));
@@ -74,7 +81,7 @@ describe("the middleware decides only under the policy's base path", () => {
   });
   after(() => Object.values(apps).forEach((a) => a.close()));
 
-  for (const name of ["expressApp", "expressRouter", "honoApp", "honoRoute", "fetch"]) {
+  for (const name of ["expressApp", "expressRouter", "expressPath", "honoApp", "honoRoute", "fetch"]) {
     test(`${name}: inside the base path decided, outside untouched`, async () => {
       const app = apps[name];
       assert.deepEqual(await get(app, "/api/v1/projects", auth), { status: 200, text: '{"keyId":"k_admin"}' });
