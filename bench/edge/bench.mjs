@@ -29,20 +29,52 @@ const originUrl = `http://127.0.0.1:${origin.address().port}`;
 const secret = JSON.parse(
   (await import("node:child_process")).execFileSync(join(ROOT, "target/release/keyscope"), ["keygen"]).toString(),
 ).secret;
-const auth = await startGateway({ originUrl });
-// The same, with the per-key rate limiter on (a limit no run reaches: every request still makes
-// the Durable Object hop).
-const limited = await startGateway({ originUrl, bindings: { KEYSCOPE_RATE_LIMIT: "1000000" } });
-for (const gw of [auth, limited]) {
+// keyscope in each store mode, with the per-key rate limiter off and on (on: a limit no run
+// reaches, so every request is admitted and the window is written).
+const LIMIT = "1000000";
+const variants = {
+  strict: { KEYSCOPE_STORE: "strict", KEYSCOPE_RATE_LIMIT: "off" },
+  strictLimited: { KEYSCOPE_STORE: "strict", KEYSCOPE_RATE_LIMIT: LIMIT },
+  kv: { KEYSCOPE_STORE: "kv", KEYSCOPE_RATE_LIMIT: "off" },
+  kvLimited: { KEYSCOPE_STORE: "kv", KEYSCOPE_RATE_LIMIT: LIMIT },
+};
+const gateways = {};
+for (const [name, bindings] of Object.entries(variants)) {
+  const gw = await startGateway({ originUrl, bindings });
   await gw.admin.putMember("org_a", "u_admin", "admin");
   await gw.admin.importKeys("org_a", [
     { id: "key_bench", keyHash: sha256Hex(secret), hint: secret.slice(-4), name: "bench", createdBy: "u_admin", scope: "organization" },
   ]);
+  gateways[name] = gw;
 }
 const passShim = join(ROOT, "bench", "passthrough-worker", "build", "worker", "shim.mjs");
-const pass = await startGateway({ originUrl, scriptPath: passShim, withoutKv: true });
-const passKv = await startGateway({ originUrl, scriptPath: passShim });
-await (await passKv.mf.getKVNamespace("KEYS")).put("key:probe", JSON.stringify({ probe: true }));
+gateways.pass = await startGateway({ originUrl, scriptPath: passShim, withoutKv: true });
+gateways.passKv = await startGateway({ originUrl, scriptPath: passShim });
+await (await gateways.passKv.mf.getKVNamespace("KEYS", "gateway")).put("key:probe", JSON.stringify({ probe: true }));
+// The pass-through worker with one Durable Object hop per request (to keyscope's own class).
+const SHIM = join(ROOT, "edge-worker", "build", "worker", "shim.mjs");
+gateways.passDo = await startGateway({
+  originUrl,
+  scriptPath: passShim,
+  withoutKv: true,
+  miniflare: {
+    durableObjects: { KEY_STATE: { className: "KeyState", scriptName: "keyscope-objects" } },
+    workers: [
+      {
+        name: "keyscope-objects",
+        modules: true,
+        scriptPath: SHIM,
+        modulesRules: [
+          { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+          { type: "CompiledWasm", include: ["**/*.wasm"] },
+        ],
+        compatibilityDate: "2025-01-01",
+        d1Databases: ["DB"],
+        durableObjects: { KEY_STATE: "KeyState" },
+      },
+    ],
+  },
+});
 
 async function load(port, path) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -82,16 +114,19 @@ async function load(port, path) {
 }
 
 const path = process.env.BENCH_PATH ?? "/api/v1/projects?page=1";
-await load(auth.port, path); // warm both isolates and the key's KV entry
-await load(pass.port, path);
-await load(passKv.port, path);
-await load(limited.port, path);
-const results = { auth: [], pass: [], passKv: [], limited: [] };
+const ROWS = [
+  ["pass", "pass-through worker"],
+  ["passKv", "pass-through + 1 KV read"],
+  ["passDo", "pass-through + 1 DO hop"],
+  ["strict", "keyscope strict (default)"],
+  ["strictLimited", "keyscope strict + limiter"],
+  ["kv", "keyscope kv"],
+  ["kvLimited", "keyscope kv + limiter"],
+];
+for (const [name] of ROWS) await load(gateways[name].port, path); // warm isolates, caches and objects
+const results = Object.fromEntries(ROWS.map(([name]) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  results.pass.push(await load(pass.port, path));
-  results.passKv.push(await load(passKv.port, path));
-  results.auth.push(await load(auth.port, path));
-  results.limited.push(await load(limited.port, path));
+  for (const [name] of ROWS) results[name].push(await load(gateways[name].port, path));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (rs) => ({
@@ -100,10 +135,7 @@ const summary = (rs) => ({
   rps: median(rs.map((r) => r.rps)),
   failures: rs.reduce((n, r) => n + r.failures, 0),
 });
-const a = summary(results.auth);
-const p = summary(results.pass);
-const k = summary(results.passKv);
-const l = summary(results.limited);
+const s = Object.fromEntries(ROWS.map(([name]) => [name, summary(results[name])]));
 const size = (file) => {
   const bytes = readFileSync(file);
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
@@ -111,21 +143,21 @@ const size = (file) => {
 const authWasm = size(join(ROOT, "edge-worker", "build", "index_bg.wasm"));
 const passWasm = size(join(ROOT, "bench", "passthrough-worker", "build", "index_bg.wasm"));
 const kib = (n) => (n / 1024).toFixed(1);
+const row = (label, r) =>
+  `${label.padEnd(28)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(7)}   ${r.failures}`;
+const versus = (label, a, b) =>
+  `${label.padEnd(28)} ${(a.p50 - b.p50).toFixed(3).padStart(7)}  ${(a.p99 - b.p99).toFixed(3).padStart(7)}  throughput ratio ${(a.rps / b.rps).toFixed(2)}`;
 
 console.log(`edge benchmark: ${ROUNDS} rounds × ${REQUESTS} requests, ${CONCURRENCY} connections, GET ${path}, warm key`);
-console.log(`                      p50 ms   p99 ms    req/s   failures`);
-console.log(`pass-through worker  ${p.p50.toFixed(3).padStart(7)}  ${p.p99.toFixed(3).padStart(7)}  ${p.rps.toFixed(0).padStart(7)}   ${p.failures}`);
-console.log(`pass-through + 1 KV  ${k.p50.toFixed(3).padStart(7)}  ${k.p99.toFixed(3).padStart(7)}  ${k.rps.toFixed(0).padStart(7)}   ${k.failures}`);
-console.log(`keyscope worker      ${a.p50.toFixed(3).padStart(7)}  ${a.p99.toFixed(3).padStart(7)}  ${a.rps.toFixed(0).padStart(7)}   ${a.failures}`);
-console.log(`keyscope + limiter   ${l.p50.toFixed(3).padStart(7)}  ${l.p99.toFixed(3).padStart(7)}  ${l.rps.toFixed(0).padStart(7)}   ${l.failures}`);
-console.log(`added by the limiter ${(l.p50 - a.p50).toFixed(3).padStart(7)}  ${(l.p99 - a.p99).toFixed(3).padStart(7)}  ratio ${(l.rps / a.rps).toFixed(2)}`);
-console.log(`added by keyscope    ${(a.p50 - p.p50).toFixed(3).padStart(7)}  ${(a.p99 - p.p99).toFixed(3).padStart(7)}  ratio ${(a.rps / p.rps).toFixed(2)}`);
-console.log(`keyscope beyond KV   ${(a.p50 - k.p50).toFixed(3).padStart(7)}  ${(a.p99 - k.p99).toFixed(3).padStart(7)}  ratio ${(a.rps / k.rps).toFixed(2)}`);
+console.log(`${"".padEnd(28)}  p50 ms   p99 ms    req/s   failures`);
+for (const [name, label] of ROWS) console.log(row(label, s[name]));
+console.log("differences (p50 ms, p99 ms):");
+console.log(versus("strict − (pass + DO hop)", s.strict, s.passDo));
+console.log(versus("strict+limiter − kv+limiter", s.strictLimited, s.kvLimited));
+console.log(versus("strict − pass-through", s.strict, s.pass));
+console.log(versus("kv − (pass + KV read)", s.kv, s.passKv));
 console.log(`wasm: keyscope ${kib(authWasm.raw)} KiB raw / ${kib(authWasm.gzip)} KiB gzip; pass-through ${kib(passWasm.raw)} KiB raw / ${kib(passWasm.gzip)} KiB gzip`);
 
-await auth.dispose();
-await limited.dispose();
-await pass.dispose();
-await passKv.dispose();
+for (const gw of Object.values(gateways)) await gw.dispose();
 origin.close();
-if (a.failures || p.failures || k.failures || l.failures) process.exit(1);
+if (Object.values(s).some((r) => r.failures)) process.exit(1);

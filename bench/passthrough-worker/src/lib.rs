@@ -2,9 +2,10 @@
 //! forwards an allowed one (headers copied, method and body passed through), with no decision.
 //! The difference between the two is what authorization costs.
 //!
-//! When a `KEYS` KV binding is present it first reads one KV entry (and ignores it), so that a
-//! second run separates the cost of the store read — which any KV-backed gateway pays — from
-//! keyscope's own work.
+//! When a `KEYS` KV binding is present it first reads one KV entry (and ignores it); when a
+//! `KEY_STATE` Durable Object binding is present it makes one hop to an object (asking nothing of
+//! it). Those runs separate the cost of a store read or an object hop — which a gateway with that
+//! guarantee pays — from keyscope's own work.
 
 use worker::{event, Context, Env, Fetch, Request, Response};
 
@@ -12,6 +13,10 @@ use worker::{event, Context, Env, Fetch, Request, Response};
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     if let Ok(kv) = env.kv("KEYS") {
         let _ = kv.get("key:probe").text().await;
+    }
+    if let Ok(namespace) = env.durable_object("KEY_STATE") {
+        let stub = namespace.id_from_name("probe")?.get_stub()?;
+        let _ = stub.fetch_with_str("https://key-state/take?limit=0").await?;
     }
     let inner = req.inner();
     let url = inner.url();
