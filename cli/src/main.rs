@@ -1,11 +1,18 @@
-//! `keyscope`: generate and check API keys offline.
+//! `keyscope`: generate and check API keys offline, and check a key against a gateway.
 //!
 //! ```text
 //! keyscope keygen [--env live|test] [--count N]   one JSON line per key: secret, hash, hint
 //! keyscope check [--env live|test] < key          validates a key read from stdin, prints its hash
+//! keyscope whoami --url BASE [--require P[,P…]]… [--key-env NAME] [--timeout SECS]
+//!                                                 asks BASE/me what the key may do; fails
+//!                                                 naming each required permission it lacks
 //! ```
 //! The secret is printed once, by `keygen`, for the caller to hand to its user; store only the
-//! hash. `check` reads the key from stdin so that it never appears in a process list.
+//! hash. `check` and `whoami` read the key from stdin (or, for `whoami`, from the environment
+//! variable `--key-env` names, `KEYSCOPE_KEY` by default) so that it never appears in a process
+//! list, and never print it.
+
+mod whoami;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -14,27 +21,42 @@ use policy_core::{ApiKey, Environment};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: keyscope keygen [--env live|test] [--count N]\n       keyscope check [--env live|test] < key"
+        "usage: keyscope keygen [--env live|test] [--count N]\n       \
+         keyscope check [--env live|test] < key\n       \
+         keyscope whoami --url BASE [--require P[,P…]]… [--key-env NAME] [--timeout SECS]   \
+         (key from $KEYSCOPE_KEY or stdin)"
     );
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(command) = args.first() else {
+    let mut args = std::env::args().skip(1);
+    let Some(command) = args.next() else {
         return usage();
     };
     let mut environment = Environment::Live;
     let mut count = 1usize;
-    let mut rest = args.iter().skip(1);
-    while let Some(flag) = rest.next() {
-        match (flag.as_str(), rest.next()) {
-            ("--env", Some(name)) => match Environment::from_name(name) {
+    let mut who = whoami::Options::default();
+    while let Some(flag) = args.next() {
+        match (command.as_str(), flag.as_str(), args.next()) {
+            ("keygen" | "check", "--env", Some(name)) => match Environment::from_name(&name) {
                 Some(env) => environment = env,
                 None => return usage(),
             },
-            ("--count", Some(n)) => match n.parse() {
+            ("keygen", "--count", Some(n)) => match n.parse() {
                 Ok(n) => count = n,
+                Err(_) => return usage(),
+            },
+            ("whoami", "--url", Some(url)) => who.url = Some(url),
+            ("whoami", "--require", Some(list)) => who.require.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned),
+            ),
+            ("whoami", "--key-env", Some(name)) => who.key_env = name,
+            ("whoami", "--timeout", Some(secs)) => match secs.parse() {
+                Ok(secs) => who.timeout_secs = secs,
                 Err(_) => return usage(),
             },
             _ => return usage(),
@@ -43,6 +65,7 @@ fn main() -> ExitCode {
     match command.as_str() {
         "keygen" => keygen(environment, count),
         "check" => check(environment),
+        "whoami" if who.url.is_some() => whoami::run(&who),
         _ => usage(),
     }
 }

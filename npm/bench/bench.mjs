@@ -21,7 +21,8 @@ const keyscope = require("keyscope");
 
 const world = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const TIMED_PEER = process.argv[3] === "--time" ? process.argv[4] : undefined;
-const SECONDS = Number(TIMED_PEER ? process.argv[5] : (process.argv[3] ?? 1.5));
+const PAIRED = process.argv[3] === "--pair";
+const SECONDS = Number(TIMED_PEER ? process.argv[5] : PAIRED ? process.argv[4] : (process.argv[3] ?? 1.5));
 const ROUNDS = Number(process.argv[4] ?? 3);
 const samples = world.samples;
 
@@ -317,7 +318,36 @@ const PEERS = {
   "cedar-wasm": () => measure((i) => cedarDecide(samples[i])),
 };
 
-if (TIMED_PEER !== undefined) {
+/**
+ * keyscope and hand-written JS in one process, alternating one pass over the mix each (order
+ * swapped every time), for SECONDS × 2: each pass pair is measured under the same machine load,
+ * so the median of the pass ratios holds on a busy machine where separate runs drift.
+ */
+function paired() {
+  const a = (i) => keyscopePrepared(i).allowed;
+  const b = (i) => handwritten(samples[i]).allow;
+  const pass = (fn) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < samples.length; i++) sink += fn(i) ? 1 : 0;
+    return Number(process.hrtime.bigint() - start);
+  };
+  for (let r = 0; r < 20; r++) {
+    pass(a);
+    pass(b);
+  }
+  const ratios = [];
+  const deadline = process.hrtime.bigint() + BigInt(Math.round(SECONDS * 2e9));
+  for (let n = 0; process.hrtime.bigint() < deadline; n++) {
+    const [ta, tb] = n % 2 === 0 ? [pass(a), pass(b)] : [pass(b), pass(a)].reverse();
+    ratios.push(ta / tb);
+  }
+  ratios.sort((x, y) => x - y);
+  return { ratio: ratios[Math.floor(ratios.length / 2)], pairs: ratios.length };
+}
+
+if (PAIRED) {
+  console.log(JSON.stringify({ ...paired(), sink }));
+} else if (TIMED_PEER !== undefined) {
   // A child run: time one peer and print ns/decision.
   console.log(JSON.stringify({ ns: await PEERS[TIMED_PEER](), sink }));
 } else {
@@ -331,6 +361,11 @@ if (TIMED_PEER !== undefined) {
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pairs = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const out = execFileSync(process.execPath, [self, process.argv[2], "--pair", String(SECONDS)], { encoding: "utf8" });
+    pairs.push(JSON.parse(out.trim().split("\n").pop()).ratio);
+  }
   const ns = Object.fromEntries(Object.entries(results).map(([name, xs]) => [name, median(xs)]));
   const base = ns.keyscope;
   console.log(`\nmedian of ${ROUNDS} runs × ${SECONDS}s per peer, each in its own process; ${samples.length}-request mix; node ${process.version}`);
@@ -341,4 +376,6 @@ if (TIMED_PEER !== undefined) {
     const vs = name === "keyscope" ? "—" : ratio >= 1 ? `keyscope ${ratio.toFixed(ratio >= 10 ? 0 : 2)}× faster` : `keyscope ${(1 / ratio).toFixed(2)}× slower`;
     console.log(`| ${name} | ${t.toFixed(0)} | ${Math.round(1e9 / t).toLocaleString("en")} | ${vs} |`);
   }
+  console.log(`\nkeyscope ÷ hand-written JS, paired in one process (median pass ratio; ${ROUNDS} processes): ` +
+    `${pairs.map((r) => r.toFixed(2)).join(", ")} → median ${median(pairs).toFixed(2)}×`);
 }

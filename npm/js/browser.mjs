@@ -9,7 +9,16 @@ const keyscope = createKeyscope(bindings, globalThis.crypto);
 export const {
   Engine,
   KeyRecord,
+  KeyscopeError,
+  KeyError,
+  PolicyError,
+  RecordError,
+  StoreError,
+  CheckKeyError,
+  LifecycleError,
   authorize,
+  alignPolicy,
+  loadPolicy,
   generateKey,
   parseKey,
   isValidKey,
@@ -18,5 +27,6 @@ export const {
   express,
   hono,
   withKeyscope,
+  checkKey,
 } = keyscope;
 export default keyscope;

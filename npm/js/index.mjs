@@ -4,7 +4,16 @@ import keyscope from "./index.cjs";
 export const {
   Engine,
   KeyRecord,
+  KeyscopeError,
+  KeyError,
+  PolicyError,
+  RecordError,
+  StoreError,
+  CheckKeyError,
+  LifecycleError,
   authorize,
+  alignPolicy,
+  loadPolicy,
   generateKey,
   parseKey,
   isValidKey,
@@ -13,5 +22,6 @@ export const {
   express,
   hono,
   withKeyscope,
+  checkKey,
 } = keyscope;
 export default keyscope;

@@ -10,7 +10,16 @@ const keyscope = createKeyscope(bindings, globalThis.crypto);
 export const {
   Engine,
   KeyRecord,
+  KeyscopeError,
+  KeyError,
+  PolicyError,
+  RecordError,
+  StoreError,
+  CheckKeyError,
+  LifecycleError,
   authorize,
+  alignPolicy,
+  loadPolicy,
   generateKey,
   parseKey,
   isValidKey,
@@ -19,5 +28,6 @@ export const {
   express,
   hono,
   withKeyscope,
+  checkKey,
 } = keyscope;
 export default keyscope;

@@ -8,13 +8,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod lifecycle;
+
 use std::rc::Rc;
 
 use js_sys::{Error as JsErrorObject, Reflect};
 use policy_core::{
-    target_of_url, ApiKey, Authorization, Cause, Decision as CoreDecision, Environment, KeyError, KeyHash,
-    KeyHeaders, KeyRecord as CoreRecord, Policy, PolicyError, Request, ResourceOwner, Scope,
-    Step as CoreStep, Timestamp,
+    check_scope_project, target_of_url, ApiKey, Authorization, Cause, Decision as CoreDecision, Environment,
+    KeyError, KeyHash, KeyHeaders, KeyRecord as CoreRecord, LifecycleError, Policy, PolicyDocument,
+    PolicyError, Request, ResourceOwner, Scope, Step as CoreStep, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -52,6 +54,54 @@ pub enum Step {
     AllowWide = 6,
 }
 
+/// An outcome is `step + OUTCOME_RADIX × payload` (see [`Step`]).
+const OUTCOME_RADIX: u32 = 8;
+
+/// The boundary's numeric protocol, for the JavaScript codec (`npm/js/codec.cjs`), so that no
+/// number is written on both sides: `[outcome radix, role radix]`.
+#[wasm_bindgen]
+pub fn codec() -> Vec<u32> {
+    vec![OUTCOME_RADIX, ROLE_RADIX]
+}
+
+/// The Align policy document (JSON), as policy-core compiles it by default.
+#[wasm_bindgen(js_name = alignPolicyJson)]
+pub fn align_policy_json() -> String {
+    policy_core::ALIGN_POLICY_JSON.to_owned()
+}
+
+/// The fields of a key record in the order `KeyRecord`'s constructor and `provideKeyFields`
+/// take them (camelCase, as JavaScript stores name them).
+const RECORD_FIELDS: [&str; 12] = [
+    "id",
+    "name",
+    "hint",
+    "organizationId",
+    "createdBy",
+    "scope",
+    "scopedProjectId",
+    "permissions",
+    "createdAt",
+    "lastUsedAt",
+    "revokedAt",
+    "expiresAt",
+];
+
+/// The record fields, in constructor order.
+#[wasm_bindgen(js_name = recordFields)]
+pub fn record_fields() -> Vec<String> {
+    RECORD_FIELDS.iter().map(|f| (*f).to_owned()).collect()
+}
+
+/// The fields of a packed denial (see [`Engine::denial`]), in order.
+const DENIAL_FIELDS: [&str; 4] = ["status", "reason", "message", "wwwAuthenticate"];
+
+/// The fields of a packed denial, in order (joined by `\n`).
+#[wasm_bindgen(js_name = denialFields)]
+pub fn denial_fields() -> Vec<String> {
+    DENIAL_FIELDS.iter().map(|f| (*f).to_owned()).collect()
+}
+
 /// The methods `startKnown` takes by number (anything else goes through `start`).
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
@@ -61,9 +111,13 @@ pub fn methods() -> Vec<String> {
     METHODS.iter().map(|m| (*m).to_owned()).collect()
 }
 
-/// Policies of up to this many permissions return an allow's permission set inside the
-/// outcome number (`8 × (filtered + 2 × set)` stays below 2^53, exact in a double).
-const NARROW_PERMISSIONS: usize = 48;
+/// Policies of up to this many permissions (and fewer than [`ROLE_RADIX`] roles) return an
+/// allow's role and permission set inside the outcome number: `8 × (filtered + 2 × (role +
+/// 256 × set))` stays below 2^53, exact in a double.
+const NARROW_PERMISSIONS: usize = 40;
+
+/// Narrow allows carry the role's index below this many roles (`8 × 2 × 256 × 2^40 = 2^52`).
+const ROLE_RADIX: u32 = 256;
 
 /// A compiled policy and the key environment it serves, holding the decisions in progress.
 ///
@@ -82,6 +136,9 @@ pub struct Engine {
     known: Vec<KeyHash>,
     /// Whether an allow's permission set fits in its outcome number.
     narrow: bool,
+    /// Why the last record given field by field was refused (`field\nproblem`), for the
+    /// caller's store error report.
+    record_problem: Option<String>,
 }
 
 #[wasm_bindgen]
@@ -103,15 +160,17 @@ impl Engine {
         };
         let policy = match policy {
             None => Policy::align(),
-            Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e))?,
+            Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e, &text))?,
         };
         Ok(Engine {
-            narrow: policy.permissions().count() <= NARROW_PERMISSIONS,
+            narrow: policy.permissions().count() <= NARROW_PERMISSIONS
+                && policy.roles().count() < ROLE_RADIX as usize,
             inner: Rc::new(policy_core::Engine::new(policy, environment)),
             slots: Vec::new(),
             free: Vec::new(),
             denials: Vec::new(),
             known: Vec::new(),
+            record_problem: None,
         })
     }
 
@@ -138,6 +197,18 @@ impl Engine {
     #[wasm_bindgen(getter)]
     pub fn roles(&self) -> Vec<String> {
         self.inner.policy().roles().map(str::to_owned).collect()
+    }
+
+    /// Whether `url` (an absolute URL or a request target) lies under the policy's base path:
+    /// the requests this engine decides. Middleware passes every other request through.
+    pub fn covers(&self, url: &str) -> bool {
+        let target = target_of_url(url);
+        let path = target.split(['?', '#']).next().unwrap_or(target);
+        let base = self.inner.policy().base_path();
+        base == "/"
+            || path
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 
     /// How many decisions are in progress (started and not yet finished).
@@ -262,7 +333,7 @@ impl Engine {
         revoked_at: Option<f64>,
         expires_at: Option<f64>,
     ) -> f64 {
-        let record = KeyRecord::new(
+        let fields = RecordFields {
             id,
             name,
             hint,
@@ -271,15 +342,25 @@ impl Engine {
             scope,
             scoped_project_id,
             permissions,
-            created_at,
-            last_used_at,
-            revoked_at,
-            expires_at,
-        );
-        match record {
-            Ok(record) => self.provide_key(slot, &record),
-            Err(_) => self.store_failed(slot),
+            times: [Some(created_at), last_used_at, revoked_at, expires_at],
+        };
+        match fields.into_record() {
+            Ok(record) => {
+                let record = Rc::new(record);
+                self.answer(slot, |auth| auth.provide_key(Some(record)))
+            }
+            Err(problem) => {
+                self.record_problem = Some(format!("{}\n{}", problem.field, problem.problem));
+                self.store_failed(slot)
+            }
         }
+    }
+
+    /// Why the last record given to `provideKeyFields` was refused, as `field\nproblem`
+    /// (`undefined` when none was); cleared by reading it.
+    #[wasm_bindgen(js_name = takeRecordProblem)]
+    pub fn take_record_problem(&mut self) -> Option<String> {
+        self.record_problem.take()
     }
 
     /// Answers `LookupKey`: no key is stored under the hash.
@@ -343,14 +424,14 @@ impl Engine {
         self.auth(slot)?.me().map(|me| me.to_json())
     }
 
-    /// At `AllowMe` / `AllowWide`: `[filtered, low 32 bits, high 32 bits]` — whether the
-    /// project filter (the key record's project) applies, and the effective permission set
-    /// (bit `i` = `permissions[i]`); `undefined` if the decision is not an allow. Releases the
-    /// slot.
+    /// At `AllowMe` / `AllowWide`: `[filtered, role, low 32 bits, high 32 bits]` — whether
+    /// the project filter (the key record's project) applies, the index in `roles` of the role
+    /// the key acted with, and the effective permission set (bit `i` = `permissions[i]`);
+    /// `undefined` if the decision is not an allow. Releases the slot.
     #[wasm_bindgen(js_name = finishAllowWide)]
     pub fn finish_allow_wide(&mut self, slot: u32) -> Option<Vec<u32>> {
-        let (filtered, set) = self.take_allow(slot)?;
-        Some(vec![u32::from(filtered), set as u32, (set >> 32) as u32])
+        let (filtered, role, set) = self.take_allow(slot)?;
+        Some(vec![u32::from(filtered), role, set as u32, (set >> 32) as u32])
     }
 
     /// At `Deny`: the number of the denial, whose body `denial(n)` gives (the same number for
@@ -364,7 +445,7 @@ impl Engine {
                 // Asked too early or for an allowed decision: never an allow by mistake.
                 _ => unavailable,
             };
-            let key = denial_key(denial.cause(), self.inner.policy());
+            let key = denial_key(denial.cause());
             // Only a denial not seen before is written out.
             let seen = self.denials.iter().position(|(k, _)| *k == key);
             (key, seen.ok_or_else(|| pack_denial(&denial)))
@@ -396,16 +477,17 @@ enum DenialKey {
     Plain(u8),
     /// A malformed key (the message depends on the error).
     Malformed(KeyError),
-    /// A missing permission, by its index in the policy.
-    Permission(Option<usize>),
+    /// A missing permission, by the address of its name in the policy (the engine names
+    /// permissions by the policy's own strings, so no string comparison is needed).
+    Permission(usize),
     /// Rate limited, retry after this many seconds.
     RateLimited(u32),
 }
 
-fn denial_key(cause: Cause<'_>, policy: &Policy) -> DenialKey {
+fn denial_key(cause: Cause<'_>) -> DenialKey {
     match cause {
         Cause::Malformed(error) => DenialKey::Malformed(error),
-        Cause::MissingPermission(name) => DenialKey::Permission(policy.permission_index(name)),
+        Cause::MissingPermission(name) => DenialKey::Permission(name.as_ptr() as usize),
         Cause::RateLimited { retry_after } => DenialKey::RateLimited(retry_after),
         Cause::NoKey => DenialKey::Plain(0),
         Cause::ConflictingHeaders => DenialKey::Plain(1),
@@ -496,8 +578,11 @@ impl Engine {
         let payload = match step {
             Step::Allow if !self.narrow => return f64::from(Step::AllowWide as u8),
             Step::Allow => match self.take_allow(slot) {
-                // INVARIANT: narrow sets are below 2^48, so this double is exact.
-                Some((filtered, set)) => f64::from(u8::from(filtered)) + 2.0 * set as f64,
+                // INVARIANT: narrow sets are below 2^40 and roles below 256: this double is exact.
+                Some((filtered, role, set)) => {
+                    f64::from(u8::from(filtered))
+                        + 2.0 * (f64::from(role) + f64::from(ROLE_RADIX) * set as f64)
+                }
                 None => return self.outcome(slot, Step::Deny),
             },
             Step::Deny => f64::from(self.finish_deny(slot)),
@@ -507,10 +592,20 @@ impl Engine {
     }
 
     /// An allow's project filter flag and permission set; releases the slot.
-    fn take_allow(&mut self, slot: u32) -> Option<(bool, u64)> {
+    fn take_allow(&mut self, slot: u32) -> Option<(bool, u32, u64)> {
         let out = {
             let allow = self.auth(slot)?.decision()?.allowed()?;
-            (allow.project_filter.is_some(), allow.effective_permissions.bits())
+            // `allow.role` points into the policy's own role names: find it by address first
+            // (no string comparison on the hot path).
+            let roles = || self.inner.policy().roles();
+            let role = roles()
+                .position(|r| core::ptr::eq(r.as_ptr(), allow.role.as_ptr()))
+                .or_else(|| roles().position(|r| r == allow.role))?;
+            (
+                allow.project_filter.is_some(),
+                role as u32,
+                allow.effective_permissions.bits(),
+            )
         };
         self.release(slot);
         Some(out)
@@ -567,7 +662,29 @@ impl KeyRecord {
             .map(|record| KeyRecord {
                 inner: Rc::new(record),
             })
-            .map_err(|problem| named_error("TypeError", &format!("not a key record: {problem}"), None))
+            .map_err(|problem| {
+                named_error(
+                    "RecordError",
+                    &format!("not a key record: {} {}", problem.field, problem.problem),
+                    Some(("field", problem.field)),
+                )
+            })
+    }
+}
+
+#[wasm_bindgen]
+impl KeyRecord {
+    /// The record's identity as the engine holds it: `[id, organizationId, createdBy, scope,
+    /// scopedProjectId or ""]` (read once, when the JavaScript handle is made).
+    pub fn identity(&self) -> Vec<String> {
+        let r = &self.inner;
+        vec![
+            r.id.clone(),
+            r.organization_id.clone(),
+            r.created_by.clone(),
+            r.scope.as_str().to_owned(),
+            r.scoped_project_id.clone().unwrap_or_default(),
+        ]
     }
 }
 
@@ -586,15 +703,38 @@ struct RecordFields<'a> {
     times: [Option<f64>; 4],
 }
 
+/// Why fields do not make a key record: the field and what is wrong with it.
+struct RecordProblem {
+    field: &'static str,
+    problem: &'static str,
+}
+
 impl RecordFields<'_> {
-    fn into_record(self) -> Result<CoreRecord, &'static str> {
-        let scope = Scope::from_name(self.scope).ok_or("scope must be \"organization\" or \"project\"")?;
+    fn into_record(self) -> Result<CoreRecord, RecordProblem> {
+        let scope = Scope::from_name(self.scope).ok_or(RecordProblem {
+            field: "scope",
+            problem: "must be \"organization\" or \"project\"",
+        })?;
+        if let Err(LifecycleError::ProjectRequired) =
+            check_scope_project(scope, self.scoped_project_id.as_deref())
+        {
+            return Err(RecordProblem {
+                field: "scopedProjectId",
+                problem: "is required when scope is \"project\"",
+            });
+        }
         let mut times = [None; 4];
-        for (slot, time) in times.iter_mut().zip(self.times) {
+        let names = ["createdAt", "lastUsedAt", "revokedAt", "expiresAt"];
+        for ((slot, time), field) in times.iter_mut().zip(self.times).zip(names) {
             *slot = match time {
                 None => None,
                 Some(ms) if ms.is_finite() => Some(Timestamp(ms as i64)),
-                Some(_) => return Err("times must be finite Unix milliseconds"),
+                Some(_) => {
+                    return Err(RecordProblem {
+                        field,
+                        problem: "must be a finite time (Unix milliseconds)",
+                    })
+                }
             };
         }
         let [created_at, last_used_at, revoked_at, expires_at] = times;
@@ -607,7 +747,10 @@ impl RecordFields<'_> {
             scope,
             scoped_project_id: self.scoped_project_id,
             permissions: self.permissions,
-            created_at: created_at.ok_or("createdAt is required")?,
+            created_at: created_at.ok_or(RecordProblem {
+                field: "createdAt",
+                problem: "is required",
+            })?,
             last_used_at,
             revoked_at,
             expires_at,
@@ -671,12 +814,21 @@ fn key_error_code(error: KeyError) -> &'static str {
     }
 }
 
-fn policy_error(error: &PolicyError) -> JsValue {
+/// A `PolicyError` whose `field` always names the offending field: the invalid value's, or for
+/// a document of the wrong shape the path serde stopped at (`document` for text that is not
+/// JSON at all).
+fn policy_error(error: &PolicyError, text: &str) -> JsValue {
     let field = match error {
-        PolicyError::Invalid(invalid) => Some(("field", invalid.field())),
-        PolicyError::Syntax(_) => None,
+        PolicyError::Invalid(invalid) => invalid.field().to_owned(),
+        PolicyError::Syntax(_) => {
+            let mut json = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, PolicyDocument>(&mut json) {
+                Err(e) if e.inner().is_data() && e.path().iter().next().is_some() => e.path().to_string(),
+                _ => "document".to_owned(),
+            }
+        }
     };
-    named_error("PolicyError", &error.to_string(), field)
+    named_error("PolicyError", &error.to_string(), Some(("field", &field)))
 }
 
 /// A JS `Error` with `name` and, optionally, one extra string property.

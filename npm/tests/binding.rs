@@ -10,7 +10,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Reflect;
-use keyscope_wasm::{generate_key, is_key_hash, methods, parse_key, Engine, KeyRecord, Step};
+use keyscope_wasm::{codec, generate_key, is_key_hash, methods, parse_key, Engine, KeyRecord, Step};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -25,10 +25,20 @@ fn get() -> u32 {
     methods().iter().position(|m| m == "GET").unwrap() as u32
 }
 
-/// An outcome's step and payload.
+/// An outcome's step and payload (the radix from `codec`).
 fn split(outcome: f64) -> (u8, f64) {
-    let step = outcome % 8.0;
-    (step as u8, (outcome - step) / 8.0)
+    let radix = f64::from(codec()[0]);
+    let step = outcome % radix;
+    (step as u8, (outcome - step) / radix)
+}
+
+/// A narrow allow's payload → (filtered, role index, permission set).
+fn allow_parts(payload: f64) -> (bool, u32, u64) {
+    let roles = f64::from(codec()[1]);
+    let filtered = payload % 2.0;
+    let rest = (payload - filtered) / 2.0;
+    let role = rest % roles;
+    (filtered == 1.0, role as u32, ((rest - role) / roles) as u64)
 }
 
 fn step(outcome: f64) -> u8 {
@@ -109,8 +119,13 @@ fn a_full_decision_through_every_lookup() {
     let owner = (Some("org_a".into()), Some("p1".into()));
     let (step, payload) = split(engine.provide_resource(slot, owner.0, owner.1));
     assert_eq!(step, ALLOW);
-    assert_eq!(payload % 2.0, 0.0, "no project filter on a single resource");
-    let set = (payload / 2.0) as u64;
+    let (filtered, role, set) = allow_parts(payload);
+    assert!(!filtered, "no project filter on a single resource");
+    assert_eq!(
+        engine.roles()[role as usize],
+        "engineer",
+        "the role the engine decided with"
+    );
     let names = engine.permissions();
     let at = |p: &str| names.iter().position(|n| n == p).unwrap();
     assert_eq!(
@@ -189,7 +204,9 @@ fn a_project_key_listing_is_filtered_and_me_is_served() {
         f64::from(ALLOW_ME)
     );
     assert!(engine.finish_me(slot).unwrap().contains("\"apiKeyId\":\"k1\""));
-    assert_eq!(engine.finish_allow_wide(slot).unwrap()[0], 0);
+    let wide = engine.finish_allow_wide(slot).unwrap();
+    assert_eq!(wide[0], 0);
+    assert_eq!(engine.roles()[wide[1] as usize], "member");
     assert_eq!(engine.pending(), 0);
 }
 
@@ -291,7 +308,9 @@ fn prepared_records_decide_like_fields() {
         None,
         None,
     );
-    assert_eq!(prop(&bad.err().unwrap(), "name").as_deref(), Some("TypeError"));
+    let bad = bad.err().unwrap();
+    assert_eq!(prop(&bad, "name").as_deref(), Some("RecordError"));
+    assert_eq!(prop(&bad, "field").as_deref(), Some("scope"));
 }
 
 #[wasm_bindgen_test]
@@ -303,6 +322,30 @@ fn policy_errors_name_the_field() {
     assert_eq!(prop(&err, "field").as_deref(), Some("endpoints[2].permission"));
     let err = Engine::new(None, Some("prod".into())).err().expect("refused");
     assert_eq!(prop(&err, "name").as_deref(), Some("TypeError"));
+    // A value of the wrong type names its field too; text that is not JSON names the document.
+    doc["endpoints"][2]["permission"] = 5.into();
+    let err = Engine::new(Some(doc.to_string()), None).err().expect("refused");
+    assert_eq!(prop(&err, "field").as_deref(), Some("endpoints[2].permission"));
+    let err = Engine::new(Some("{".into()), None).err().expect("refused");
+    assert_eq!(prop(&err, "field").as_deref(), Some("document"));
+}
+
+#[wasm_bindgen_test]
+fn a_record_problem_is_kept_for_the_report() {
+    let mut engine = Engine::new(None, None).unwrap();
+    let (slot, _) = start(&mut engine, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = give_record(&mut engine, slot, "project", None, None);
+    assert_eq!(step(outcome), DENY);
+    assert!(denial_of(&engine, outcome).starts_with("503\nunavailable\n"));
+    assert_eq!(
+        engine.take_record_problem().as_deref(),
+        Some("scopedProjectId\nis required when scope is \"project\"")
+    );
+    assert_eq!(engine.take_record_problem(), None, "read once");
+    assert!(engine.covers("/api/v1/projects?x=1"));
+    assert!(engine.covers("https://h.example/api/v1"));
+    assert!(!engine.covers("/api/v1x/projects"));
+    assert!(!engine.covers("/health"));
 }
 
 #[wasm_bindgen_test]

@@ -188,7 +188,7 @@ describe("engine behaviour around the store", () => {
   });
 
   test("store answers of the wrong shape fail closed (503), never open", async () => {
-    const engine = new keyscope.Engine();
+    const engine = new keyscope.Engine({ onStoreError: () => {} });
     const bad = [
       { findKey: () => ({ id: 1 }), findRole: () => "admin" },
       { findKey: () => record(admin, { id: "k", scope: "galaxy" }), findRole: () => "admin" },
@@ -219,7 +219,7 @@ describe("engine behaviour around the store", () => {
       assert.equal(engine.authorizeSync(req(readOnly.secret, "/api/v1/projects", "POST"), store, { now }).reason, "forbidden");
       assert.deepEqual(engine.authorizeSync(req(readOnly.secret, "/api/v1/me"), store, { now }).me().effectivePermissions, ["read:project"]);
     }
-    assert.throws(() => new keyscope.KeyRecord({ id: "x" }), /not a key record/);
+    assert.throws(() => new keyscope.KeyRecord({ id: "x" }), (e) => e instanceof keyscope.RecordError && e.field === "name");
   });
 
   test("key helpers", () => {
@@ -230,13 +230,13 @@ describe("engine behaviour around the store", () => {
     assert.equal(keyscope.isValidKey(k.secret, { environment: "live" }), false);
     const tampered = k.secret.slice(0, 10) + (k.secret[10] === "a" ? "b" : "a") + k.secret.slice(11);
     assert.throws(() => keyscope.parseKey(tampered), (e) => e.name === "KeyError" && e.code === "checksum_mismatch" && !e.message.includes(tampered));
-    assert.throws(() => keyscope.parseKey(42), TypeError);
+    assert.throws(() => keyscope.parseKey(42), (e) => e instanceof keyscope.KeyError && e.code === "not_a_string");
   });
 });
 
 describe("no decision is left behind", () => {
   test("every decision releases its slot, whatever the store does", async () => {
-    const engine = new keyscope.Engine();
+    const engine = new keyscope.Engine({ onStoreError: () => {} });
     const hostile = new Proxy({}, { get() { throw new Error("boom"); } });
     const stores = [
       { findKey: () => hostile, findRole: () => "admin" },

@@ -66,7 +66,26 @@ app.use(keyscope.express({ store, engine }));
 const hono = new Hono();
 hono.use("*", keyscope.hono({ store }));
 
-const handler = withKeyscope(async (_request: Request, decision) => new Response(decision.keyId), { store });
+const handler = withKeyscope(async (_request: Request, decision) => new Response(decision?.keyId ?? "outside the base path"), { store });
+const everywhere = withKeyscope(async (_request: Request, decision) => new Response(decision.keyId), { store, paths: "all" });
+
+// Express: `req.keyscope` is typed on every request; Hono: `c.get("keyscope")` too.
+app.get("/api/v1/projects", (req, res) => {
+  const role: string | undefined = req.keyscope?.role;
+  res.json({ role });
+});
+hono.get("/api/v1/projects", (c) => c.json({ keyId: c.get("keyscope").keyId }));
+
+// Error classes, with their codes.
+try {
+  parseKey("nope");
+} catch (error) {
+  if (error instanceof keyscope.KeyError) {
+    const code: "wrong_length" | "unknown_prefix" | "bad_character" | "checksum_mismatch" | "wrong_environment" | "not_a_string" = error.code;
+    void code;
+  }
+}
+void everywhere;
 
 void demo;
 void handler;

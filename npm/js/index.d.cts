@@ -1,0 +1,3 @@
+// The CommonJS entry's types: `require("keyscope")` is the API object itself (no `default`).
+import keyscope = require("./api.cjs");
+export = keyscope;
