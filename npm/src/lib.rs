@@ -421,6 +421,7 @@ fn denial_key(cause: Cause<'_>, policy: &Policy) -> DenialKey {
         Cause::StoreInconsistent => DenialKey::Plain(11),
         Cause::OriginUnreachable => DenialKey::Plain(12),
         Cause::Misconfigured => DenialKey::Plain(13),
+        Cause::BodyNotAllowed => DenialKey::Plain(14),
     }
 }
 
