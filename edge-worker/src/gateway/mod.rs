@@ -31,7 +31,15 @@ pub async fn handle(req: web_sys::Request, env: &Env, ctx: &Context, config: &Co
             return cors::preflight(settings, origin);
         }
     }
-    cors::decorate(decide(req, env, ctx, config).await, origin.as_deref())
+    let answer = match decide(req, env, ctx, config).await {
+        Ok(response) => Ok(response),
+        Err(err) => {
+            // As `fetch` does, but here, so that the page can read this answer too.
+            console_error!("keyscope: internal error: {err}");
+            deny(&Denial::unavailable())
+        }
+    };
+    cors::decorate(answer, origin.as_deref())
 }
 
 /// Decides one request and answers it.
