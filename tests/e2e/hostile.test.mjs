@@ -238,6 +238,23 @@ describe("admin API: unknown methods", () => {
     });
   }
 
+  test("gracePeriodSeconds is a whole number however JSON writes it (60.0 is 60; 60.5 is refused)", async () => {
+    const { key } = await w.gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "grace", scope: "organization" });
+    const half = await w.gw.admin.call("POST", `/organizations/${ORG}/keys/${key.id}/rotate`, undefined, {
+      rawBody: '{"actingUserId":"u_admin","gracePeriodSeconds":60.5}',
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(half.status, 400);
+    assert.equal(half.body.reason, "invalid_request");
+    const whole = await w.gw.admin.call("POST", `/organizations/${ORG}/keys/${key.id}/rotate`, undefined, {
+      rawBody: '{"actingUserId":"u_admin","gracePeriodSeconds":60.0}',
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(whole.status, 201, whole.text);
+    const revokedAt = Date.parse(whole.body.previous.revokedAt);
+    assert.ok(Math.abs(revokedAt - (Date.now() + 60_000)) < 10_000, `the old key ends in 60 s: ${whole.body.previous.revokedAt}`);
+  });
+
   test("every 405 names the route's methods in Allow", async () => {
     const call = (method, path) =>
       rawRequest(w.gw.port, { method, path: `/admin/v1${path}`, headers: [["authorization", `Bearer ${w.gw.admin.token}`]] });
