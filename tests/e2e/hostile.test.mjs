@@ -127,27 +127,13 @@ describe("hostile clients on an allowed route", () => {
     assert.equal(seen.sha256, createHash("sha256").update(body).digest("hex"));
   });
 
-  test("a 64 KiB key header: a clear JSON error, and the gateway keeps serving", async () => {
+  test("a 64 KiB key header: 401 invalid_key as JSON, never echoed, and the gateway keeps serving", async () => {
+    // (workerd itself refuses a header block beyond its limit, ~128 KiB, with 431 before the worker runs.)
     const huge = "ck_live_" + "a".repeat(64 * 1024);
-    let res;
-    try {
-      res = await rawRequest(w.gw.port, { method: "GET", path: "/api/v1/projects", headers: [["x-api-key", huge]] });
-    } catch (err) {
-      res = { error: err };
-    }
-    if (res.error === undefined && res.status < 500) {
-      // The gateway read it: a JSON 401 that does not echo the key.
-      noTrace(res);
-      if (res.status === 401) {
-        assert.equal(json(res).reason, "invalid_key");
-        assert.ok(!res.body.includes("aaaaaaaa"), "the key is never echoed");
-      } else {
-        // The platform refused the header block before the worker ran (431/400).
-        assert.ok([400, 413, 431].includes(res.status), `a refusal of the headers, not ${res.status}`);
-      }
-    } else {
-      assert.fail(`no 5xx and no dropped connection: ${res.error ?? res.status}`);
-    }
+    const res = await rawRequest(w.gw.port, { method: "GET", path: "/api/v1/projects", headers: [["x-api-key", huge]] });
+    noTrace(res);
+    assert.equal(res.status, 401);
+    assert.deepEqual(json(res), { reason: "invalid_key", message: "The API key is malformed." });
     const ok = await rawRequest(w.gw.port, { method: "GET", path: "/api/v1/projects", headers: [["x-api-key", w.secret]] });
     assert.equal(ok.status, 200, "still serving");
   });
