@@ -1,5 +1,6 @@
 //! The deployment's configuration, read once per isolate: which keys it accepts, the policy,
-//! where key state is read, the rate limit and where allowed requests go. A configuration that
+//! where key state is read, the rate limit, where allowed requests go and which browser
+//! origins may call the gateway (CORS). A configuration that
 //! cannot be used makes every request answer `503 unavailable` (logged once per request).
 
 use std::fmt;
@@ -55,8 +56,108 @@ pub struct Config {
     pub store: StoreMode,
     /// Requests per second per key; `None` when disabled.
     pub rate_limit: Option<u32>,
-    /// Where allowed requests go (`None`: allowed requests answer `502 bad_gateway`).
+    /// Where allowed requests go (`None`: allowed requests answer `503 unavailable`,
+    /// "misconfigured").
     pub origin: Option<Origin>,
+    /// The browser origins the gateway answers CORS for (`None`: the gateway does no CORS).
+    pub cors: Option<Cors>,
+}
+
+/// The headers a browser may send on a cross-origin call (the key headers and a JSON body).
+pub const CORS_ALLOW_HEADERS: &str = "X-Api-Key, Authorization, Content-Type";
+/// How long a browser may cache a preflight answer, in seconds.
+pub const CORS_MAX_AGE: &str = "600";
+/// The response headers browser code may read besides the safelisted ones.
+pub const CORS_EXPOSE_HEADERS: &str = "Retry-After, WWW-Authenticate";
+
+/// CORS for the gateway (`KEYSCOPE_CORS_ORIGINS`, ARCHITECTURE.md "Choices").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cors {
+    /// The allowed origins, lowercase, as a browser writes them (`https://app.example.com`).
+    origins: Vec<String>,
+    /// The methods the policy's endpoints use, for `Access-Control-Allow-Methods`.
+    methods: String,
+}
+
+impl Cors {
+    /// Parses a comma-separated list of origins; `methods` are the policy's.
+    pub fn parse<'m>(list: &str, methods: impl IntoIterator<Item = &'m str>) -> Result<Cors, ConfigError> {
+        let mut origins: Vec<String> = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let origin = entry.to_ascii_lowercase();
+            if !is_origin(&origin) {
+                return Err(ConfigError::CorsOrigins(entry.into()));
+            }
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        if origins.is_empty() {
+            return Err(ConfigError::CorsOrigins(list.into()));
+        }
+        let mut unique: Vec<&str> = Vec::new();
+        for method in methods {
+            if !unique.contains(&method) {
+                unique.push(method);
+            }
+        }
+        Ok(Cors {
+            origins,
+            methods: unique.join(", "),
+        })
+    }
+
+    /// Whether a request's `Origin` header names an allowed origin.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    }
+
+    /// `Access-Control-Allow-Methods` for a preflight.
+    pub fn methods(&self) -> &str {
+        &self.methods
+    }
+}
+
+/// Whether `text` is a serialized origin: `http` or `https`, a host, an optional port, nothing
+/// else (no path, no trailing `/`, no credentials, no wildcard).
+fn is_origin(text: &str) -> bool {
+    let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host_ok, port) = match rest.strip_prefix('[') {
+        // An IPv6 literal: `[…]`, then an optional `:port`.
+        Some(literal) => {
+            let Some((inside, tail)) = literal.split_once(']') else {
+                return false;
+            };
+            let port = match tail.strip_prefix(':') {
+                Some(port) => Some(port),
+                None if tail.is_empty() => None,
+                None => return false,
+            };
+            let ok = !inside.is_empty()
+                && inside
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.'));
+            (ok, port)
+        }
+        None => {
+            let (host, port) = match rest.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (rest, None),
+            };
+            let ok = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+            (ok, port)
+        }
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    host_ok && port_ok
 }
 
 /// A variable the deployment set to something unusable.
@@ -71,6 +172,8 @@ pub enum ConfigError {
     Store(String),
     /// `KEYSCOPE_RATE_LIMIT` is not a whole number or `off`.
     RateLimit(String),
+    /// `KEYSCOPE_CORS_ORIGINS` has an entry that is not an origin, or none at all.
+    CorsOrigins(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -89,6 +192,10 @@ impl fmt::Display for ConfigError {
                     "KEYSCOPE_RATE_LIMIT={v:?} (expected a whole number or \"off\")"
                 )
             }
+            ConfigError::CorsOrigins(v) => write!(
+                f,
+                "KEYSCOPE_CORS_ORIGINS: {v:?} is not an origin (expected e.g. https://app.example.com, comma-separated)"
+            ),
         }
     }
 }
@@ -110,6 +217,8 @@ pub struct Vars {
     pub origin_service: bool,
     /// `ORIGIN_URL`.
     pub origin_url: Option<String>,
+    /// `KEYSCOPE_CORS_ORIGINS`.
+    pub cors_origins: Option<String>,
 }
 
 impl Config {
@@ -150,11 +259,16 @@ impl Config {
             (Some(url), false) => Some(Origin::Url(url.trim_end_matches('/').to_owned())),
             (None, false) => None,
         };
+        let cors = match vars.cors_origins.as_deref() {
+            None => None,
+            Some(list) => Some(Cors::parse(list, policy.endpoints().iter().map(|e| e.method()))?),
+        };
         Ok(Config {
             engine: Engine::new(policy, environment),
             store,
             rate_limit,
             origin,
+            cors,
         })
     }
 }
@@ -170,6 +284,7 @@ impl Vars {
             rate_limit: var("KEYSCOPE_RATE_LIMIT"),
             origin_service: env.service("ORIGIN").is_ok(),
             origin_url: var("ORIGIN_URL"),
+            cors_origins: var("KEYSCOPE_CORS_ORIGINS"),
         }
     }
 }
@@ -192,6 +307,56 @@ mod tests {
         assert_eq!(config.rate_limit, Some(10));
         assert_eq!(config.engine.environment(), Environment::Live);
         assert_eq!(config.origin, Some(Origin::Url("http://origin.test".into())));
+        assert_eq!(config.cors, None, "no CORS unless asked");
+    }
+
+    #[test]
+    fn cors_origins_are_a_list_of_origins_and_the_methods_come_from_the_policy() {
+        let mut v = vars();
+        v.cors_origins =
+            Some(" https://App.example.com , http://localhost:5173,,https://app.example.com".into());
+        let cors = Config::from_vars(&v).unwrap().cors.unwrap();
+        assert!(cors.allows("https://app.example.com"));
+        assert!(cors.allows("HTTPS://APP.EXAMPLE.COM"));
+        assert!(cors.allows("http://localhost:5173"));
+        assert!(!cors.allows("http://localhost:5174"));
+        assert!(!cors.allows("https://app.example.com.evil.test"));
+        assert!(!cors.allows("null"));
+        let methods: Vec<&str> = cors.methods().split(", ").collect();
+        for method in ["GET", "POST", "DELETE"] {
+            assert!(methods.contains(&method), "{method} in {methods:?}");
+        }
+        let mut sorted = methods.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), methods.len(), "each method once");
+    }
+
+    #[test]
+    fn a_cors_entry_that_is_not_an_origin_is_refused() {
+        for bad in [
+            "",
+            " , ",
+            "*",
+            "app.example.com",
+            "https://app.example.com/",
+            "https://a.test/x",
+            "ftp://a.test",
+            "https://",
+            "https://a.test:http",
+            "https://user@a.test",
+        ] {
+            let mut v = vars();
+            v.cors_origins = Some(bad.into());
+            assert!(
+                matches!(Config::from_vars(&v), Err(ConfigError::CorsOrigins(_))),
+                "{bad:?}"
+            );
+        }
+        let mut v = vars();
+        v.cors_origins = Some("https://[::1]:8443, http://127.0.0.1:3000".into());
+        let cors = Config::from_vars(&v).unwrap().cors.unwrap();
+        assert!(cors.allows("https://[::1]:8443"));
     }
 
     #[test]

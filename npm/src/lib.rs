@@ -503,6 +503,7 @@ fn denial_key(cause: Cause<'_>) -> DenialKey {
         Cause::StoreInconsistent => DenialKey::Plain(11),
         Cause::OriginUnreachable => DenialKey::Plain(12),
         Cause::Misconfigured => DenialKey::Plain(13),
+        Cause::BodyNotAllowed => DenialKey::Plain(14),
     }
 }
 

@@ -29,11 +29,14 @@ pub enum Reason {
     Unavailable,
     /// `502`: the request was allowed but the origin could not be reached (gateways only).
     BadGateway,
+    /// `400`: the request was allowed but cannot be forwarded as sent (gateways only), e.g. a
+    /// `GET` carrying a body.
+    InvalidRequest,
 }
 
 impl Reason {
     /// Every reason, in precedence order (the rate-limit and availability answers last).
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::MissingKey,
         Reason::InvalidKey,
         Reason::KeyRevoked,
@@ -43,6 +46,7 @@ impl Reason {
         Reason::RateLimited,
         Reason::Unavailable,
         Reason::BadGateway,
+        Reason::InvalidRequest,
     ];
 
     /// The reason code as written in bodies and vectors, e.g. `scope_violation`.
@@ -57,6 +61,7 @@ impl Reason {
             Reason::RateLimited => "rate_limited",
             Reason::Unavailable => "unavailable",
             Reason::BadGateway => "bad_gateway",
+            Reason::InvalidRequest => "invalid_request",
         }
     }
 
@@ -74,6 +79,7 @@ impl Reason {
             Reason::RateLimited => 429,
             Reason::Unavailable => 503,
             Reason::BadGateway => 502,
+            Reason::InvalidRequest => 400,
         }
     }
 }
@@ -124,6 +130,8 @@ pub enum Cause<'a> {
     Misconfigured,
     /// The gateway could not reach the origin for an allowed request.
     OriginUnreachable,
+    /// An allowed `GET` or `HEAD` request carries a body, which cannot be forwarded.
+    BodyNotAllowed,
 }
 
 impl Cause<'_> {
@@ -139,6 +147,7 @@ impl Cause<'_> {
             Cause::RateLimited { .. } => Reason::RateLimited,
             Cause::StoreUnavailable | Cause::StoreInconsistent | Cause::Misconfigured => Reason::Unavailable,
             Cause::OriginUnreachable => Reason::BadGateway,
+            Cause::BodyNotAllowed => Reason::InvalidRequest,
         }
     }
 }
@@ -191,6 +200,9 @@ impl fmt::Display for Cause<'_> {
                 f.write_str("The key store returned data this policy cannot use; try again shortly.")
             }
             Cause::OriginUnreachable => f.write_str("The API behind this gateway could not be reached."),
+            Cause::BodyNotAllowed => {
+                f.write_str("A GET or HEAD request cannot carry a body through this gateway.")
+            }
         }
     }
 }
@@ -287,5 +299,25 @@ impl<'a> Denial<'a> {
 impl fmt::Display for Denial<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.status(), self.reason(), self.cause)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_parses_back_and_a_body_on_get_is_a_client_error() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::from_code(reason.code()), Some(reason));
+        }
+        let denial = Denial::new(Cause::BodyNotAllowed);
+        assert_eq!(denial.status(), 400);
+        assert_eq!(denial.reason().code(), "invalid_request");
+        assert_eq!(
+            denial.to_json(),
+            r#"{"reason":"invalid_request","message":"A GET or HEAD request cannot carry a body through this gateway."}"#
+        );
+        assert_eq!(denial.www_authenticate(), None);
     }
 }

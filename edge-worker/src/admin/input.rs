@@ -3,7 +3,8 @@
 //! natively.
 
 use policy_core::{PathId, Timestamp};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
 use worker::Request;
 
 use super::error::{AdminError, Reason};
@@ -75,6 +76,25 @@ pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, A
     value.map(|v| time(field, v)).transpose()
 }
 
+/// An optional whole number written `60` or `60.0` (JSON does not tell them apart, and JSON
+/// Schema's `integer` accepts both), for `#[serde(deserialize_with)]`. `null` is absent; a
+/// fraction, a negative number or one beyond `u32` is refused.
+pub fn opt_whole_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = match number.as_u64() {
+        Some(n) => u32::try_from(n).ok(),
+        None => number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+            .map(|f| f as u32),
+    };
+    whole
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number from 0 to {}", u32::MAX)))
+}
+
 /// Parses a query string into `T` (unknown parameters are refused when `T` denies them).
 pub fn query<T: DeserializeOwned>(url: &str) -> Result<T, AdminError> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
@@ -126,6 +146,28 @@ mod tests {
         );
         let bad = parse_body::<serde_json::Value>(b"{", 64).unwrap_err();
         assert!(bad.message.starts_with("invalid JSON body"), "{}", bad.message);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Grace {
+        #[serde(default, deserialize_with = "opt_whole_u32")]
+        seconds: Option<u32>,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let seconds = |body: &str| parse_body::<Grace>(body.as_bytes(), 64).map(|g| g.seconds);
+        assert_eq!(seconds(r#"{"seconds":60}"#).unwrap(), Some(60));
+        assert_eq!(seconds(r#"{"seconds":60.0}"#).unwrap(), Some(60));
+        assert_eq!(seconds(r#"{"seconds":6e1}"#).unwrap(), Some(60));
+        assert_eq!(seconds(r#"{"seconds":0}"#).unwrap(), Some(0));
+        assert_eq!(seconds(r#"{"seconds":null}"#).unwrap(), None);
+        assert_eq!(seconds("{}").unwrap(), None);
+        for bad in ["60.5", "-1", "-0.5", "4294967296", "1e300", "\"60\"", "true"] {
+            let err = seconds(&format!(r#"{{"seconds":{bad}}}"#)).unwrap_err();
+            assert_eq!(err.reason, Reason::InvalidRequest, "{bad}");
+        }
     }
 
     #[test]

@@ -166,7 +166,7 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RotateBody {
     acting_user_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::input::opt_whole_u32")]
     grace_period_seconds: Option<u32>,
 }
 

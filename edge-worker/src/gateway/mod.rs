@@ -1,8 +1,10 @@
 //! The gateway's hot path: read the request → drive `policy-core`'s decision, answering its
 //! lookups from the stores → write the denial, the `/me` view, or forward to the origin.
-//! No decision rule lives here.
+//! No decision rule lives here. With `KEYSCOPE_CORS_ORIGINS` set, [`cors`] answers preflights
+//! from allowed origins and marks every answer to them.
 
-mod forward;
+pub mod cors;
+pub mod forward;
 mod last_used;
 mod lookup;
 
@@ -18,8 +20,30 @@ use crate::respond::{deny, json_text, Answer};
 use crate::store::keystate::{Admission, KeyStateClient};
 use crate::store::read::Reader;
 
-/// Decides one request and answers it.
+/// Decides one request and answers it (CORS around it when configured).
 pub async fn handle(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config) -> Answer {
+    let Some(settings) = &config.cors else {
+        return decide(req, env, ctx, config).await;
+    };
+    let origin = cors::allowed_origin(&req, settings);
+    if let Some(origin) = &origin {
+        if cors::is_preflight(&req) {
+            return cors::preflight(settings, origin);
+        }
+    }
+    let answer = match decide(req, env, ctx, config).await {
+        Ok(response) => Ok(response),
+        Err(err) => {
+            // As `fetch` does, but here, so that the page can read this answer too.
+            console_error!("keyscope: internal error: {err}");
+            deny(&Denial::unavailable())
+        }
+    };
+    cors::decorate(answer, origin.as_deref())
+}
+
+/// Decides one request and answers it.
+async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config) -> Answer {
     let method = req.method();
     let url = req.url();
     let request_headers = req.headers();

@@ -172,7 +172,11 @@ export function rawRequest(port, { method, path, headers = [], body }) {
     const chunks = [];
     socket.setTimeout(10_000, () => socket.destroy(new Error("timeout")));
     const parse = () => {
-      const raw = Buffer.concat(chunks).toString("latin1");
+      let raw = Buffer.concat(chunks).toString("latin1");
+      // Interim answers (`100 Continue`) precede the response: skip them.
+      while (/^HTTP\/1\.[01] 1\d\d /.test(raw) && !raw.startsWith("HTTP/1.1 101") && raw.includes("\r\n\r\n")) {
+        raw = raw.slice(raw.indexOf("\r\n\r\n") + 4);
+      }
       const split = raw.indexOf("\r\n\r\n");
       if (split < 0) return null;
       const head = raw.slice(0, split).split("\r\n");
