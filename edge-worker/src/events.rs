@@ -110,7 +110,9 @@ fn endpoint(env: &Env) -> Option<Endpoint> {
         .unwrap_or_default();
     if secret.is_empty() {
         // Never an unsigned delivery: a receiver could not tell it from a forgery.
-        console_error!("keyscope: KEYSCOPE_EVENTS_URL is set without KEYSCOPE_EVENTS_SECRET; events not sent");
+        console_error!(
+            "keyscope: KEYSCOPE_EVENTS_URL is set without KEYSCOPE_EVENTS_SECRET; events not sent"
+        );
         return None;
     }
     Some(Endpoint {

@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use policy_core::scanning::{
-    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakAction, LeakEffect, PublicKeySet,
-    ReportLimits, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER,
+    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakAction, LeakEffect,
+    PublicKeySet, ReportLimits, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER,
 };
 use policy_core::{AuditAction, AuditActor, AuditEvent, RevokeCause, Timestamp};
 use worker::{console_error, Context, Env, Request};
@@ -105,14 +105,20 @@ fn key_set(env: &Env) -> Result<Rc<PublicKeySet>, Problem> {
     }
     let set = Rc::new(PublicKeySet::from_json(&text).map_err(|e| {
         console_error!("keyscope: KEYSCOPE_GITHUB_KEYS refused: {e}");
-        Problem::unavailable(format!("KEYSCOPE_GITHUB_KEYS is not GitHub's key-set document: {e}"))
+        Problem::unavailable(format!(
+            "KEYSCOPE_GITHUB_KEYS is not GitHub's key-set document: {e}"
+        ))
     })?);
     KEY_SET.with(|cache| *cache.borrow_mut() = Some((text, Rc::clone(&set))));
     Ok(set)
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten().filter(|v| !v.trim().is_empty())
+    req.headers()
+        .get(name)
+        .ok()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
 }
 
 async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> Result<Answer, Problem> {
@@ -123,7 +129,8 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
         .map_err(|e| Problem::unavailable(e.to_string()))?;
     let keys = key_set(env)?;
     let limits = ReportLimits::DEFAULT;
-    let too_large = |e: policy_core::scanning::ReportError| Problem::new(e.status(), e.reason(), e.to_string());
+    let too_large =
+        |e: policy_core::scanning::ReportError| Problem::new(e.status(), e.reason(), e.to_string());
     let declared = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
     if let Some(length) = declared {
         limits.check_size(length).map_err(too_large)?;
@@ -133,7 +140,8 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
         .await
         .map_err(|_| Problem::new(400, "invalid_request", "the body could not be read"))?;
     limits.check_size(body.len()).map_err(too_large)?;
-    let (Some(key_id), Some(signature)) = (header(req, KEY_IDENTIFIER_HEADER), header(req, SIGNATURE_HEADER)) else {
+    let (Some(key_id), Some(signature)) = (header(req, KEY_IDENTIFIER_HEADER), header(req, SIGNATURE_HEADER))
+    else {
         return Err(Problem::new(
             401,
             "missing_signature",
@@ -208,7 +216,8 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
         };
         let mut leak_source = request_source.clone();
         leak_source.leak_url = Some(cut(&token.url, MAX_LEAK_URL).to_owned()).filter(|s| !s.is_empty());
-        leak_source.leak_source = Some(cut(&token.source, MAX_LEAK_SOURCE).to_owned()).filter(|s| !s.is_empty());
+        leak_source.leak_source =
+            Some(cut(&token.source, MAX_LEAK_SOURCE).to_owned()).filter(|s| !s.is_empty());
         let mut leak = event(
             &record.organization_id,
             action,

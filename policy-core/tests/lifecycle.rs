@@ -488,7 +488,11 @@ fn a_leaked_key_is_revoked_by_the_same_timing_rule_without_a_role_check() {
     );
     let mut scheduled = key;
     scheduled.revoked_at = Some(at(DAY));
-    assert_eq!(policy.plan_revoke_leaked(&scheduled, NOW).revoked_at, NOW, "brought forward");
+    assert_eq!(
+        policy.plan_revoke_leaked(&scheduled, NOW).revoked_at,
+        NOW,
+        "brought forward"
+    );
 }
 
 #[test]

@@ -3,9 +3,11 @@
 // with the leak's URL and source and sends a signed webhook; flag mode marks it and keeps it
 // working; false positives and every refusal change nothing; 1,000 tokens are answered.
 import assert from "node:assert/strict";
-import { createHmac, generateKeyPairSync, randomBytes, sign, timingSafeEqual } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { rawRequest, sha256Hex, startGateway, startOrigin, startReceiver } from "./lib/gateway.mjs";
+import { ROOT, rawRequest, sha256Hex, startGateway, startOrigin, startReceiver } from "./lib/gateway.mjs";
 
 const ORG = "org_leak";
 const PATH = "/secret-scanning/v1/github";
@@ -34,15 +36,9 @@ async function report(gw, body, { keyId = KEY_ID, signature = signed(body), send
 const leak = (token, n = 0) => ({ token, type: TYPE, url: `https://github.com/acme/app/blob/abc${n}/.env`, source: "content" });
 const call = (gw, key) => rawRequest(gw.port, { method: "GET", path: "/api/v1/projects", headers: [["x-api-key", key]] });
 
-/** The README's Node check of a `Keyscope-Signature` header (Stripe's convention). */
-function verifyKeyscopeSignature(header, rawBody, secret, toleranceSeconds = 300) {
-  const parts = Object.fromEntries(header.split(",").map((p) => p.split("=")));
-  const t = Number(parts.t);
-  if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
-  const expected = createHmac("sha256", secret).update(`${t}.${rawBody}`).digest();
-  const given = Buffer.from(parts.v1 ?? "", "hex");
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
+/** The README's Node check of a `Keyscope-Signature` header, run as the README shows it. */
+const README_BLOCK = readFileSync(join(ROOT, "README.md"), "utf8").match(/```js\n(import \{ createHmac[\s\S]*?)```/)[1];
+const { verifyKeyscopeSignature } = await import(`data:text/javascript,${encodeURIComponent(README_BLOCK)}`);
 
 async function world(bindings = {}) {
   const origin = await startOrigin();

@@ -61,7 +61,9 @@ fn listing(q: ListQuery) -> Result<Listing, AdminError> {
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| AdminError::invalid(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}")))?,
+            .ok_or_else(|| {
+                AdminError::invalid(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+            })?,
     };
     let cursor = q
         .cursor
@@ -69,7 +71,11 @@ fn listing(q: ListQuery) -> Result<Listing, AdminError> {
         .map(AuditCursor::decode)
         .transpose()
         .map_err(invalid)?;
-    Ok(Listing { filter, cursor, limit })
+    Ok(Listing {
+        filter,
+        cursor,
+        limit,
+    })
 }
 
 /// An event as the API shows it: the stored form with `time` in RFC 3339.
@@ -96,7 +102,10 @@ pub async fn list(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, Adm
         None
     };
     let shown = events.iter().map(view).collect::<Result<Vec<_>, _>>()?;
-    Ok(json(200, &serde_json::json!({ "events": shown, "nextCursor": next })))
+    Ok(json(
+        200,
+        &serde_json::json!({ "events": shown, "nextCursor": next }),
+    ))
 }
 
 #[cfg(test)]
@@ -110,14 +119,25 @@ mod tests {
 
     #[test]
     fn filters_parse_and_bad_ones_are_named() {
-        let l = parse("keyId=key_1&actor=user%3Au_1&action=key.revoked&since=2026-01-01T00:00:00Z&limit=5").unwrap();
+        let l = parse("keyId=key_1&actor=user%3Au_1&action=key.revoked&since=2026-01-01T00:00:00Z&limit=5")
+            .unwrap();
         assert_eq!(l.filter.key_id.as_deref(), Some("key_1"));
         assert_eq!(l.filter.actor, Some(AuditActor::User("u_1".into())));
         assert_eq!(l.filter.action, Some("key.revoked"));
         assert_eq!(l.filter.from, Some(Timestamp(1_767_225_600_000)));
         assert_eq!(l.limit, 5);
         assert_eq!(parse("").unwrap().limit, MAX_PAGE_SIZE);
-        for bad in ["limit=0", "limit=101", "limit=x", "action=key.deleted", "actor=root", "cursor=zz", "since=today", "keyId=a%20b", "page=2"] {
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=x",
+            "action=key.deleted",
+            "actor=root",
+            "cursor=zz",
+            "since=today",
+            "keyId=a%20b",
+            "page=2",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use policy_core::{
-    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, Grants, ImportedKey, KeyMaterial, KeyRecord,
-    RevokeCause, Scope, Timestamp,
+    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, Grants, ImportedKey, KeyMaterial,
+    KeyRecord, RevokeCause, Scope, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use worker::Request;
@@ -240,11 +240,11 @@ pub async fn rotate(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         hint: secret.hint(),
     };
     let at = now();
-    let plan = ctx
-        .config
-        .engine
-        .policy()
-        .plan_rotate(actor, &old, body.grace_period_seconds, material, at)?;
+    let plan =
+        ctx.config
+            .engine
+            .policy()
+            .plan_rotate(actor, &old, body.grace_period_seconds, material, at)?;
     let by = || AuditActor::User(body.acting_user_id.clone());
     let mut events = vec![
         key_event(

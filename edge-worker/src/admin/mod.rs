@@ -24,9 +24,9 @@ pub mod members;
 pub mod resources;
 pub mod views;
 
+use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use worker::{Context, Env, Method, Request};
 
 use self::error::{AdminError, Reason};

@@ -75,12 +75,14 @@ pub const RESOURCE_DELETE: &str = "DELETE FROM resources WHERE kind = ?1 AND id 
 
 /// Inserts an audit event: `?1` id, `?2` organization, `?3` time, `?4` action, `?5` actor,
 /// `?6` key id, `?7` the event as JSON.
-pub const AUDIT_INSERT: &str = "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
+pub const AUDIT_INSERT: &str =
+    "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// [`AUDIT_INSERT`] only while the member exists (placed before their removal in the batch, so a
 /// removal that finds no member records nothing): `?1`…`?7` as there, `?8` the user id.
-pub const AUDIT_INSERT_IF_MEMBER: &str = "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
+pub const AUDIT_INSERT_IF_MEMBER: &str =
+    "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS \
      (SELECT 1 FROM members WHERE organization_id = ?2 AND user_id = ?8)";
 

@@ -250,7 +250,9 @@ impl Writer {
         sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {limit}"));
         let rows = d1(d1(self.statement(&sql, &args)?.all().await)?.results::<Row>())?;
         rows.iter()
-            .map(|row| serde_json::from_str(&row.body).map_err(|e| StoreError::D1(format!("audit event: {e}"))))
+            .map(|row| {
+                serde_json::from_str(&row.body).map_err(|e| StoreError::D1(format!("audit event: {e}")))
+            })
             .collect()
     }
 
@@ -415,7 +417,8 @@ impl Writer {
         events: &[AuditEvent],
     ) -> Result<Applied<()>, StoreError> {
         let keys = self.keys_of_creator(organization_id, user_id).await?;
-        let mut statements = vec![self.statement(MEMBER_PUT, &[text(organization_id), text(user_id), text(role)])?];
+        let mut statements =
+            vec![self.statement(MEMBER_PUT, &[text(organization_id), text(user_id), text(role)])?];
         statements.extend(self.event_statements(events)?);
         let (_, pending) = self.apply(&keys, &keys, statements).await?;
         Ok(Applied { value: (), pending })
@@ -517,7 +520,11 @@ impl Writer {
 
     /// Inserts keys as one batch (a key whose id or hash exists fails all of it:
     /// [`StoreError::Conflict`]), then writes their projections.
-    pub async fn insert_keys(&self, rows: &[NewKeyRow], events: &[AuditEvent]) -> Result<Applied<()>, StoreError> {
+    pub async fn insert_keys(
+        &self,
+        rows: &[NewKeyRow],
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
         let mut statements = Vec::with_capacity(rows.len() + events.len());
         for row in rows {
             statements.push(self.statement(
@@ -558,7 +565,12 @@ impl Writer {
     }
 
     /// Sets a key's revocation time (the plan decided it).
-    pub async fn revoke_key(&self, id: &str, at: Timestamp, events: &[AuditEvent]) -> Result<Applied<()>, StoreError> {
+    pub async fn revoke_key(
+        &self,
+        id: &str,
+        at: Timestamp,
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
         self.leaks(&[(id.to_owned(), at)], &[], events).await
     }
 
