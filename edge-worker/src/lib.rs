@@ -9,6 +9,8 @@
 //! | [`config`] | the deployment's variables, read once per isolate |
 //! | [`gateway`] | the hot path |
 //! | [`admin`] | the admin API (`/admin/v1`) |
+//! | [`scanning`] | the secret-scanning endpoint (`/secret-scanning/v1/github`) |
+//! | [`events`] | audit events: making them, publishing them as signed webhooks |
 //! | [`store`] | D1, KV and the `KeyState` Durable Objects: layout, reads, writes |
 //! | [`respond`] | JSON answers and denials |
 //! | [`clock`] | the platform clock and the one RFC 3339 form |
@@ -16,8 +18,10 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod events;
 pub mod gateway;
 pub mod respond;
+pub mod scanning;
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue.
 pub mod store;
 
@@ -37,7 +41,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
         }
     };
     let result = if req.path().starts_with(admin::PREFIX) {
-        admin::handle(req, &env, config).await
+        admin::handle(req, &env, &ctx, config).await
+    } else if req.path() == scanning::PATH {
+        scanning::handle(req, &env, &ctx, config).await
     } else {
         gateway::handle(Clone::clone(req.inner()), &env, &ctx, config).await
     };

@@ -465,6 +465,37 @@ fn revoking_is_now_unless_already_revoked_earlier() {
 }
 
 #[test]
+fn a_leaked_key_is_revoked_by_the_same_timing_rule_without_a_role_check() {
+    let policy = Policy::align();
+    let key = record("u_gone", Scope::Organization);
+    // No actor: the scanner acts, whoever created the key and whatever their role.
+    assert_eq!(
+        policy.plan_revoke_leaked(&key, NOW),
+        RevocationPlan {
+            revoked_at: NOW,
+            changed: true
+        }
+    );
+    let mut earlier = key.clone();
+    earlier.revoked_at = Some(at(-DAY));
+    assert_eq!(
+        policy.plan_revoke_leaked(&earlier, NOW),
+        RevocationPlan {
+            revoked_at: at(-DAY),
+            changed: false
+        },
+        "never moved later"
+    );
+    let mut scheduled = key;
+    scheduled.revoked_at = Some(at(DAY));
+    assert_eq!(
+        policy.plan_revoke_leaked(&scheduled, NOW).revoked_at,
+        NOW,
+        "brought forward"
+    );
+}
+
+#[test]
 fn only_the_creator_or_an_admin_may_revoke() {
     let policy = Policy::align();
     let key = record("u_eng", Scope::Project);

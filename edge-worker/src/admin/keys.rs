@@ -1,10 +1,18 @@
 //! `/admin/v1/organizations/{org}/keys…`: create (the only answer holding the secret), list,
 //! show, revoke, rotate, import by hash, and re-sync a key's projections. Each handler is
-//! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch).
+//! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch, with the
+//! audit events that record the change) → publish the events.
+//!
+//! Audit actor: `user:<actingUserId>` where the call acts for a user (create, revoke, rotate:
+//! the plans authorize that user), `service_token` where none acts (import); every event made
+//! here carries `details.via = "admin_api"` (ARCHITECTURE.md "Choices").
 
 use std::collections::HashMap;
 
-use policy_core::{Actor, ApiKey, CreateKey, Grants, ImportedKey, KeyMaterial, KeyRecord, Scope};
+use policy_core::{
+    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, Grants, ImportedKey, KeyMaterial,
+    KeyRecord, RevokeCause, Scope, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 
@@ -12,7 +20,7 @@ use super::error::{AdminError, Reason};
 use super::input::{id, new_key_id, opt_time, query, random_bytes, read_body, MAX_BATCH_BODY, MAX_BODY};
 use super::views::{saved, KeyView};
 use super::Ctx;
-use crate::clock::now;
+use crate::clock::{format_time, now};
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
 use crate::store::write::{NewKeyRow, Writer};
@@ -21,6 +29,27 @@ use crate::store::write::{NewKeyRow, Writer};
 fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, AdminError> {
     ApiKey::generate(ctx.config.engine.environment(), &random_bytes::<64>()?)
         .map_err(|e| AdminError::new(Reason::Unavailable, e.to_string()))
+}
+
+/// An audit event about `key` by `actor`, made by the admin API.
+fn key_event(
+    ctx: &Ctx<'_>,
+    action: AuditAction,
+    actor: AuditActor,
+    key: &KeyRecord,
+    at: Timestamp,
+    details: serde_json::Value,
+) -> Result<AuditEvent, AdminError> {
+    let mut event = ctx.event(&key.organization_id, action, actor, at)?;
+    event.key_id = Some(key.id.clone());
+    event.key_hint = Some(key.hint.clone());
+    if let serde_json::Value::Object(map) = details {
+        event.details = map;
+    }
+    event
+        .details
+        .insert("via".into(), serde_json::Value::String("admin_api".into()));
+    Ok(event)
 }
 
 #[derive(Deserialize)]
@@ -75,16 +104,26 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
         id: &key_id,
         hint: secret.hint(),
     };
+    let at = now();
     let record = ctx
         .config
         .engine
         .policy()
-        .plan_create(org, actor, &ask, material, now())?;
+        .plan_create(org, actor, &ask, material, at)?;
+    let events = [key_event(
+        ctx,
+        AuditAction::KeyCreated,
+        AuditActor::User(body.acting_user_id.clone()),
+        &record,
+        at,
+        serde_json::json!({ "name": record.name, "scope": record.scope }),
+    )?];
     let row = NewKeyRow {
         hash: secret.hash(),
         record,
     };
-    let applied = writer.insert_keys(std::slice::from_ref(&row)).await?;
+    let applied = writer.insert_keys(std::slice::from_ref(&row), &events).await?;
+    ctx.publish(&events);
     Ok(saved(
         201,
         Created {
@@ -113,7 +152,7 @@ pub async fn list(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, Adm
     Ok(json(200, &serde_json::json!({ "keys": keys })))
 }
 
-/// One key.
+/// One key (with `leakedAt` when a secret-scanning report marked it leaked).
 pub async fn show(ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
     let row = row(&ctx.writer()?, org, key).await?;
     Ok(json(200, &KeyView::of(row)?))
@@ -148,9 +187,21 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         user_id: &acting.acting_user_id,
         role: role.as_deref(),
     };
-    let plan = ctx.config.engine.policy().plan_revoke(actor, &current, now())?;
+    let at = now();
+    let plan = ctx.config.engine.policy().plan_revoke(actor, &current, at)?;
     let applied = if plan.changed {
-        writer.revoke_key(key, plan.revoked_at).await?
+        // A revocation that changes nothing (already revoked) records nothing.
+        let events = [key_event(
+            ctx,
+            AuditAction::KeyRevoked(RevokeCause::User),
+            AuditActor::User(acting.acting_user_id.clone()),
+            &current,
+            at,
+            serde_json::json!({ "revokedAt": format_time(plan.revoked_at) }),
+        )?];
+        let applied = writer.revoke_key(key, plan.revoked_at, &events).await?;
+        ctx.publish(&events);
+        applied
     } else {
         writer.sync_key(key).await?
     };
@@ -188,18 +239,54 @@ pub async fn rotate(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         id: &key_id,
         hint: secret.hint(),
     };
+    let at = now();
     let plan =
         ctx.config
             .engine
             .policy()
-            .plan_rotate(actor, &old, body.grace_period_seconds, material, now())?;
+            .plan_rotate(actor, &old, body.grace_period_seconds, material, at)?;
+    let by = || AuditActor::User(body.acting_user_id.clone());
+    let mut events = vec![
+        key_event(
+            ctx,
+            AuditAction::KeyRotated,
+            by(),
+            &old,
+            at,
+            serde_json::json!({
+                "newKeyId": plan.new.id,
+                "gracePeriodSeconds": body.grace_period_seconds,
+            }),
+        )?,
+        key_event(
+            ctx,
+            AuditAction::KeyCreated,
+            by(),
+            &plan.new,
+            at,
+            serde_json::json!({ "name": plan.new.name, "scope": plan.new.scope, "rotatedFrom": old.id }),
+        )?,
+    ];
+    if let Some(revoked_at) = plan.old_revoked_at {
+        // Nothing runs when the grace period ends: the revocation it schedules is recorded now,
+        // with the time it takes effect.
+        events.push(key_event(
+            ctx,
+            AuditAction::KeyRevoked(RevokeCause::RotationGraceEnded),
+            by(),
+            &old,
+            at,
+            serde_json::json!({ "revokedAt": format_time(revoked_at), "rotatedTo": plan.new.id }),
+        )?);
+    }
     let row = NewKeyRow {
         hash: secret.hash(),
         record: plan.new,
     };
-    // One batch: the new key and the old key's revocation, both or neither. Once it commits
-    // the answer carries the new secret, whatever a projection says.
-    let applied = writer.rotate(&row, &old.id, plan.old_revoked_at).await?;
+    // One batch: the new key, the old key's revocation and their events, all or nothing. Once
+    // it commits the answer carries the new secret, whatever a projection says.
+    let applied = writer.rotate(&row, &old.id, plan.old_revoked_at, &events).await?;
+    ctx.publish(&events);
     if plan.old_revoked_at.is_some() {
         old.revoked_at = plan.old_revoked_at;
     }
@@ -307,7 +394,8 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
             },
         )
         .collect();
-    let planned = ctx.config.engine.policy().plan_import(org, &asked, now())?;
+    let at = now();
+    let planned = ctx.config.engine.policy().plan_import(org, &asked, at)?;
     let rows: Vec<NewKeyRow> = planned
         .into_iter()
         .map(|p| NewKeyRow {
@@ -315,7 +403,21 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
             record: p.record,
         })
         .collect();
-    let applied = writer.insert_keys(&rows).await?;
+    let events = rows
+        .iter()
+        .map(|row| {
+            key_event(
+                ctx,
+                AuditAction::KeyImported,
+                AuditActor::ServiceToken,
+                &row.record,
+                at,
+                serde_json::json!({ "name": row.record.name, "createdBy": row.record.created_by }),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let applied = writer.insert_keys(&rows, &events).await?;
+    ctx.publish(&events);
     let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::from_record(r.record)).collect();
     Ok(saved(201, serde_json::json!({ "keys": keys }), &applied))
 }

@@ -11,7 +11,12 @@
 //! | [`input`] | bodies, ids, times, query strings (natively tested) |
 //! | [`views`] | what a key or member looks like in an answer |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
+//! | [`audit`] | the audit log's listing |
+//!
+//! Every key and membership change records its audit events in its own D1 batch and, once
+//! saved, publishes them ([`crate::events`]).
 
+pub mod audit;
 pub mod error;
 pub mod input;
 pub mod keys;
@@ -19,9 +24,10 @@ pub mod members;
 pub mod resources;
 pub mod views;
 
+use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use worker::{Env, Method, Request};
+use worker::{Context, Env, Method, Request};
 
 use self::error::{AdminError, Reason};
 use self::input::id;
@@ -38,6 +44,10 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     /// The isolate's configuration.
     pub config: &'a Config,
+    /// The request's platform context (`wait_until`, for event webhooks).
+    pub platform: &'a Context,
+    /// Where the request came from, for its audit events.
+    pub source: AuditSource,
 }
 
 impl Ctx<'_> {
@@ -45,11 +55,33 @@ impl Ctx<'_> {
     pub fn writer(&self) -> Result<Writer, AdminError> {
         Ok(Writer::open(self.env, self.config.store)?)
     }
+
+    /// A new audit event of this request, by `actor`, at `at`.
+    pub fn event(
+        &self,
+        org: &str,
+        action: AuditAction,
+        actor: AuditActor,
+        at: policy_core::Timestamp,
+    ) -> Result<AuditEvent, AdminError> {
+        crate::events::event(org, action, actor, self.source.clone(), at)
+            .map_err(|e| AdminError::new(Reason::Unavailable, format!("{e}; nothing was changed")))
+    }
+
+    /// Publishes saved events as webhooks, after the answer.
+    pub fn publish(&self, events: &[AuditEvent]) {
+        crate::events::publish(self.env, self.platform, events);
+    }
 }
 
 /// Serves one admin request (the path starts with [`PREFIX`]).
-pub async fn handle(mut req: Request, env: &Env, config: &Config) -> Answer {
-    let ctx = Ctx { env, config };
+pub async fn handle(mut req: Request, env: &Env, platform: &Context, config: &Config) -> Answer {
+    let ctx = Ctx {
+        env,
+        config,
+        platform,
+        source: crate::events::source(req.headers()),
+    };
     let result = match authenticate(&req, env) {
         Ok(()) => route(&mut req, &ctx).await,
         Err(err) => Err(err),
@@ -121,6 +153,13 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 Some(Method::Put) => members::put(req, ctx, org, user).await,
                 Some(Method::Delete) => members::remove(ctx, org, user).await,
                 _ => not_allowed("PUT, DELETE"),
+            }
+        }
+        ["organizations", org, "audit-events"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Get) => audit::list(req, ctx, org).await,
+                _ => not_allowed("GET"),
             }
         }
         ["organizations", org, "keys"] => {

@@ -26,12 +26,19 @@ pub struct KeyView {
     last_used_at: Option<String>,
     expires_at: Option<String>,
     revoked_at: Option<String>,
+    /// When a secret-scanning report marked the key leaked (`KEYSCOPE_ON_LEAK=flag`); absent
+    /// when none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leaked_at: Option<String>,
 }
 
 impl KeyView {
     /// The view of a stored row.
     pub fn of(row: KeyRow) -> Result<KeyView, AdminError> {
-        Ok(KeyView::from_record(row.into_entry()?.record))
+        let leaked_at = row.leaked_at().map(format_time);
+        let mut view = KeyView::from_record(row.into_entry()?.record);
+        view.leaked_at = leaked_at;
+        Ok(view)
     }
 
     /// The view of a record.
@@ -49,6 +56,7 @@ impl KeyView {
             last_used_at: r.last_used_at.map(format_time),
             expires_at: r.expires_at.map(format_time),
             revoked_at: r.revoked_at.map(format_time),
+            leaked_at: None,
         }
     }
 }

@@ -72,3 +72,26 @@ pub const RESOURCE_PUT: &str =
 
 /// Forgets a resource: `?1` kind, `?2` id.
 pub const RESOURCE_DELETE: &str = "DELETE FROM resources WHERE kind = ?1 AND id = ?2";
+
+/// Inserts an audit event: `?1` id, `?2` organization, `?3` time, `?4` action, `?5` actor,
+/// `?6` key id, `?7` the event as JSON.
+pub const AUDIT_INSERT: &str =
+    "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// [`AUDIT_INSERT`] only while the member exists (placed before their removal in the batch, so a
+/// removal that finds no member records nothing): `?1`…`?7` as there, `?8` the user id.
+pub const AUDIT_INSERT_IF_MEMBER: &str =
+    "INSERT INTO audit_events (id, organization_id, time, action, actor, key_id, body) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS \
+     (SELECT 1 FROM members WHERE organization_id = ?2 AND user_id = ?8)";
+
+/// The start of the audit listing's select; the filters follow (see `write.rs`).
+pub const AUDIT_SELECT: &str = "SELECT body FROM audit_events WHERE organization_id = ?1";
+
+/// Marks a key leaked: `?1` id, `?2` the time (only the first report's time is kept).
+pub const KEY_FLAG_LEAKED: &str = "UPDATE api_keys SET leaked_at = ?2 WHERE id = ?1 AND leaked_at IS NULL";
+
+/// Keys by hash, for a secret-scanning report (after [`KEY_ROW_SELECT`]): `?1` a JSON array of
+/// lowercase hex hashes, so a report of any size is one query with one parameter.
+pub const KEYS_BY_HASHES: &str = "WHERE k.key_hash IN (SELECT value FROM json_each(?1))";

@@ -44,12 +44,21 @@ pub struct KeyRow {
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
     creator_role: Option<String>,
+    /// When a secret-scanning report marked the key leaked (flag mode); not in the record: the
+    /// hot path does not read it.
+    #[serde(default)]
+    leaked_at: Option<i64>,
 }
 
 impl KeyRow {
     /// The key's hash (lowercase hex).
     pub fn key_hash(&self) -> &str {
         &self.key_hash
+    }
+
+    /// When a secret-scanning report marked the key leaked, if one did.
+    pub fn leaked_at(&self) -> Option<Timestamp> {
+        self.leaked_at.map(Timestamp)
     }
 
     /// The row as the record and creator role the hot path reads.

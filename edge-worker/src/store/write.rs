@@ -9,22 +9,25 @@
 //!   leases released (retried). What still fails is returned as [`Pending`]: the change is saved
 //!   and decisions already use it (the objects read D1 until their lease expires), only a
 //!   projection is behind, and `POST …/keys/{id}/sync` (or the next write) repairs it.
+//!
+//! Every change method takes the audit events that record it (`events`): they are inserted in
+//! the same batch, so an event without its change, or a change without its event, cannot exist.
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use policy_core::{KeyHash, Timestamp};
+use policy_core::{AuditCursor, AuditEvent, AuditFilter, KeyHash, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore};
 
 use super::keystate::{KeyStateClient, Lease};
 use super::layout::{
-    kv_key, kv_resource, D1_BINDING, KEYS_OF_CREATOR, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT,
-    KEY_STATE_BINDING, KEY_TOUCH, KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE,
-    RESOURCE_DELETE, RESOURCE_PUT,
+    kv_key, kv_resource, AUDIT_INSERT, AUDIT_INSERT_IF_MEMBER, AUDIT_SELECT, D1_BINDING, KEYS_BY_HASHES,
+    KEYS_OF_CREATOR, KEY_FLAG_LEAKED, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT, KEY_STATE_BINDING, KEY_TOUCH,
+    KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE, RESOURCE_DELETE, RESOURCE_PUT,
 };
-use super::rows::{key_insert_params, text, time, KeyRow, Owner};
+use super::rows::{key_insert_params, opt_text, text, time, KeyRow, Owner};
 use super::StoreError;
 use crate::config::StoreMode;
 
@@ -195,6 +198,64 @@ impl Writer {
         d1(d1(statement.all().await)?.results::<KeyRow>())
     }
 
+    /// The keys whose hashes (lowercase hex) are in `hashes`, in one query whatever their number.
+    pub async fn keys_by_hashes(&self, hashes: &[String]) -> Result<Vec<KeyRow>, StoreError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(hashes).map_err(|e| StoreError::D1(e.to_string()))?;
+        let statement = self.statement(&format!("{KEY_ROW_SELECT} {KEYS_BY_HASHES}"), &[text(&list)])?;
+        d1(d1(statement.all().await)?.results::<KeyRow>())
+    }
+
+    /// One page of an organization's audit events matching `filter`, newest first, after
+    /// `cursor` (when given): at most `limit` events.
+    pub async fn audit_events(
+        &self,
+        organization_id: &str,
+        filter: &AuditFilter,
+        cursor: Option<&AuditCursor>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            body: String,
+        }
+        let mut sql = String::from(AUDIT_SELECT);
+        let mut args = vec![text(organization_id)];
+        let mut bind = |sql: &mut String, clause: &str, value: JsValue| {
+            args.push(value);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        if let Some(key_id) = &filter.key_id {
+            bind(&mut sql, " AND key_id = ?", text(key_id));
+        }
+        if let Some(actor) = &filter.actor {
+            bind(&mut sql, " AND actor = ?", text(&actor.to_string()));
+        }
+        if let Some(action) = filter.action {
+            bind(&mut sql, " AND action = ?", text(action));
+        }
+        if let Some(from) = filter.from {
+            bind(&mut sql, " AND time >= ?", time(from));
+        }
+        if let Some(to) = filter.to {
+            bind(&mut sql, " AND time < ?", time(to));
+        }
+        if let Some(cursor) = cursor {
+            bind(&mut sql, " AND (time < ?", time(cursor.time));
+            bind(&mut sql, " OR (time = ?", time(cursor.time));
+            bind(&mut sql, " AND id < ?))", text(&cursor.id));
+        }
+        sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {limit}"));
+        let rows = d1(d1(self.statement(&sql, &args)?.all().await)?.results::<Row>())?;
+        rows.iter()
+            .map(|row| {
+                serde_json::from_str(&row.body).map_err(|e| StoreError::D1(format!("audit event: {e}")))
+            })
+            .collect()
+    }
+
     async fn keys_of_creator(&self, organization_id: &str, user_id: &str) -> Result<Vec<String>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
@@ -322,6 +383,29 @@ impl Writer {
             .map_err(|e| StoreError::Kv(e.to_string()))
     }
 
+    // ---- Audit events -------------------------------------------------------------------
+
+    fn event_args(event: &AuditEvent) -> Result<Vec<JsValue>, StoreError> {
+        let body = serde_json::to_string(event).map_err(|e| StoreError::D1(e.to_string()))?;
+        Ok(vec![
+            text(&event.id),
+            text(&event.organization_id),
+            time(event.time),
+            text(event.action.as_str()),
+            text(&event.actor.to_string()),
+            opt_text(event.key_id.as_deref()),
+            text(&body),
+        ])
+    }
+
+    /// The inserts of `events`, to run in a change's batch.
+    fn event_statements(&self, events: &[AuditEvent]) -> Result<Vec<D1PreparedStatement>, StoreError> {
+        events
+            .iter()
+            .map(|event| self.statement(AUDIT_INSERT, &Self::event_args(event)?))
+            .collect()
+    }
+
     // ---- Changes ------------------------------------------------------------------------
 
     /// Adds a member or changes their role: their keys act with it from the next request.
@@ -330,24 +414,35 @@ impl Writer {
         organization_id: &str,
         user_id: &str,
         role: &str,
+        events: &[AuditEvent],
     ) -> Result<Applied<()>, StoreError> {
         let keys = self.keys_of_creator(organization_id, user_id).await?;
-        let put = self.statement(MEMBER_PUT, &[text(organization_id), text(user_id), text(role)])?;
-        let (_, pending) = self.apply(&keys, &keys, vec![put]).await?;
+        let mut statements =
+            vec![self.statement(MEMBER_PUT, &[text(organization_id), text(user_id), text(role)])?];
+        statements.extend(self.event_statements(events)?);
+        let (_, pending) = self.apply(&keys, &keys, statements).await?;
         Ok(Applied { value: (), pending })
     }
 
     /// Removes a member: every key they created answers `key_revoked` from the next request.
-    /// `false` if they were not a member.
+    /// `false` if they were not a member, and then `events` are not recorded either (their
+    /// inserts run first in the batch, each only while the member exists).
     pub async fn remove_member(
         &self,
         organization_id: &str,
         user_id: &str,
+        events: &[AuditEvent],
     ) -> Result<Applied<bool>, StoreError> {
         let keys = self.keys_of_creator(organization_id, user_id).await?;
-        let delete = self.statement(MEMBER_DELETE, &[text(organization_id), text(user_id)])?;
-        let (results, pending) = self.apply(&keys, &keys, vec![delete]).await?;
-        let removed = results.first().is_some_and(|r| changes(r) > 0);
+        let mut statements = Vec::with_capacity(events.len() + 1);
+        for event in events {
+            let mut args = Self::event_args(event)?;
+            args.push(text(user_id));
+            statements.push(self.statement(AUDIT_INSERT_IF_MEMBER, &args)?);
+        }
+        statements.push(self.statement(MEMBER_DELETE, &[text(organization_id), text(user_id)])?);
+        let (results, pending) = self.apply(&keys, &keys, statements).await?;
+        let removed = results.last().is_some_and(|r| changes(r) > 0);
         Ok(Applied {
             value: removed,
             pending,
@@ -425,14 +520,19 @@ impl Writer {
 
     /// Inserts keys as one batch (a key whose id or hash exists fails all of it:
     /// [`StoreError::Conflict`]), then writes their projections.
-    pub async fn insert_keys(&self, rows: &[NewKeyRow]) -> Result<Applied<()>, StoreError> {
-        let mut statements = Vec::with_capacity(rows.len());
+    pub async fn insert_keys(
+        &self,
+        rows: &[NewKeyRow],
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
+        let mut statements = Vec::with_capacity(rows.len() + events.len());
         for row in rows {
             statements.push(self.statement(
                 KEY_INSERT,
                 &key_insert_params(row.hash.to_hex().as_str(), &row.record)?,
             )?);
         }
+        statements.extend(self.event_statements(events)?);
         let ids: Vec<String> = rows.iter().map(|r| r.record.id.clone()).collect();
         // New keys have no state object to lease: a first check reads D1.
         let (_, pending) = self.apply(&[], &ids, statements).await?;
@@ -446,6 +546,7 @@ impl Writer {
         new: &NewKeyRow,
         old_id: &str,
         old_revoked_at: Option<Timestamp>,
+        events: &[AuditEvent],
     ) -> Result<Applied<()>, StoreError> {
         let mut statements = vec![self.statement(
             KEY_INSERT,
@@ -456,6 +557,7 @@ impl Writer {
             statements.push(self.statement(KEY_REVOKE, &[text(old_id), time(at)])?);
             leased.push(old_id.to_owned());
         }
+        statements.extend(self.event_statements(events)?);
         let mut refreshed = leased.clone();
         refreshed.push(new.record.id.clone());
         let (_, pending) = self.apply(&leased, &refreshed, statements).await?;
@@ -463,10 +565,34 @@ impl Writer {
     }
 
     /// Sets a key's revocation time (the plan decided it).
-    pub async fn revoke_key(&self, id: &str, at: Timestamp) -> Result<Applied<()>, StoreError> {
-        let statement = self.statement(KEY_REVOKE, &[text(id), time(at)])?;
-        let ids = [id.to_owned()];
-        let (_, pending) = self.apply(&ids, &ids, vec![statement]).await?;
+    pub async fn revoke_key(
+        &self,
+        id: &str,
+        at: Timestamp,
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
+        self.leaks(&[(id.to_owned(), at)], &[], events).await
+    }
+
+    /// A secret-scanning report's changes as one batch: `revoked` keys get their revocation time
+    /// (leased, like every revocation, so the very next request sees it everywhere), `flagged`
+    /// keys their `leaked_at` (the first report's time is kept), with their events.
+    pub async fn leaks(
+        &self,
+        revoked: &[(String, Timestamp)],
+        flagged: &[(String, Timestamp)],
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
+        let mut statements = Vec::with_capacity(revoked.len() + flagged.len() + events.len());
+        for (id, at) in revoked {
+            statements.push(self.statement(KEY_REVOKE, &[text(id), time(*at)])?);
+        }
+        for (id, at) in flagged {
+            statements.push(self.statement(KEY_FLAG_LEAKED, &[text(id), time(*at)])?);
+        }
+        statements.extend(self.event_statements(events)?);
+        let ids: Vec<String> = revoked.iter().map(|(id, _)| id.clone()).collect();
+        let (_, pending) = self.apply(&ids, &ids, statements).await?;
         Ok(Applied { value: (), pending })
     }
 

@@ -27,15 +27,29 @@ impl Policy {
         now: Timestamp,
     ) -> Result<RevocationPlan, LifecycleError> {
         self.check_key_change(key, actor.user_id, actor.role)?;
-        Ok(match key.revoked_at {
-            Some(at) if revoked_by(Some(at), now) => RevocationPlan {
-                revoked_at: at,
-                changed: false,
-            },
-            _ => RevocationPlan {
-                revoked_at: now,
-                changed: true,
-            },
-        })
+        Ok(revocation(key, now))
+    }
+
+    /// Plans the revocation of a key that a verified secret-scanning report found leaked. No
+    /// user acts (the scanner does), so no role is checked; the timing rule is
+    /// [`Policy::plan_revoke`]'s: already revoked stays, a later revocation is brought forward,
+    /// never moved later.
+    pub fn plan_revoke_leaked(&self, key: &KeyRecord, now: Timestamp) -> RevocationPlan {
+        revocation(key, now)
+    }
+}
+
+/// The one timing rule of a revocation: a key revoked at or before `now` stays as it is; any
+/// other key (live, or scheduled to be revoked later) is revoked `now`.
+fn revocation(key: &KeyRecord, now: Timestamp) -> RevocationPlan {
+    match key.revoked_at {
+        Some(at) if revoked_by(Some(at), now) => RevocationPlan {
+            revoked_at: at,
+            changed: false,
+        },
+        _ => RevocationPlan {
+            revoked_at: now,
+            changed: true,
+        },
     }
 }

@@ -84,7 +84,7 @@ impl LeakAction {
     /// after `now` is brought forward to `now` in revoke mode (never pushed back). Expiry does not
     /// matter: an expired key that leaked is still revoked, so its record says why.
     pub fn effect_on(self, record: &KeyRecord, flagged_at: Option<Timestamp>, now: Timestamp) -> LeakEffect {
-        if record.revoked_at.is_some_and(|at| at <= now) {
+        if crate::lifecycle::revoked_by(record.revoked_at, now) {
             return LeakEffect::AlreadyRevoked;
         }
         match self {

@@ -117,6 +117,42 @@ export async function startOrigin() {
 }
 
 /**
+ * A loopback receiver of event webhooks: remembers every delivery (headers and raw body) and
+ * answers `status()` (200 unless a test changes it). `waitFor(pred)` polls until a delivery
+ * matches, for deliveries sent after the answer (`waitUntil`).
+ */
+export async function startReceiver() {
+  const received = [];
+  let status = 200;
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      received.push({ method: req.method, headers: req.headers, body, status });
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end("ok");
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/hooks/keyscope`,
+    received,
+    setStatus: (s) => (status = s),
+    async waitFor(pred, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = received.find(pred);
+        if (hit) return hit;
+        if (Date.now() > until) return null;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
  * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
  * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
  * be reached), `options.withoutKeyState` the key-state objects' (rate limiter and, in the strict
