@@ -9,6 +9,7 @@
 //! | [`config`] | the deployment's variables, read once per isolate |
 //! | [`gateway`] | the hot path |
 //! | [`admin`] | the admin API (`/admin/v1`) |
+//! | [`console`] | the key console (`/console/`): the page and its API |
 //! | [`store`] | D1, KV and the `KeyState` Durable Objects: layout, reads, writes |
 //! | [`respond`] | JSON answers and denials |
 //! | [`clock`] | the platform clock and the one RFC 3339 form |
@@ -16,6 +17,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod gateway;
 pub mod respond;
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue.
@@ -38,6 +40,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
     };
     let result = if req.path().starts_with(admin::PREFIX) {
         admin::handle(req, &env, config).await
+    } else if console::serves(&req.path(), config) {
+        console::handle(req, &env, config).await
     } else {
         gateway::handle(Clone::clone(req.inner()), &env, &ctx, config).await
     };

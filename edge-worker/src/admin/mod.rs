@@ -11,10 +11,14 @@
 //! | [`input`] | bodies, ids, times, query strings (natively tested) |
 //! | [`views`] | what a key or member looks like in an answer |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
+//! | [`lifecycle`] | create, rotate, revoke: read → plan → apply, shared with the console |
+//! | [`console_sessions`] | one-time links to the key console |
 
+pub mod console_sessions;
 pub mod error;
 pub mod input;
 pub mod keys;
+pub mod lifecycle;
 pub mod members;
 pub mod resources;
 pub mod views;
@@ -131,6 +135,10 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 _ => not_allowed("GET, POST"),
             }
         }
+        ["organizations", org, "console-sessions"] => match method {
+            Some(Method::Post) => console_sessions::create(req, ctx, id("organization id", org)?).await,
+            _ => not_allowed("POST"),
+        },
         ["organizations", org, "keys", "import"] => {
             let org = id("organization id", org)?;
             match method {
