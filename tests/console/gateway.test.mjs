@@ -346,3 +346,42 @@ test("the admin API refuses a console link for a non-member and a non-http retur
   const noToken = await gw.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "usr_ada" }, { token: null });
   assert.equal(noToken.status, 401);
 });
+
+test("the console's own routes: redirects, errors in words, a configurable frame-ancestors, the API untouched", async () => {
+  const raw = (method, path, headers = []) => rawRequest(gw.port, { method, path, headers });
+  const bare = await raw("GET", "/console");
+  assert.deepEqual([bare.status, bare.headers.location], [308, "/console/"]);
+  for (const [path, type] of [["/console/console.js", "text/javascript"], ["/console/console.css", "text/css"]]) {
+    const res = await raw("GET", path);
+    assert.equal(res.status, 200);
+    assert.ok(res.headers["content-type"].startsWith(type), path);
+    assert.equal(res.headers["content-security-policy"], CSP);
+  }
+  for (const [method, path, status, reason] of [
+    ["GET", "/console/nothing", 404, "not_found"],
+    ["GET", "/console/api/nothing", 404, "not_found"],
+    ["GET", "/console/api/keys/key_x/revoke", 405, "method_not_allowed"],
+    ["POST", "/console/", 405, "method_not_allowed"],
+    ["GET", "/console/api/session", 401, "session_expired"],
+  ]) {
+    const res = await raw(method, path);
+    assert.equal(res.status, status, `${method} ${path}`);
+    const body = JSON.parse(res.body);
+    assert.equal(body.reason, reason);
+    assert.match(body.message, /^[A-Z].*\.$/, "a sentence");
+  }
+  // The public API and the admin API are not the console's.
+  assert.equal(reasonOf(await raw("GET", "/api/v1/me")), "missing_key");
+  assert.equal((await raw("GET", "/admin/v1/organizations/org_acme/keys")).status, 401);
+
+  const framed = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_CONSOLE_FRAME_ANCESTORS: "https://app.example.test 'self'" } });
+  const injected = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_CONSOLE_FRAME_ANCESTORS: "*; script-src 'unsafe-inline'" } });
+  try {
+    const csp = async (g) => (await rawRequest(g.port, { method: "GET", path: "/console/" })).headers["content-security-policy"];
+    assert.equal(await csp(framed), CSP.replace("frame-ancestors 'none'", "frame-ancestors https://app.example.test 'self'"));
+    assert.equal(await csp(injected), CSP, "a value that is not a source list leaves framing denied");
+  } finally {
+    await framed.dispose();
+    await injected.dispose();
+  }
+});
