@@ -370,6 +370,13 @@ test("the console's own routes: redirects, errors in words, a configurable frame
     assert.equal(body.reason, reason);
     assert.match(body.message, /^[A-Z].*\.$/, "a sentence");
   }
+  // A HEAD (a link checker) does not use up the one-time link.
+  const once = new URL(await link(ORG, "usr_ada"));
+  const head = await rawRequest(gw.port, { method: "HEAD", path: `${once.pathname}${once.search}` });
+  assert.equal(head.status, 405);
+  const taken = await raw("GET", `${once.pathname}${once.search}`);
+  assert.deepEqual([taken.status, taken.headers.location], [303, "/console/"]);
+
   // The public API and the admin API are not the console's.
   assert.equal(reasonOf(await raw("GET", "/api/v1/me")), "missing_key");
   assert.equal((await raw("GET", "/admin/v1/organizations/org_acme/keys")).status, 401);

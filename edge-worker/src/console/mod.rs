@@ -75,6 +75,10 @@ async fn route(req: Request, env: &Env, config: &Config) -> Result<Answer, Conso
         return Ok(answer(308, &[("location", "/console/")], None));
     }
     if path == "/console/open" {
+        // Only a browser's GET takes the one-time link; a HEAD (a link checker) leaves it.
+        if method != "GET" {
+            return Err(ConsoleError::method_not_allowed("GET"));
+        }
         return open(&req, env).await;
     }
     let Some((body, content_type)) = assets::asset(&path) else {
