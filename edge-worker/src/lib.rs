@@ -38,9 +38,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
             return deny(&Denial::new(Cause::Misconfigured));
         }
     };
-    let result = if req.path().starts_with(admin::PREFIX) {
+    let path = req.path();
+    let result = if path.starts_with(admin::PREFIX) {
         admin::handle(req, &env, config).await
-    } else if console::serves(&req.path(), config) {
+    } else if console::serves(&path, config) {
         console::handle(req, &env, config).await
     } else {
         gateway::handle(Clone::clone(req.inner()), &env, &ctx, config).await
