@@ -164,3 +164,21 @@ ${line("404 not_found: another project's entry is invisible to a project key", "
 
 More than 10 requests a second with one key answer 429 rate_limited. Ctrl-C stops everything.
 `);
+
+// ---- The key console: one-time links for the demo admin and the demo engineer ----------------
+await printConsoleLinks();
+
+/** Asks the admin API for a console link per demo user and prints them (each works once, 10 min). */
+async function printConsoleLinks() {
+  const lines = [];
+  for (const [who, user] of [["admin", "u_admin"], ["engineer", "u_engineer"]]) {
+    const { url, expiresAt } = await admin("POST", `/organizations/${org}/console-sessions`, {
+      actingUserId: user,
+      returnUrl: "http://127.0.0.1:8788/",
+    });
+    lines.push(`  ${who.padEnd(9)} ${url}   (until ${expiresAt})`);
+  }
+  console.log(`Key console (each link opens once, within 10 minutes; more: POST ${GATEWAY}/admin/v1/organizations/${org}/console-sessions):
+${lines.join("\n")}
+`);
+}

@@ -11,6 +11,7 @@
 //! | [`admin`] | the admin API (`/admin/v1`) |
 //! | [`scanning`] | the secret-scanning endpoint (`/secret-scanning/v1/github`) |
 //! | [`events`] | audit events: making them, publishing them as signed webhooks |
+//! | [`console`] | the key console (`/console/`): the page and its API |
 //! | [`store`] | D1, KV and the `KeyState` Durable Objects: layout, reads, writes |
 //! | [`respond`] | JSON answers and denials |
 //! | [`clock`] | the platform clock and the one RFC 3339 form |
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod events;
 pub mod gateway;
 pub mod respond;
@@ -40,10 +42,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
             return deny(&Denial::new(Cause::Misconfigured));
         }
     };
-    let result = if req.path().starts_with(admin::PREFIX) {
+    let path = req.path();
+    let result = if path.starts_with(admin::PREFIX) {
         admin::handle(req, &env, &ctx, config).await
-    } else if req.path() == scanning::PATH {
+    } else if path == scanning::PATH {
         scanning::handle(req, &env, &ctx, config).await
+    } else if console::serves(&path, config) {
+        console::handle(req, &env, &ctx, config).await
     } else {
         gateway::handle(Clone::clone(req.inner()), &env, &ctx, config).await
     };

@@ -171,6 +171,22 @@ describe("admin API: keys", () => {
     assert.ok(seen, "lastUsedAt set");
     assert.ok(Date.parse(seen) >= before - 1000 && Date.parse(seen) <= Date.now() + 1000);
   });
+
+  // The console itself, in a browser: tests/console/gateway.test.mjs.
+  test("a console session link is one-time, for a member only", async () => {
+    const res = await w.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "u_eng" });
+    assert.equal(res.status, 201, res.text);
+    const link = new URL(res.body.url);
+    assert.equal(link.pathname, "/console/open");
+    const open = () => rawRequest(w.gw.port, { method: "GET", path: `${link.pathname}${link.search}` });
+    const first = await open();
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.location, "/console/");
+    assert.match(first.headers["set-cookie"], /^keyscope_console=[0-9a-f]{64}; Path=\/console; .*HttpOnly; SameSite=Strict$/);
+    assert.equal((await open()).headers.location, "/console/#link-expired", "a link works once");
+    const stranger = await w.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "u_nobody" });
+    assert.equal(stranger.status, 404);
+  });
 });
 
 describe("admin API: rate limit", () => {

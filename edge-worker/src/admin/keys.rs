@@ -3,54 +3,25 @@
 //! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch, with the
 //! audit events that record the change) → publish the events.
 //!
-//! Audit actor: `user:<actingUserId>` where the call acts for a user (create, revoke, rotate:
-//! the plans authorize that user), `service_token` where none acts (import); every event made
-//! here carries `details.via = "admin_api"` (ARCHITECTURE.md "Choices").
+//! Create, revoke and rotate are [`super::lifecycle`]'s, shared with the key console. Audit
+//! actor: `user:<actingUserId>` where the call acts for a user (create, revoke, rotate: the plans
+//! authorize that user), `service_token` where none acts (import); every event made here carries
+//! `details.via = "admin_api"` (ARCHITECTURE.md "Choices").
 
 use std::collections::HashMap;
 
-use policy_core::{
-    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, Grants, ImportedKey, KeyMaterial,
-    KeyRecord, RevokeCause, Scope, Timestamp,
-};
+use policy_core::{Actor, AuditAction, AuditActor, CreateKey, Grants, ImportedKey, KeyRecord, Scope};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 
-use super::error::{AdminError, Reason};
-use super::input::{id, new_key_id, opt_time, query, random_bytes, read_body, MAX_BATCH_BODY, MAX_BODY};
+use super::error::AdminError;
+use super::input::{id, new_key_id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
 use super::views::{saved, KeyView};
-use super::Ctx;
-use crate::clock::{format_time, now};
+use super::{lifecycle, Ctx};
+use crate::clock::now;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
 use crate::store::write::{NewKeyRow, Writer};
-
-/// A new key's secret, made from the platform's CSPRNG by `policy-core`.
-fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, AdminError> {
-    ApiKey::generate(ctx.config.engine.environment(), &random_bytes::<64>()?)
-        .map_err(|e| AdminError::new(Reason::Unavailable, e.to_string()))
-}
-
-/// An audit event about `key` by `actor`, made by the admin API.
-fn key_event(
-    ctx: &Ctx<'_>,
-    action: AuditAction,
-    actor: AuditActor,
-    key: &KeyRecord,
-    at: Timestamp,
-    details: serde_json::Value,
-) -> Result<AuditEvent, AdminError> {
-    let mut event = ctx.event(&key.organization_id, action, actor, at)?;
-    event.key_id = Some(key.id.clone());
-    event.key_hint = Some(key.hint.clone());
-    if let serde_json::Value::Object(map) = details {
-        event.details = map;
-    }
-    event
-        .details
-        .insert("via".into(), serde_json::Value::String("admin_api".into()));
-    Ok(event)
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -98,39 +69,14 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
         user_id: &body.acting_user_id,
         role: role.as_deref(),
     };
-    let secret = new_secret(ctx)?;
-    let key_id = new_key_id()?;
-    let material = KeyMaterial {
-        id: &key_id,
-        hint: secret.hint(),
-    };
-    let at = now();
-    let record = ctx
-        .config
-        .engine
-        .policy()
-        .plan_create(org, actor, &ask, material, at)?;
-    let events = [key_event(
-        ctx,
-        AuditAction::KeyCreated,
-        AuditActor::User(body.acting_user_id.clone()),
-        &record,
-        at,
-        serde_json::json!({ "name": record.name, "scope": record.scope }),
-    )?];
-    let row = NewKeyRow {
-        hash: secret.hash(),
-        record,
-    };
-    let applied = writer.insert_keys(std::slice::from_ref(&row), &events).await?;
-    ctx.publish(&events);
+    let made = lifecycle::create(ctx, &writer, org, actor, &ask).await?;
     Ok(saved(
         201,
         Created {
-            key: KeyView::from_record(row.record),
-            secret: secret.expose_secret().to_owned(),
+            key: KeyView::from_record(made.record),
+            secret: made.secret.expose_secret().to_owned(),
         },
-        &applied,
+        &made.applied,
     ))
 }
 
@@ -181,31 +127,12 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
     let acting: Acting = read_body(req, MAX_BODY).await?;
     id("actingUserId", &acting.acting_user_id)?;
     let writer = ctx.writer()?;
-    let mut current = record(&writer, org, key).await?;
     let role = writer.member_role(org, &acting.acting_user_id).await?;
     let actor = Actor {
         user_id: &acting.acting_user_id,
         role: role.as_deref(),
     };
-    let at = now();
-    let plan = ctx.config.engine.policy().plan_revoke(actor, &current, at)?;
-    let applied = if plan.changed {
-        // A revocation that changes nothing (already revoked) records nothing.
-        let events = [key_event(
-            ctx,
-            AuditAction::KeyRevoked(RevokeCause::User),
-            AuditActor::User(acting.acting_user_id.clone()),
-            &current,
-            at,
-            serde_json::json!({ "revokedAt": format_time(plan.revoked_at) }),
-        )?];
-        let applied = writer.revoke_key(key, plan.revoked_at, &events).await?;
-        ctx.publish(&events);
-        applied
-    } else {
-        writer.sync_key(key).await?
-    };
-    current.revoked_at = Some(plan.revoked_at);
+    let (current, applied) = lifecycle::revoke(ctx, &writer, org, actor, key).await?;
     Ok(saved(
         200,
         serde_json::json!({ "key": KeyView::from_record(current) }),
@@ -227,77 +154,20 @@ pub async fn rotate(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
     let body: RotateBody = read_body(req, MAX_BODY).await?;
     id("actingUserId", &body.acting_user_id)?;
     let writer = ctx.writer()?;
-    let mut old = record(&writer, org, key).await?;
     let role = writer.member_role(org, &body.acting_user_id).await?;
     let actor = Actor {
         user_id: &body.acting_user_id,
         role: role.as_deref(),
     };
-    let secret = new_secret(ctx)?;
-    let key_id = new_key_id()?;
-    let material = KeyMaterial {
-        id: &key_id,
-        hint: secret.hint(),
-    };
-    let at = now();
-    let plan =
-        ctx.config
-            .engine
-            .policy()
-            .plan_rotate(actor, &old, body.grace_period_seconds, material, at)?;
-    let by = || AuditActor::User(body.acting_user_id.clone());
-    let mut events = vec![
-        key_event(
-            ctx,
-            AuditAction::KeyRotated,
-            by(),
-            &old,
-            at,
-            serde_json::json!({
-                "newKeyId": plan.new.id,
-                "gracePeriodSeconds": body.grace_period_seconds,
-            }),
-        )?,
-        key_event(
-            ctx,
-            AuditAction::KeyCreated,
-            by(),
-            &plan.new,
-            at,
-            serde_json::json!({ "name": plan.new.name, "scope": plan.new.scope, "rotatedFrom": old.id }),
-        )?,
-    ];
-    if let Some(revoked_at) = plan.old_revoked_at {
-        // Nothing runs when the grace period ends: the revocation it schedules is recorded now,
-        // with the time it takes effect.
-        events.push(key_event(
-            ctx,
-            AuditAction::KeyRevoked(RevokeCause::RotationGraceEnded),
-            by(),
-            &old,
-            at,
-            serde_json::json!({ "revokedAt": format_time(revoked_at), "rotatedTo": plan.new.id }),
-        )?);
-    }
-    let row = NewKeyRow {
-        hash: secret.hash(),
-        record: plan.new,
-    };
-    // One batch: the new key, the old key's revocation and their events, all or nothing. Once
-    // it commits the answer carries the new secret, whatever a projection says.
-    let applied = writer.rotate(&row, &old.id, plan.old_revoked_at, &events).await?;
-    ctx.publish(&events);
-    if plan.old_revoked_at.is_some() {
-        old.revoked_at = plan.old_revoked_at;
-    }
+    let rotated = lifecycle::rotate(ctx, &writer, org, actor, key, body.grace_period_seconds).await?;
     Ok(saved(
         201,
         serde_json::json!({
-            "key": KeyView::from_record(row.record),
-            "secret": secret.expose_secret(),
-            "previous": KeyView::from_record(old),
+            "key": KeyView::from_record(rotated.made.record),
+            "secret": rotated.made.secret.expose_secret(),
+            "previous": KeyView::from_record(rotated.previous),
         }),
-        &applied,
+        &rotated.made.applied,
     ))
 }
 
@@ -406,7 +276,7 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
     let events = rows
         .iter()
         .map(|row| {
-            key_event(
+            lifecycle::key_event(
                 ctx,
                 AuditAction::KeyImported,
                 AuditActor::ServiceToken,

@@ -12,14 +12,18 @@
 //! | [`views`] | what a key or member looks like in an answer |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
 //! | [`audit`] | the audit log's listing |
+//! | [`lifecycle`] | create, rotate, revoke: read → plan → apply, shared with the console |
+//! | [`console_sessions`] | one-time links to the key console |
 //!
 //! Every key and membership change records its audit events in its own D1 batch and, once
 //! saved, publishes them ([`crate::events`]).
 
 pub mod audit;
+pub mod console_sessions;
 pub mod error;
 pub mod input;
 pub mod keys;
+pub mod lifecycle;
 pub mod members;
 pub mod resources;
 pub mod views;
@@ -48,6 +52,8 @@ pub struct Ctx<'a> {
     pub platform: &'a Context,
     /// Where the request came from, for its audit events.
     pub source: AuditSource,
+    /// Which surface made the change (`admin_api`, `console`), recorded in `details.via`.
+    pub via: &'static str,
 }
 
 impl Ctx<'_> {
@@ -81,6 +87,7 @@ pub async fn handle(mut req: Request, env: &Env, platform: &Context, config: &Co
         config,
         platform,
         source: crate::events::source(req.headers()),
+        via: "admin_api",
     };
     let result = match authenticate(&req, env) {
         Ok(()) => route(&mut req, &ctx).await,
@@ -170,6 +177,10 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 _ => not_allowed("GET, POST"),
             }
         }
+        ["organizations", org, "console-sessions"] => match method {
+            Some(Method::Post) => console_sessions::create(req, ctx, id("organization id", org)?).await,
+            _ => not_allowed("POST"),
+        },
         ["organizations", org, "keys", "import"] => {
             let org = id("organization id", org)?;
             match method {

@@ -1,0 +1,320 @@
+//! `/console/api/…`: the console's own API, acting as the session's user with exactly the
+//! rules of `policy-core` (the same lifecycle plans as the admin API, through
+//! `admin::lifecycle`). Every call re-reads the user's membership; every `POST` must carry the
+//! session's CSRF proof, a JSON body, and no foreign `Origin`.
+
+use policy_core::{Actor, CreateKey, Grants, KeyRecord, Policy, Scope};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Request};
+
+use super::error::ConsoleError;
+use super::session::{self, Holder, Sessions};
+use crate::admin::input::{opt_time, read_body, MAX_BODY};
+use crate::admin::views::{saved, KeyView};
+use crate::admin::{lifecycle, Ctx};
+use crate::clock::now;
+use crate::config::Config;
+use crate::respond::{json, Answer};
+use crate::store::write::Writer;
+
+/// The header that carries the CSRF proof.
+pub const CSRF_HEADER: &str = "x-keyscope-csrf";
+
+enum Route<'a> {
+    Session,
+    Keys,
+    Rotate(&'a str),
+    Revoke(&'a str),
+}
+
+/// A key as the console shows it: the admin API's view, its preset and whether the user may
+/// change it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsoleKey {
+    #[serde(flatten)]
+    key: KeyView,
+    preset: Option<String>,
+    can_change: bool,
+}
+
+/// The preset whose grants equal `permissions` (`None`: inherit, i.e. a preset without a list).
+fn preset_of(policy: &Policy, permissions: Option<&[String]>) -> Option<String> {
+    policy
+        .presets()
+        .find(|name| match (policy.preset(name), permissions) {
+            (Some(None), None) => true,
+            (Some(Some(set)), Some(list)) => {
+                list.iter().all(|p| policy.permission_index(p).is_some())
+                    && policy.permission_set(list.iter().map(String::as_str)) == set
+            }
+            _ => false,
+        })
+        .map(ToString::to_string)
+}
+
+/// Who is acting, re-read on every call.
+struct Acting {
+    holder: Holder,
+    role: String,
+    token: String,
+}
+
+impl Acting {
+    fn actor(&self) -> Actor<'_> {
+        Actor {
+            user_id: &self.holder.user_id,
+            role: Some(&self.role),
+        }
+    }
+
+    fn view(&self, policy: &Policy, record: KeyRecord) -> ConsoleKey {
+        ConsoleKey {
+            preset: preset_of(policy, record.permissions.as_deref()),
+            can_change: policy
+                .check_key_change(&record, &self.holder.user_id, Some(&self.role))
+                .is_ok(),
+            key: KeyView::from_record(record),
+        }
+    }
+}
+
+const GONE: &str = "Your console session has expired or was never valid.";
+const NOT_A_MEMBER: &str =
+    "You are no longer a member of this organization, so your console session has ended.";
+
+/// Serves `/console/api/{rest}`.
+pub async fn handle(
+    mut req: Request,
+    env: &Env,
+    platform: &worker::Context,
+    config: &Config,
+    rest: &str,
+) -> Result<Answer, ConsoleError> {
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (route, allow) = match segments.as_slice() {
+        ["session"] => (Route::Session, "GET"),
+        ["keys"] => (Route::Keys, "GET, POST"),
+        ["keys", id, "rotate"] => (Route::Rotate(id), "POST"),
+        ["keys", id, "revoke"] => (Route::Revoke(id), "POST"),
+        _ => {
+            return Err(ConsoleError::not_found(
+                "There is nothing at this address of the console.",
+            ))
+        }
+    };
+    let method = req.inner().method();
+    let post = method == "POST";
+    if !allow.split(", ").any(|m| m == method) {
+        return Err(ConsoleError::method_not_allowed(allow));
+    }
+    let acting = authenticate(&req, env, config, post).await?;
+    let writer = Writer::open(env, config.store)?;
+    let policy = config.engine.policy();
+    let org = acting.holder.organization_id.clone();
+    let ctx = Ctx {
+        env,
+        config,
+        platform,
+        source: crate::events::source(req.headers()),
+        via: "console",
+    };
+    match route {
+        Route::Session => session_view(&req, env, config, &acting).await,
+        Route::Keys if !post => {
+            let creator =
+                (!policy.may_manage_every_key(&acting.role)).then_some(acting.holder.user_id.as_str());
+            let rows = writer.list_keys(&org, creator).await?;
+            let mut keys = Vec::with_capacity(rows.len());
+            for row in rows {
+                keys.push(acting.view(policy, row.into_entry()?.record));
+            }
+            Ok(json(200, &serde_json::json!({ "keys": keys })))
+        }
+        Route::Keys => {
+            let body: CreateBody = read_body(&mut req, MAX_BODY).await?;
+            if body.scope == Scope::Project {
+                let projects = Sessions::open(env)?.projects(&org).await?;
+                let known = body
+                    .scoped_project_id
+                    .as_ref()
+                    .is_some_and(|p| projects.contains(p));
+                if !known {
+                    return Err(ConsoleError::invalid("Pick one of the organization's projects."));
+                }
+            }
+            let ask = CreateKey {
+                name: &body.name,
+                scope: body.scope,
+                project_id: body.scoped_project_id.as_deref(),
+                grants: Grants::Preset(&body.preset),
+                expires_at: opt_time("expiresAt", body.expires_at.as_deref())?,
+            };
+            let made = lifecycle::create(&ctx, &writer, &org, acting.actor(), &ask).await?;
+            Ok(saved(
+                201,
+                serde_json::json!({
+                    "key": acting.view(policy, made.record),
+                    "secret": made.secret.expose_secret(),
+                }),
+                &made.applied,
+            ))
+        }
+        Route::Rotate(key) => {
+            let body: RotateBody = read_body(&mut req, MAX_BODY).await?;
+            let rotated = lifecycle::rotate(
+                &ctx,
+                &writer,
+                &org,
+                acting.actor(),
+                key,
+                body.grace_period_seconds,
+            )
+            .await?;
+            Ok(saved(
+                201,
+                serde_json::json!({
+                    "key": acting.view(policy, rotated.made.record),
+                    "secret": rotated.made.secret.expose_secret(),
+                    "previous": acting.view(policy, rotated.previous),
+                }),
+                &rotated.made.applied,
+            ))
+        }
+        Route::Revoke(key) => {
+            let _: Empty = read_body(&mut req, MAX_BODY).await?;
+            let (record, applied) = lifecycle::revoke(&ctx, &writer, &org, acting.actor(), key).await?;
+            Ok(saved(
+                200,
+                serde_json::json!({ "key": acting.view(policy, record) }),
+                &applied,
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateBody {
+    name: String,
+    scope: Scope,
+    #[serde(default)]
+    scoped_project_id: Option<String>,
+    preset: String,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RotateBody {
+    #[serde(default)]
+    grace_period_seconds: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// The session behind the cookie, the CSRF proof for a `POST`, then the user's current role.
+async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> Result<Acting, ConsoleError> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let token = header("cookie")
+        .as_deref()
+        .and_then(session::cookie_value)
+        .map(str::to_owned)
+        .ok_or_else(|| ConsoleError::session_expired(GONE))?;
+    let sessions = Sessions::open(env)?;
+    let hash = session::digest(&token);
+    let holder = sessions
+        .session(&hash, now())
+        .await?
+        .ok_or_else(|| ConsoleError::session_expired(GONE))?;
+    if post {
+        let own = req
+            .url()
+            .map(|u| u.origin().ascii_serialization())
+            .map_err(|_| ConsoleError::invalid("The address could not be read."))?;
+        if header("origin").is_some_and(|origin| origin != own) {
+            return Err(ConsoleError::forbidden(
+                "This request came from another site, so it was refused.",
+            ));
+        }
+        let json_body = header("content-type").is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if !json_body {
+            return Err(ConsoleError::forbidden(
+                "The console only accepts changes sent as JSON by its own page.",
+            ));
+        }
+        let proof = header(CSRF_HEADER).unwrap_or_default();
+        if !session::same_secret(&proof, &session::csrf_proof(&token)) {
+            return Err(ConsoleError::forbidden(
+                "This request did not carry the console's CSRF proof, so it was refused. Reload the page and try again.",
+            ));
+        }
+    }
+    let policy = config.engine.policy();
+    let role = Writer::open(env, config.store)?
+        .member_role(&holder.organization_id, &holder.user_id)
+        .await?
+        .filter(|role| policy.role_grants(role).is_some());
+    let Some(role) = role else {
+        sessions.end(&hash).await?;
+        return Err(ConsoleError::session_expired(NOT_A_MEMBER));
+    };
+    Ok(Acting { holder, role, token })
+}
+
+/// `GET /console/api/session`.
+async fn session_view(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    acting: &Acting,
+) -> Result<Answer, ConsoleError> {
+    let policy = config.engine.policy();
+    let gateway_url = req
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .map_err(|_| ConsoleError::invalid("The address could not be read."))?;
+    let me_path = policy
+        .endpoints()
+        .iter()
+        .find(|e| e.serves_me() && e.method() == "GET")
+        .map(|e| format!("{}{}", policy.base_path(), e.pattern()));
+    let may_project = policy.may_create_key(&acting.role, Scope::Project);
+    let projects: Vec<serde_json::Value> = if may_project {
+        Sessions::open(env)?
+            .projects(&acting.holder.organization_id)
+            .await?
+            .into_iter()
+            .map(|id| serde_json::json!({ "id": id }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(json(
+        200,
+        &serde_json::json!({
+            "organizationId": acting.holder.organization_id,
+            "userId": acting.holder.user_id,
+            "role": acting.role,
+            "gatewayUrl": gateway_url,
+            "keyHeader": "X-Api-Key",
+            "mePath": me_path,
+            "csrfToken": session::csrf_proof(&acting.token),
+            "returnUrl": acting.holder.return_url,
+            "can": {
+                "createOrganizationKeys": policy.may_create_key(&acting.role, Scope::Organization),
+                "createProjectKeys": may_project,
+                "manageEveryKey": policy.may_manage_every_key(&acting.role),
+            },
+            "presets": policy.presets().collect::<Vec<_>>(),
+            "projects": projects,
+        }),
+    ))
+}

@@ -1,0 +1,279 @@
+//! Console links and sessions: the one-time link token, the session cookie, the CSRF proof
+//! derived from it, and their D1 rows (`migrations/0003_console.sql`). Only SHA-256 digests of
+//! link tokens and cookies are stored; the CSRF proof is stored nowhere.
+
+use policy_core::Timestamp;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+use crate::admin::error::AdminError;
+use crate::admin::input::random_bytes;
+use crate::store::layout::D1_BINDING;
+use crate::store::rows::{opt_text, text, time};
+use crate::store::StoreError;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "keyscope_console";
+/// How long a one-time link may wait to be opened: 10 minutes.
+pub const LINK_LIFETIME_MS: i64 = 10 * 60 * 1000;
+/// How long a session lasts from the moment its link is opened: 1 hour.
+pub const SESSION_LIFETIME_MS: i64 = 60 * 60 * 1000;
+/// The longest return URL a link may carry.
+pub const MAX_RETURN_URL: usize = 2048;
+
+/// A fresh secret: 32 bytes from the platform's CSPRNG, as 64 lowercase hex digits.
+pub fn new_token() -> Result<String, AdminError> {
+    Ok(hex::encode(random_bytes::<32>()?))
+}
+
+/// What is stored of a link token or a session cookie: its SHA-256, lowercase hex.
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The CSRF proof of a session: derived from its cookie (a digest the page cannot reverse), so
+/// that the page can hold it while the cookie stays `HttpOnly`.
+pub fn csrf_proof(session_token: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"keyscope console csrf\0");
+    hasher.update(session_token.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Whether `presented` equals `expected`, compared in constant time (digests first, so that
+/// neither the length nor the content leaks).
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    let same: bool = Sha256::digest(presented.as_bytes())
+        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .into();
+    same && !presented.is_empty()
+}
+
+/// The session cookie's value in a `Cookie` header, if present and well formed (64 hex digits).
+pub fn cookie_value(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| is_token(value))
+}
+
+/// Whether `value` has the shape of a token this module makes.
+pub fn is_token(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The `Set-Cookie` value that opens a session (`Secure` when served over https).
+pub fn set_cookie(token: &str, secure: bool) -> String {
+    let max_age = SESSION_LIFETIME_MS / 1000;
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/console; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
+}
+
+/// Whether a return URL may be carried: an absolute http(s) URL without spaces or control
+/// characters, at most [`MAX_RETURN_URL`] bytes.
+pub fn is_return_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url.len() <= MAX_RETURN_URL
+        && url.len() > "http://".len()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Who a link or session acts for.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Holder {
+    /// The organization.
+    pub organization_id: String,
+    /// The user.
+    pub user_id: String,
+    /// Where the page's Back link goes.
+    pub return_url: Option<String>,
+}
+
+/// The console's D1 tables.
+pub struct Sessions {
+    db: D1Database,
+}
+
+fn d1<T>(result: worker::Result<T>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::D1(e.to_string()))
+}
+
+impl Sessions {
+    /// Opens the tables (the `DB` binding).
+    pub fn open(env: &Env) -> Result<Sessions, StoreError> {
+        let db = env.d1(D1_BINDING).map_err(|_| StoreError::Unbound(D1_BINDING))?;
+        Ok(Sessions { db })
+    }
+
+    async fn run(&self, sql: &str, args: &[JsValue]) -> Result<(), StoreError> {
+        d1(d1(self.db.prepare(sql).bind(args))?.run().await)?;
+        Ok(())
+    }
+
+    async fn first<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Option<T>, StoreError> {
+        d1(d1(self.db.prepare(sql).bind(args))?.first::<T>(None).await)
+    }
+
+    /// Stores a one-time link (by its token's digest).
+    pub async fn issue_link(
+        &self,
+        token_hash: &str,
+        holder: &Holder,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO console_links (token_hash, organization_id, user_id, return_url, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                text(token_hash),
+                text(&holder.organization_id),
+                text(&holder.user_id),
+                opt_text(holder.return_url.as_deref()),
+                time(expires_at),
+            ],
+        )
+        .await
+    }
+
+    /// Takes a link: deletes it and answers who it was for, when it exists and has not expired.
+    /// One statement, so a link opens at most one session. Expired rows are swept on the way.
+    pub async fn redeem_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<Holder>, StoreError> {
+        let holder = self
+            .first::<Holder>(
+                "DELETE FROM console_links WHERE token_hash = ?1 AND expires_at > ?2 \
+                 RETURNING organization_id, user_id, return_url",
+                &[text(token_hash), time(now)],
+            )
+            .await?;
+        self.run("DELETE FROM console_links WHERE expires_at <= ?1", &[time(now)])
+            .await?;
+        self.run(
+            "DELETE FROM console_sessions WHERE expires_at <= ?1",
+            &[time(now)],
+        )
+        .await?;
+        Ok(holder)
+    }
+
+    /// Stores a session (by its cookie's digest).
+    pub async fn start(
+        &self,
+        session_hash: &str,
+        holder: &Holder,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO console_sessions (session_hash, organization_id, user_id, return_url, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                text(session_hash),
+                text(&holder.organization_id),
+                text(&holder.user_id),
+                opt_text(holder.return_url.as_deref()),
+                time(expires_at),
+            ],
+        )
+        .await
+    }
+
+    /// The session with this cookie digest, unless it has expired.
+    pub async fn session(&self, session_hash: &str, now: Timestamp) -> Result<Option<Holder>, StoreError> {
+        self.first::<Holder>(
+            "SELECT organization_id, user_id, return_url FROM console_sessions \
+             WHERE session_hash = ?1 AND expires_at > ?2",
+            &[text(session_hash), time(now)],
+        )
+        .await
+    }
+
+    /// Ends a session (its user is no longer a member).
+    pub async fn end(&self, session_hash: &str) -> Result<(), StoreError> {
+        self.run(
+            "DELETE FROM console_sessions WHERE session_hash = ?1",
+            &[text(session_hash)],
+        )
+        .await
+    }
+
+    /// The organization's projects: every project its resources name, in order.
+    pub async fn projects(&self, organization_id: &str) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            project_id: String,
+        }
+        let rows = d1(d1(d1(self
+            .db
+            .prepare(
+                "SELECT DISTINCT project_id FROM resources WHERE organization_id = ?1 \
+                 ORDER BY project_id LIMIT 1000",
+            )
+            .bind(&[text(organization_id)]))?
+        .all()
+        .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| r.project_id).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_must_be_a_token() {
+        let header = format!("a=b; {COOKIE}={T}; c=d");
+        assert_eq!(cookie_value(&header), Some(T));
+        assert_eq!(cookie_value(&format!("{COOKIE}=short")), None);
+        assert_eq!(cookie_value(&format!("x{COOKIE}={T}")), None);
+        assert_eq!(cookie_value(""), None);
+    }
+
+    #[test]
+    fn the_cookie_is_httponly_strict_and_secure_over_https() {
+        let plain = set_cookie(T, false);
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict"));
+        assert!(plain.contains("Path=/console") && !plain.contains("Secure"));
+        assert!(set_cookie(T, true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn the_csrf_proof_is_derived_and_compared_exactly() {
+        let proof = csrf_proof(T);
+        assert_ne!(proof, T);
+        assert_ne!(proof, digest(T), "the proof is not what the table stores");
+        assert!(same_secret(&proof, &proof));
+        assert!(!same_secret(&proof[..63], &proof));
+        assert!(!same_secret("", ""));
+    }
+
+    #[test]
+    fn return_urls_are_http_or_https_only() {
+        assert!(is_return_url("https://app.example/settings"));
+        assert!(is_return_url("HTTP://localhost:3000/"));
+        for bad in [
+            "javascript:alert(1)",
+            "//evil",
+            "https://a b",
+            "http://",
+            "ftp://x",
+        ] {
+            assert!(!is_return_url(bad), "{bad}");
+        }
+        assert!(!is_return_url(&format!(
+            "https://x/{}",
+            "a".repeat(MAX_RETURN_URL)
+        )));
+    }
+}

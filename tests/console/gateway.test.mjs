@@ -1,0 +1,394 @@
+// The key console in a real browser (Debian's chromium, driven by playwright-core) against the
+// real gateway: the built worker on workerd (Miniflare) with local D1, KV and key-state objects,
+// its admin API issuing the session links, and a loopback origin behind it.
+// Run: bash scripts/build-worker && bash scripts/ensure-browser && node --test tests/console/
+// Screenshots of the main states go to target/console-screenshots/gateway-*.png.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { rawRequest, startGateway, startOrigin } from "../e2e/lib/gateway.mjs";
+
+const SHOTS = fileURLToPath(new URL("../../target/console-screenshots/", import.meta.url));
+const CHROMIUM = process.env.KEYSCOPE_CHROMIUM ?? "/usr/bin/chromium";
+const KEY = /^ck_live_[0-9A-Za-z]{36}$/;
+const ORG = "org_acme";
+const OTHER = "org_other";
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+  "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+let browser;
+let origin;
+let gw;
+let base;
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  origin = await startOrigin();
+  gw = await startGateway({ originUrl: origin.url });
+  base = `http://127.0.0.1:${gw.port}`;
+  for (const [org, user, role] of [
+    [ORG, "usr_ada", "admin"], [ORG, "usr_eng", "engineer"], [ORG, "usr_mem", "member"], [ORG, "usr_gone", "engineer"],
+    [OTHER, "usr_oz", "admin"],
+  ]) await gw.admin.putMember(org, user, role);
+  await gw.admin.resourceBatch({
+    put: [
+      { kind: "project", id: "proj_web", organizationId: ORG, projectId: "proj_web" },
+      { kind: "project", id: "proj_mobile", organizationId: ORG, projectId: "proj_mobile" },
+      { kind: "project", id: "proj_other", organizationId: OTHER, projectId: "proj_other" },
+    ],
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.dispose();
+  await origin?.close();
+});
+
+/** A one-time console link from the admin API, on the address the browser reaches. */
+async function link(org, actingUserId, returnUrl) {
+  const res = await gw.admin.call("POST", `/organizations/${org}/console-sessions`, { actingUserId, returnUrl });
+  assert.equal(res.status, 201, res.text);
+  assert.ok(Date.parse(res.body.expiresAt) > Date.now());
+  const url = new URL(res.body.url);
+  assert.equal(url.pathname, "/console/open");
+  assert.match(url.searchParams.get("token"), /^[0-9a-f]{64}$/);
+  return `${base}${url.pathname}${url.search}`;
+}
+
+/** A fresh browser context opened through `url`; `problems` collects what must never happen. */
+async function open(url, { width = 1100, height = 800 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    problems.push(`${dialog.type()} dialog: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+  });
+  const first = await page.goto(url);
+  await page.locator("main[aria-busy=false]").waitFor();
+  return { context, page, problems, first };
+}
+
+function card(page, name) {
+  return page.locator("#list > li").filter({ has: page.locator("h3.name", { hasText: name }) });
+}
+
+async function acknowledge(page) {
+  await page.getByLabel("I have copied it").check();
+  await page.getByRole("button", { name: "Done" }).click();
+  await page.locator("#secret-dialog").waitFor({ state: "hidden" });
+  await page.waitForFunction(() => document.getElementById("secret").textContent === "");
+}
+
+const use = (key, method, path) => rawRequest(gw.port, { method, path, headers: [["x-api-key", key]] });
+const reasonOf = (res) => JSON.parse(res.body).reason;
+
+test("an admin's session: generate a read key, use it through the gateway, see it used, rotate, revoke", async () => {
+  const url = await link(ORG, "usr_ada", "https://app.example.test/settings");
+  const { context, page, problems, first } = await open(url);
+
+  // The token leaves the address bar; the page is served with the strict policy.
+  assert.equal(page.url(), `${base}/console/`);
+  assert.equal(first.request().redirectedFrom()?.url(), url, "the link answered with a redirect");
+  const headers = first.headers();
+  assert.equal(headers["content-security-policy"], CSP);
+  assert.equal(headers["x-content-type-options"], "nosniff");
+  assert.equal(headers["referrer-policy"], "no-referrer");
+  const cookies = await context.cookies();
+  assert.equal(cookies.length, 1);
+  assert.deepEqual([cookies[0].name, cookies[0].httpOnly, cookies[0].sameSite, cookies[0].path],
+    ["keyscope_console", true, "Strict", "/console"]);
+  assert.equal(await page.getByRole("link", { name: "Back" }).getAttribute("href"), "https://app.example.test/settings");
+  await page.locator("#empty", { hasText: "No keys yet" }).waitFor();
+  assert.match(await page.locator(".how").innerText(), new RegExp(`${base}[\\s\\S]*X-Api-Key[\\s\\S]*GET /api/v1/me`));
+
+  // The link worked once.
+  const again = await browser.newContext();
+  const replay = await again.newPage();
+  await replay.goto(url);
+  await replay.locator("#ended").waitFor();
+  assert.match(await replay.locator("#ended").innerText(), /This console link no longer works/);
+  await again.close();
+
+  // Generate a project key with the read preset.
+  await page.getByRole("button", { name: "Generate key" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("Payroll sync");
+  await page.locator("#new-form input[name=scope][value=project]").check();
+  assert.deepEqual(await page.locator("#new-project option").evaluateAll((os) => os.map((o) => o.value)),
+    ["proj_mobile", "proj_web"], "the organization's projects, and only them");
+  await page.getByLabel("Project", { exact: true }).selectOption("proj_web");
+  await page.locator("#new-form input[name=preset][value=read]").check();
+  await page.screenshot({ path: `${SHOTS}gateway-01-generate.png` });
+  await page.getByRole("button", { name: "Generate", exact: true }).click();
+
+  // The value, once, copyable.
+  await page.locator("#secret-dialog").waitFor();
+  const secret = (await page.locator("#secret").textContent()).trim();
+  assert.match(secret, KEY);
+  await page.getByRole("button", { name: "Copy", exact: true }).click();
+  await page.locator("#copy-status", { hasText: "Copied" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+  await page.screenshot({ path: `${SHOTS}gateway-02-value-once.png` });
+  await acknowledge(page);
+  assert.ok(!(await page.content()).includes(secret), "the value is cleared from the page");
+
+  // The card.
+  const made = card(page, "Payroll sync");
+  await made.waitFor();
+  let text = await made.innerText();
+  assert.match(text, new RegExp(`…${secret.slice(-4)}`));
+  assert.match(text, /Project proj_web/);
+  assert.match(text, /\bRead\b/);
+  assert.match(text, /Never used/);
+  assert.match(text, /Added\s+\w{3} \d{1,2}, \d{4}/);
+
+  // The key through the gateway: allowed on a read endpoint, refused on a write one.
+  const read = await use(secret, "GET", "/api/v1/projects/proj_web/entries");
+  assert.equal(read.status, 200, read.body);
+  assert.equal(JSON.parse(read.body).origin, true, "the origin answered");
+  const write = await use(secret, "POST", "/api/v1/projects/proj_web/entries");
+  assert.equal(write.status, 403);
+  assert.equal(reasonOf(write), "forbidden");
+
+  // After a reload the card says when it was last used (written after the answer).
+  const id = await made.getAttribute("data-id");
+  for (let i = 0; i < 50; i++) {
+    const { keys } = await gw.admin.listKeys(ORG);
+    if (keys.find((k) => k.id === id)?.lastUsedAt) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await page.reload();
+  await page.locator("main[aria-busy=false]").waitFor();
+  text = await card(page, "Payroll sync").innerText();
+  assert.match(text, /Last used\s+(just now|\d+ seconds? ago)/);
+  await page.screenshot({ path: `${SHOTS}gateway-03-last-used.png`, fullPage: true });
+
+  // Rotate with a grace period: a new value once; the old key keeps working for an hour.
+  await made.locator("summary").click();
+  await made.getByRole("button", { name: "Rotate" }).click();
+  await page.getByLabel("Keep the old key working for").selectOption("3600");
+  await page.locator("#rotate-form").getByRole("button", { name: "Rotate" }).click();
+  await page.locator("#secret-dialog").waitFor();
+  const rotated = (await page.locator("#secret").textContent()).trim();
+  assert.match(rotated, KEY);
+  assert.notEqual(rotated, secret);
+  await acknowledge(page);
+  const cards = card(page, "Payroll sync");
+  assert.equal(await cards.count(), 2);
+  assert.match(await cards.nth(1).locator(".status").innerText(), /Active until/);
+  assert.equal((await use(secret, "GET", "/api/v1/projects/proj_web/entries")).status, 200, "the old key, in its grace period");
+  assert.equal((await use(rotated, "GET", "/api/v1/projects/proj_web/entries")).status, 200, "the new key");
+
+  // Revoke the new key, behind the confirmation.
+  const fresh = cards.nth(0);
+  const freshId = await fresh.getAttribute("data-id");
+  await fresh.locator("summary").click();
+  await fresh.getByRole("button", { name: "Revoke" }).click();
+  const confirm = page.locator("#revoke-dialog");
+  assert.match(await confirm.innerText(), /cannot be undone/);
+  await confirm.getByRole("button", { name: "Revoke key" }).click();
+  await confirm.waitFor({ state: "hidden" });
+  assert.equal(await page.locator(`#list > li[data-id=${freshId}] .status`).innerText(), "Revoked");
+  await page.screenshot({ path: `${SHOTS}gateway-04-rotated-and-revoked.png`, fullPage: true });
+  const gone = await use(rotated, "GET", "/api/v1/projects/proj_web/entries");
+  assert.equal(gone.status, 401);
+  assert.equal(reasonOf(gone), "key_revoked");
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an engineer gets no organization option and cannot make an organization key; a removed member's session ends", async () => {
+  const { context, page, problems } = await open(await link(ORG, "usr_gone", undefined));
+  const session = await page.evaluate(() => fetch("/console/api/session").then((r) => r.json()));
+  assert.equal(session.role, "engineer");
+  assert.equal(session.can.createOrganizationKeys, false);
+  await page.getByRole("button", { name: "Generate key" }).click();
+  assert.equal(await page.locator("#new-form input[value=organization]").count(), 0);
+  assert.ok(await page.locator("#new-form input[value=project]").isChecked());
+  await page.screenshot({ path: `${SHOTS}gateway-05-engineer.png` });
+  await page.getByRole("button", { name: "Cancel" }).click();
+
+  // The server holds the rule too: a hand-made organization key request is refused.
+  const refused = await page.evaluate(async (csrf) => {
+    const res = await fetch("/console/api/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-keyscope-csrf": csrf },
+      body: JSON.stringify({ name: "Sneaky", scope: "organization", preset: "read" }),
+    });
+    return [res.status, await res.json()];
+  }, session.csrfToken);
+  assert.equal(refused[0], 403);
+  assert.equal(refused[1].reason, "forbidden");
+  assert.match(refused[1].message, /engineer/);
+
+  // Removed from the organization: the next action ends the session, in words, with no data.
+  await gw.admin.removeMember(ORG, "usr_gone");
+  await page.reload();
+  await page.locator("#ended").waitFor();
+  assert.match(await page.locator("#ended").innerText(), /no longer a member/);
+  assert.equal(await page.locator("#list > li").count(), 0);
+  const after = await page.evaluate(() => fetch("/console/api/keys").then((r) => r.status));
+  assert.equal(after, 401, "the session is gone for good");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a member sees no Generate button", async () => {
+  const { context, page, problems } = await open(await link(ORG, "usr_mem"));
+  await page.locator("#empty").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Generate key" }).count(), 0);
+  await page.screenshot({ path: `${SHOTS}gateway-06-member.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("an expired or forged link shows a clear page and no data, and sets no cookie", async () => {
+  const expired = await link(ORG, "usr_ada");
+  await gw.db.prepare("UPDATE console_links SET expires_at = ?1").bind(Date.now() - 1000).run();
+  const forged = `${base}/console/open?token=${"ab".repeat(32)}`;
+  for (const [url, shot] of [[expired, "gateway-07-link-expired.png"], [forged, null], [`${base}/console/open`, null]]) {
+    const { context, page, problems } = await open(url);
+    assert.equal(page.url(), `${base}/console/`, "neither the token nor the marker stays in the address bar");
+    assert.match(await page.locator("#ended").innerText(), /This console link no longer works/);
+    assert.ok(!(await page.locator("#content").isVisible()));
+    assert.equal(await page.getByRole("button", { name: "Generate key" }).count(), 0);
+    assert.deepEqual(await context.cookies(), []);
+    if (shot) await page.screenshot({ path: `${SHOTS}${shot}` });
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+  const raw = await rawRequest(gw.port, { method: "GET", path: "/console/open?token=zz" });
+  assert.equal(raw.status, 303);
+  assert.equal(raw.headers.location, "/console/#link-expired");
+  assert.equal(raw.headers["set-cookie"], undefined);
+  assert.equal(raw.headers["cache-control"], "no-store");
+});
+
+test("a key named like markup renders as text", async () => {
+  const name = "<img src=x onerror=alert(1)>";
+  await gw.admin.createKey(ORG, { actingUserId: "usr_ada", name, scope: "organization", preset: "read" });
+  const { context, page, problems } = await open(await link(ORG, "usr_ada"));
+  const shown = card(page, name);
+  await shown.waitFor();
+  assert.equal(await shown.locator("h3.name").textContent(), name);
+  assert.equal(await page.locator("#list img").count(), 0);
+  assert.deepEqual(problems, [], "no alert, no script error, no CSP violation");
+  await context.close();
+});
+
+test("a state-changing call without the CSRF proof, as text, or from another site is refused", async () => {
+  const { context, page } = await open(await link(ORG, "usr_ada"));
+  const session = await page.evaluate(() => fetch("/console/api/session").then((r) => r.json()));
+  const post = (init) => page.evaluate(async (i) => {
+    const res = await fetch("/console/api/keys", { method: "POST", ...i });
+    return [res.status, (await res.json()).reason];
+  }, init);
+  const body = JSON.stringify({ name: "CSRF", scope: "organization", preset: "read" });
+  const json = { "content-type": "application/json" };
+  assert.deepEqual(await post({ headers: json, body }), [403, "forbidden"], "no proof");
+  assert.deepEqual(await post({ headers: { ...json, "x-keyscope-csrf": "0".repeat(64) }, body }), [403, "forbidden"], "a wrong proof");
+  assert.deepEqual(await post({ headers: { "content-type": "text/plain", "x-keyscope-csrf": session.csrfToken }, body }),
+    [403, "forbidden"], "not JSON");
+
+  // Another site, carrying the cookie and even the proof (what SameSite and the Origin check stop).
+  const [{ value: cookie }] = await context.cookies();
+  const headers = [["cookie", `keyscope_console=${cookie}`], ["content-type", "application/json"], ["x-keyscope-csrf", session.csrfToken]];
+  const foreign = await rawRequest(gw.port, { method: "POST", path: "/console/api/keys", headers: [...headers, ["origin", "https://evil.example"]], body });
+  assert.equal(foreign.status, 403);
+  assert.equal(reasonOf(foreign), "forbidden");
+  // The same call with the proof and no foreign origin is what the page does: it works.
+  assert.deepEqual(await post({ headers: { ...json, "x-keyscope-csrf": session.csrfToken }, body }), [201, undefined]);
+  const { keys } = await gw.admin.listKeys(ORG);
+  assert.equal(keys.filter((k) => k.name === "CSRF").length, 1, "only the proven call changed anything");
+  await context.close();
+});
+
+test("a session of another organization sees nothing of this one", async () => {
+  const { keys } = await gw.admin.listKeys(ORG);
+  assert.ok(keys.length > 0);
+  const { context, page, problems } = await open(await link(OTHER, "usr_oz"));
+  await page.locator("#empty", { hasText: "No keys yet" }).waitFor();
+  const seen = await page.evaluate(async (id) => {
+    const session = await fetch("/console/api/session").then((r) => r.json());
+    const list = await fetch("/console/api/keys").then((r) => r.json());
+    const revoke = await fetch(`/console/api/keys/${id}/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-keyscope-csrf": session.csrfToken },
+      body: "{}",
+    });
+    return { org: session.organizationId, projects: session.projects, keys: list.keys, revoke: [revoke.status, (await revoke.json()).reason] };
+  }, keys[0].id);
+  assert.deepEqual(seen, { org: OTHER, projects: [{ id: "proj_other" }], keys: [], revoke: [404, "not_found"] });
+  const still = (await gw.admin.listKeys(ORG)).keys.find((k) => k.id === keys[0].id);
+  assert.equal(still.revokedAt, keys[0].revokedAt, "the other organization's key is untouched");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the admin API refuses a console link for a non-member and a non-http return URL", async () => {
+  const stranger = await gw.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "usr_oz" });
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.body.reason, "not_found");
+  const script = await gw.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "usr_ada", returnUrl: "javascript:alert(1)" });
+  assert.equal(script.status, 400);
+  assert.equal(script.body.reason, "invalid_request");
+  const noToken = await gw.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "usr_ada" }, { token: null });
+  assert.equal(noToken.status, 401);
+});
+
+test("the console's own routes: redirects, errors in words, a configurable frame-ancestors, the API untouched", async () => {
+  const raw = (method, path, headers = []) => rawRequest(gw.port, { method, path, headers });
+  const bare = await raw("GET", "/console");
+  assert.deepEqual([bare.status, bare.headers.location], [308, "/console/"]);
+  for (const [path, type] of [["/console/console.js", "text/javascript"], ["/console/console.css", "text/css"]]) {
+    const res = await raw("GET", path);
+    assert.equal(res.status, 200);
+    assert.ok(res.headers["content-type"].startsWith(type), path);
+    assert.equal(res.headers["content-security-policy"], CSP);
+  }
+  for (const [method, path, status, reason] of [
+    ["GET", "/console/nothing", 404, "not_found"],
+    ["GET", "/console/api/nothing", 404, "not_found"],
+    ["GET", "/console/api/keys/key_x/revoke", 405, "method_not_allowed"],
+    ["POST", "/console/", 405, "method_not_allowed"],
+    ["GET", "/console/api/session", 401, "session_expired"],
+  ]) {
+    const res = await raw(method, path);
+    assert.equal(res.status, status, `${method} ${path}`);
+    const body = JSON.parse(res.body);
+    assert.equal(body.reason, reason);
+    assert.match(body.message, /^[A-Z].*\.$/, "a sentence");
+  }
+  // A HEAD (a link checker) does not use up the one-time link.
+  const once = new URL(await link(ORG, "usr_ada"));
+  const head = await rawRequest(gw.port, { method: "HEAD", path: `${once.pathname}${once.search}` });
+  assert.equal(head.status, 405);
+  const taken = await raw("GET", `${once.pathname}${once.search}`);
+  assert.deepEqual([taken.status, taken.headers.location], [303, "/console/"]);
+
+  // The public API and the admin API are not the console's.
+  assert.equal(reasonOf(await raw("GET", "/api/v1/me")), "missing_key");
+  assert.equal((await raw("GET", "/admin/v1/organizations/org_acme/keys")).status, 401);
+
+  const framed = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_CONSOLE_FRAME_ANCESTORS: "https://app.example.test 'self'" } });
+  const injected = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_CONSOLE_FRAME_ANCESTORS: "*; script-src 'unsafe-inline'" } });
+  try {
+    const csp = async (g) => (await rawRequest(g.port, { method: "GET", path: "/console/" })).headers["content-security-policy"];
+    assert.equal(await csp(framed), CSP.replace("frame-ancestors 'none'", "frame-ancestors https://app.example.test 'self'"));
+    assert.equal(await csp(injected), CSP, "a value that is not a source list leaves framing denied");
+  } finally {
+    await framed.dispose();
+    await injected.dispose();
+  }
+});
