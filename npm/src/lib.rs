@@ -806,13 +806,7 @@ fn key_parts(key: &ApiKey) -> Vec<String> {
 }
 
 fn key_error_code(error: KeyError) -> &'static str {
-    match error {
-        KeyError::WrongLength => "wrong_length",
-        KeyError::UnknownPrefix => "unknown_prefix",
-        KeyError::BadCharacter => "bad_character",
-        KeyError::ChecksumMismatch => "checksum_mismatch",
-        KeyError::WrongEnvironment { .. } => "wrong_environment",
-    }
+    error.code()
 }
 
 /// A `PolicyError` whose `field` always names the offending field: the invalid value's, or for
@@ -821,7 +815,7 @@ fn key_error_code(error: KeyError) -> &'static str {
 fn policy_error(error: &PolicyError, text: &str) -> JsValue {
     let field = match error {
         PolicyError::Invalid(invalid) => invalid.field().to_owned(),
-        PolicyError::Syntax(_) => {
+        _ => {
             let mut json = serde_json::Deserializer::from_str(text);
             match serde_path_to_error::deserialize::<_, PolicyDocument>(&mut json) {
                 Err(e) if e.inner().is_data() && e.path().iter().next().is_some() => e.path().to_string(),

@@ -10,8 +10,6 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::record::Timestamp;
@@ -388,8 +386,8 @@ fn passes<T>(filter: &Option<T>, test: impl FnOnce(&T) -> bool) -> bool {
 }
 
 /// Where the next page starts. Pages run newest first, ordered by `(time, id)` descending; the
-/// cursor is the last event shown, so the next page holds events strictly before it. Opaque to
-/// clients: base64url (no padding) of `<time ms>.<event id>`.
+/// cursor is the last event shown, so the next page holds events strictly before it, written
+/// `<time ms>.<event id>`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AuditCursor {
     /// The last shown event's time.
@@ -410,28 +408,33 @@ impl AuditCursor {
         }
     }
 
-    /// The opaque form given to clients as `nextCursor`.
+    /// The form given to clients as `nextCursor`: `<unix ms>.<event id>`, e.g.
+    /// `1764000000123.evt_0a1b`. It is a position in the listing order, not a secret: any
+    /// well-formed position is a valid cursor (`openapi.json` states its pattern exactly).
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.time.millis(), self.id))
+        format!("{}.{}", self.time.millis(), self.id)
     }
 
-    /// Reads a cursor back; anything this API did not issue is [`AuditParseError::BadCursor`].
+    /// Reads a cursor back: a canonical integer (no `+`, no leading zeros), a `.`, and an event
+    /// id of 1–64 characters of `A-Z a-z 0-9 _ -`; anything else is
+    /// [`AuditParseError::BadCursor`].
     pub fn decode(text: &str) -> Result<AuditCursor, AuditParseError> {
-        if text.is_empty() || text.len() > MAX_CURSOR_LEN {
+        if text.len() > MAX_CURSOR_LEN {
             return Err(AuditParseError::BadCursor);
         }
-        let bytes: Vec<u8> = URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| AuditParseError::BadCursor)?;
-        let plain = String::from_utf8(bytes).map_err(|_| AuditParseError::BadCursor)?;
-        let (millis, id) = plain.split_once('.').ok_or(AuditParseError::BadCursor)?;
+        let (millis, id) = text.split_once('.').ok_or(AuditParseError::BadCursor)?;
         let millis: i64 = millis.parse().map_err(|_| AuditParseError::BadCursor)?;
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         let cursor = AuditCursor {
             time: Timestamp(millis),
             id: id.to_string(),
         };
-        // Only the exact text `encode` makes is accepted (no `+5`, `007` or empty id).
-        if id.is_empty() || cursor.encode() != text {
+        // Only the exact text `encode` makes is accepted (no `+5` or `007`).
+        if !id_ok || cursor.encode() != text {
             return Err(AuditParseError::BadCursor);
         }
         Ok(cursor)

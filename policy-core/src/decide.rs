@@ -174,6 +174,7 @@ pub fn is_identity_header(name: &str) -> bool {
 
 /// A provide call that does not answer the step the decision is waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StepError {
     /// The decision is not waiting for a key record.
     NotAwaitingKey,
@@ -182,6 +183,8 @@ pub enum StepError {
     /// The decision is not waiting for a resource owner.
     NotAwaitingResource,
 }
+
+impl core::error::Error for StepError {}
 
 impl core::fmt::Display for StepError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -77,6 +77,7 @@ impl fmt::Display for Environment {
 
 /// Why a presented string is not a usable key. Every variant answers `401 invalid_key`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyError {
     /// The key is not exactly 44 characters long.
     WrongLength,
@@ -92,6 +93,24 @@ pub enum KeyError {
         key: Environment,
     },
 }
+
+impl KeyError {
+    /// A stable machine-readable code (`wrong_length`, `unknown_prefix`, `bad_character`,
+    /// `checksum_mismatch`, `wrong_environment`), for adapters that expose key errors.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            KeyError::WrongLength => "wrong_length",
+            KeyError::UnknownPrefix => "unknown_prefix",
+            KeyError::BadCharacter => "bad_character",
+            KeyError::ChecksumMismatch => "checksum_mismatch",
+            KeyError::WrongEnvironment { .. } => "wrong_environment",
+        }
+    }
+}
+
+impl core::error::Error for KeyError {}
+
+impl core::error::Error for GenerateError {}
 
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -114,6 +133,7 @@ impl fmt::Display for KeyError {
 
 /// Why [`ApiKey::generate`] could not make a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GenerateError {
     /// The random bytes supplied did not yield 30 unbiased base62 characters (each byte is
     /// accepted with probability 248/256; 64 bytes fail with probability below 10^-30).

@@ -114,6 +114,7 @@ pub enum Serve {
 
 /// Why a policy document was refused.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The text is not JSON of the document's shape (serde's message names the field,
     /// line and column, including unknown fields).
@@ -147,6 +148,8 @@ impl InvalidField {
         &self.problem
     }
 }
+
+impl core::error::Error for PolicyError {}
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

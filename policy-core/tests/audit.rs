@@ -274,18 +274,13 @@ fn filters_combine_and_the_time_range_is_half_open() {
 }
 
 #[test]
-fn cursors_round_trip_and_are_opaque() {
+fn cursors_round_trip_in_their_one_form() {
     let cursor = AuditCursor {
         time: Timestamp(1_700_000_000_123),
-        id: "evt_7.x".into(),
+        id: "evt_7a".into(),
     };
     let text = cursor.encode();
-    assert!(
-        text.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "{text}"
-    );
-    assert!(!text.contains("evt_7"));
+    assert_eq!(text, "1700000000123.evt_7a");
     assert_eq!(AuditCursor::decode(&text), Ok(cursor));
     let negative = AuditCursor {
         time: Timestamp(-5),
@@ -295,22 +290,20 @@ fn cursors_round_trip_and_are_opaque() {
 }
 
 #[test]
-fn cursors_this_api_did_not_issue_are_refused() {
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-    use base64::Engine as _;
-    let forged = |plain: &str| URL_SAFE_NO_PAD.encode(plain);
+fn cursors_not_in_that_form_are_refused() {
     let cases = [
         String::new(),
         "!!!".into(),
-        forged("nodot"),
-        forged("12."),
-        forged(".evt"),
-        forged("+12.evt"),
-        forged("012.evt"),
-        forged("abc.evt"),
-        forged("99999999999999999999.evt"),
-        STANDARD.encode("12.evt_1?"),
-        URL_SAFE_NO_PAD.encode([0xff, b'.', b'x']),
+        "nodot".into(),
+        "12.".into(),
+        ".evt".into(),
+        "+12.evt".into(),
+        "012.evt".into(),
+        "abc.evt".into(),
+        "99999999999999999999.evt".into(),
+        "12.evt_1?".into(),
+        "12.evt.1".into(),
+        format!("12.{}", "e".repeat(65)),
         "A".repeat(600),
     ];
     for case in &cases {
@@ -360,7 +353,7 @@ proptest::proptest! {
     }
 
     #[test]
-    fn every_cursor_round_trips(time in proptest::prelude::any::<i64>(), id in ".{1,40}") {
+    fn every_cursor_round_trips(time in proptest::prelude::any::<i64>(), id in "[A-Za-z0-9_-]{1,64}") {
         let cursor = AuditCursor { time: Timestamp(time), id };
         proptest::prop_assert_eq!(AuditCursor::decode(&cursor.encode()), Ok(cursor));
     }

@@ -1,4 +1,5 @@
 # Used by the schemathesis run (SCHEMATHESIS_HOOKS=schemathesis_hooks, PYTHONPATH=tests/api).
+# Each hook states one rule JSON Schema cannot, and changes nothing else.
 # Schemathesis hook: JSON Schema cannot say "in the future", so a generated key expiry in the
 # past is moved a year ahead of now (the server refuses a past expiry with 400).
 import datetime
@@ -15,3 +16,4 @@ def map_body(ctx, body):
         if at.tzinfo is not None and at <= now:
             body = {**body, "expiresAt": (now + datetime.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")}
     return body
+

@@ -125,6 +125,11 @@ describe("admin API: keys", () => {
     assert.equal(again.key.revokedAt, revoked.key.revokedAt, "revoking again changes nothing");
     const rotate = await w.admin.call("POST", `/organizations/${ORG}/keys/${key.id}/rotate`, { actingUserId: "u_eng" });
     assert.equal(rotate.status, 409, "a revoked key is not rotated");
+    const synced = await w.admin.call("POST", `/organizations/${ORG}/keys/${key.id}/sync`);
+    assert.equal(synced.status, 200, "a sync rewrites the projections");
+    assert.equal(synced.body.key.revokedAt, revoked.key.revokedAt, "and changes nothing");
+    assert.equal(synced.body.pending, undefined, "nothing is pending");
+    assert.equal(reasonOf(await get(w.gw, "/api/v1/projects/p1/entries", secret)), "key_revoked");
   });
 
   test("rotation (seed 001): create new → switch → confirm → revoke old; both work meanwhile", async () => {

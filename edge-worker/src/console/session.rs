@@ -74,14 +74,20 @@ pub fn set_cookie(token: &str, secure: bool) -> String {
     format!("{COOKIE}={token}; Path=/console; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
-/// Whether a return URL may be carried: an absolute http(s) URL without spaces or control
-/// characters, at most [`MAX_RETURN_URL`] bytes.
+/// Whether a return URL may be carried: an absolute http(s) URL of printable ASCII (no spaces,
+/// control characters or raw non-ASCII: percent-encode them), at most [`MAX_RETURN_URL`]
+/// characters — exactly what `openapi.json`'s pattern says.
 pub fn is_return_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://"))
-        && url.len() <= MAX_RETURN_URL
-        && url.len() > "http://".len()
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    let rest = if lower.starts_with("https://") {
+        url.get(8..)
+    } else if lower.starts_with("http://") {
+        url.get(7..)
+    } else {
+        None
+    };
+    url.len() <= MAX_RETURN_URL
+        && rest.is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| (b'!'..=b'~').contains(&b)))
 }
 
 /// Who a link or session acts for.
@@ -268,6 +274,8 @@ mod tests {
             "https://a b",
             "http://",
             "ftp://x",
+            "https://bücher.example/",
+            "https://",
         ] {
             assert!(!is_return_url(bad), "{bad}");
         }

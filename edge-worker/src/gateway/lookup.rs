@@ -1,14 +1,14 @@
 //! The hot path's answer to `LookupKey`, per store mode (ARCHITECTURE.md "Consistency"):
 //!
-//! - `strict`: the key's immutable fields from the isolate cache or KV (an unknown key costs
-//!   one KV read and touches no object), then one hop to the key's `KeyState` object for its
+//! - `strict`: the key's immutable fields from the isolate cache (compiled once: a
+//!   [`PreparedKey`]) or KV (an unknown key costs one KV read and touches no object), then one hop to the key's `KeyState` object for its
 //!   revocation and creator role (read from D1) and the rate-limit admission;
 //! - `kv`: the whole projection from KV (edge-cached);
 //! - `d1`: the whole row from D1.
 
 use std::rc::Rc;
 
-use policy_core::{KeyHash, KeyRecord};
+use policy_core::{KeyHash, KeyState, PreparedKey};
 use worker::Env;
 
 use crate::config::{Config, StoreMode};
@@ -18,8 +18,10 @@ use crate::store::StoreError;
 
 /// A key as the decision sees it.
 pub struct Found {
-    /// The record with its current revocation.
-    pub record: KeyRecord,
+    /// The key, compiled against the isolate's policy (grants as a bitset).
+    pub key: Rc<PreparedKey>,
+    /// Its current revocation and expiry.
+    pub state: KeyState,
     /// The creator's current role.
     pub role: Option<String>,
     /// The rate-limit admission already taken (`strict` mode), if any.
@@ -30,42 +32,46 @@ pub struct Found {
 pub async fn find_key(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
     match config.store {
         StoreMode::Strict => strict(env, config, hash).await,
-        StoreMode::Kv => whole(Reader::kv(env)?, hash).await,
-        StoreMode::D1 => whole(Reader::d1(env)?, hash).await,
+        StoreMode::Kv => whole(config, Reader::kv(env)?, hash).await,
+        StoreMode::D1 => whole(config, Reader::d1(env)?, hash).await,
     }
 }
 
-async fn whole(reader: Reader, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
+async fn whole(config: &Config, reader: Reader, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
     Ok(reader.key(hash).await?.map(|entry| Found {
-        record: entry.record,
+        state: KeyState::of(&entry.record),
+        key: Rc::new(config.engine.prepare(entry.record)),
         role: entry.role,
         admission: Admission::NotAsked,
     }))
 }
 
 async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
-    let entry = match cached(hash) {
-        Some(entry) => entry,
+    let key = match cached(hash) {
+        Some(key) => key,
         None => {
             let Some(entry) = Reader::kv(env)?.key(hash).await? else {
                 return Ok(None);
             };
-            let entry = Rc::new(entry);
-            remember(*hash, Rc::clone(&entry));
-            entry
+            let key = Rc::new(config.engine.prepare(entry.record));
+            remember(*hash, Rc::clone(&key));
+            key
         }
     };
     let check = KeyStateClient::open(env)?
-        .check(&entry.record.id, config.rate_limit)
+        .check(&key.record().id, config.rate_limit)
         .await?;
     let Some(state) = check.state else {
         // D1 no longer has the key (a projection left behind): unknown.
         return Ok(None);
     };
-    let mut record = entry.record.clone();
-    record.revoked_at = state.revoked_at;
     Ok(Some(Found {
-        record,
+        // Expiry never changes; revocation comes from the object, never from the cache.
+        state: KeyState {
+            revoked_at: state.revoked_at,
+            expires_at: key.record().expires_at,
+        },
+        key,
         role: state.role,
         admission: check.admission,
     }))

@@ -8,8 +8,10 @@ pub mod forward;
 mod last_used;
 mod lookup;
 
+use std::rc::Rc;
+
 use policy_core::{
-    target_of_url, Authorization, Decision, Denial, KeyHeaders, KeyRecord, Request as DecisionRequest,
+    target_of_url, Authorization, Decision, Denial, KeyHeaders, PreparedKey, Request as DecisionRequest,
     ResourceOwner, Step,
 };
 use worker::{console_error, Context, Env};
@@ -57,7 +59,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     };
 
     let now = now();
-    let mut auth: Authorization<'_, KeyRecord> = config.engine.authorize(&request, now);
+    let mut auth: Authorization<'_, Rc<PreparedKey>> = config.engine.authorize(&request, now);
     let mut creator_role: Option<String> = None;
     let mut admission = Admission::NotAsked;
     let resources = match config.store {
@@ -70,7 +72,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                 Ok(Some(found)) => {
                     creator_role = found.role;
                     admission = found.admission;
-                    auth.provide_key(Some(found.record))
+                    auth.provide_prepared(found.key, found.state)
                 }
                 Ok(None) => auth.provide_key(None),
                 Err(err) => store_failed(&mut auth, &err),
@@ -155,7 +157,7 @@ async fn admit(env: &Env, config: &Config, key_id: &str, admission: Admission) -
 
 /// A request admitted into its key's window and then denied does not count: the admission is
 /// given back off the hot path.
-fn refund(env: &Env, ctx: &Context, auth: &Authorization<'_, KeyRecord>, admission: Admission) {
+fn refund(env: &Env, ctx: &Context, auth: &Authorization<'_, Rc<PreparedKey>>, admission: Admission) {
     let Admission::Admitted { at } = admission else {
         return;
     };
@@ -172,7 +174,7 @@ fn refund(env: &Env, ctx: &Context, auth: &Authorization<'_, KeyRecord>, admissi
 
 /// A failed lookup denies `503 unavailable`: never fail open.
 fn store_failed(
-    auth: &mut Authorization<'_, KeyRecord>,
+    auth: &mut Authorization<'_, Rc<PreparedKey>>,
     err: &crate::store::StoreError,
 ) -> Result<(), policy_core::StepError> {
     console_error!("keyscope: key store failed: {err}");

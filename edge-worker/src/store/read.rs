@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use policy_core::KeyHash;
+use policy_core::{KeyHash, PreparedKey};
 use worker::{D1Database, Env, KvStore};
 
 use super::layout::{kv_key, kv_resource, D1_BINDING, KEY_ROW_SELECT, KV_BINDING, RESOURCE_SELECT};
@@ -80,18 +80,19 @@ impl Reader {
 const CACHE_CAPACITY: usize = 10_000;
 
 thread_local! {
-    static IMMUTABLE: RefCell<HashMap<KeyHash, Rc<KeyEntry>>> = RefCell::new(HashMap::new());
+    static IMMUTABLE: RefCell<HashMap<KeyHash, Rc<PreparedKey>>> = RefCell::new(HashMap::new());
 }
 
-/// The `strict` mode's isolate cache of key projections, by hash. Only the fields that never
-/// change are read from a cached entry (id, organization, creator, scope, project, grants,
-/// expiry, name, hint); revocation and role always come from the key's Durable Object.
-pub fn cached(hash: &KeyHash) -> Option<Rc<KeyEntry>> {
+/// The `strict` mode's isolate cache of prepared keys (compiled once against the isolate's
+/// policy), by hash. Only the fields that never change are read from a cached key (id,
+/// organization, creator, scope, project, grants, expiry, name, hint); revocation and role
+/// always come from the key's Durable Object.
+pub fn cached(hash: &KeyHash) -> Option<Rc<PreparedKey>> {
     IMMUTABLE.with(|cache| cache.borrow().get(hash).cloned())
 }
 
 /// Keeps a projection in the isolate cache (cleared whole when full: bounded memory).
-pub fn remember(hash: KeyHash, entry: Rc<KeyEntry>) {
+pub fn remember(hash: KeyHash, entry: Rc<PreparedKey>) {
     IMMUTABLE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= CACHE_CAPACITY {

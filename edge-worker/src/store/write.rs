@@ -298,16 +298,18 @@ impl Writer {
             }
         };
         let mut pending = Vec::new();
-        for id in refreshed {
-            if let Err(err) = retried(|| self.refresh_key(id)).await {
+        // Independent projections, rewritten concurrently.
+        let refreshes = refreshed.iter().map(|id| async move {
+            retried(|| self.refresh_key(id)).await.map_err(|err| {
                 worker::console_error!("keyscope: KV projection of {id} not written: {err}");
-                pending.push(Pending {
+                Pending {
                     key_id: Some(id.clone()),
                     resource: None,
                     projection: Projection::Kv,
-                });
-            }
-        }
+                }
+            })
+        });
+        pending.extend(join_all(refreshes).await.into_iter().filter_map(Result::err));
         pending.extend(self.release(&leases).await);
         Ok((results, pending))
     }
@@ -477,40 +479,44 @@ impl Writer {
             .count();
         let mut pending = Vec::new();
         if let Some(kv) = &self.kv {
-            for change in changes_ {
-                let (kind, id, written) = match change {
-                    ResourceChange::Put { kind, id, owner } => {
-                        let value =
-                            serde_json::to_string(owner).map_err(|e| StoreError::Kv(e.to_string()))?;
-                        let name = kv_resource(kind, id);
-                        let written = retried(|| async {
-                            kv.put(&name, value.as_str())
-                                .map_err(|e| StoreError::Kv(e.to_string()))?
-                                .execute()
-                                .await
-                                .map_err(|e| StoreError::Kv(e.to_string()))
-                        })
-                        .await;
-                        (kind, id, written)
-                    }
-                    ResourceChange::Remove { kind, id } => {
-                        let name = kv_resource(kind, id);
-                        let written = retried(|| async {
+            // The projections are independent: written concurrently (a 1,000-change batch would
+            // otherwise take one KV round trip per change, in sequence).
+            let writes = changes_.iter().map(|change| async move {
+                let (kind, id) = match change {
+                    ResourceChange::Put { kind, id, .. } | ResourceChange::Remove { kind, id } => (kind, id),
+                };
+                let name = kv_resource(kind, id);
+                let written = match change {
+                    ResourceChange::Put { owner, .. } => match serde_json::to_string(owner) {
+                        Ok(value) => {
+                            retried(|| async {
+                                kv.put(&name, value.as_str())
+                                    .map_err(|e| StoreError::Kv(e.to_string()))?
+                                    .execute()
+                                    .await
+                                    .map_err(|e| StoreError::Kv(e.to_string()))
+                            })
+                            .await
+                        }
+                        Err(e) => Err(StoreError::Kv(e.to_string())),
+                    },
+                    ResourceChange::Remove { .. } => {
+                        retried(|| async {
                             kv.delete(&name).await.map_err(|e| StoreError::Kv(e.to_string()))
                         })
-                        .await;
-                        (kind, id, written)
+                        .await
                     }
                 };
-                if let Err(err) = written {
+                written.map_err(|err| {
                     worker::console_error!("keyscope: KV projection of {kind}/{id} not written: {err}");
-                    pending.push(Pending {
+                    Pending {
                         key_id: None,
                         resource: Some(format!("{kind}/{id}")),
                         projection: Projection::Kv,
-                    });
-                }
-            }
+                    }
+                })
+            });
+            pending.extend(join_all(writes).await.into_iter().filter_map(Result::err));
         }
         Ok(Applied {
             value: removed,
