@@ -635,8 +635,8 @@ pub struct KeyRecord {
 
 /// What a `KeyRecord` handle holds.
 enum Held {
-    /// The record as made, before any decision.
-    Record(CoreRecord),
+    /// The record as made, before any decision (boxed: a record is much larger than an `Rc`).
+    Record(Box<CoreRecord>),
     /// The record compiled for the policy of the engine that last decided on it.
     Prepared(Rc<PreparedKey>),
 }
@@ -648,7 +648,7 @@ impl KeyRecord {
         let record = match &self.held {
             Held::Prepared(key) if key.stamp() == policy.stamp() => return Rc::clone(key),
             Held::Prepared(key) => key.record().clone(),
-            Held::Record(record) => record.clone(),
+            Held::Record(record) => CoreRecord::clone(record),
         };
         let key = Rc::new(policy.prepare(record));
         self.held = Held::Prepared(Rc::clone(&key));
@@ -697,7 +697,7 @@ impl KeyRecord {
         fields
             .into_record()
             .map(|record| KeyRecord {
-                held: Held::Record(record),
+                held: Held::Record(Box::new(record)),
             })
             .map_err(|problem| {
                 named_error(
