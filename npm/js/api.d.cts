@@ -368,7 +368,11 @@ export interface PlannedKey {
   record: PlannedRecord;
 }
 
-/** A key record prepared once (e.g. in a cache) and handed to decisions without conversion. */
+/**
+ * A key record prepared once (e.g. in a cache) and handed to decisions without conversion; it
+ * holds the record compiled for the policy of the engine deciding on it (compiled on its first
+ * decision, again only under an engine with another policy).
+ */
 export declare class KeyRecord {
   /** Throws a `RecordError` naming the field if `record` is not a key record. */
   constructor(record: KeyRecordInput);

@@ -485,7 +485,11 @@ module.exports = function createKeyscope(wasm, crypto) {
     return out;
   }
 
-  /** A key record prepared once (e.g. in a cache) and handed to decisions without conversion. */
+  /**
+   * A key record prepared once (e.g. in a cache) and handed to decisions without conversion. The
+   * wasm side holds it compiled for the policy of the engine deciding on it (its grants as a
+   * bitset), compiled on its first decision and again only under an engine with another policy.
+   */
   class KeyRecord {
     /** @param {object} record the stored record (times as Date, ISO string or Unix ms) */
     constructor(record) {

@@ -15,12 +15,15 @@ use std::rc::Rc;
 use js_sys::{Error as JsErrorObject, Reflect};
 use policy_core::{
     check_scope_project, target_of_url, ApiKey, Authorization, Cause, Decision as CoreDecision, Environment,
-    KeyError, KeyHash, KeyHeaders, KeyRecord as CoreRecord, LifecycleError, Policy, PolicyDocument,
-    PolicyError, Request, ResourceOwner, Scope, Step as CoreStep, Timestamp,
+    KeyError, KeyHash, KeyHeaders, KeyRecord as CoreRecord, KeyState, LifecycleError, Policy, PolicyDocument,
+    PolicyError, PreparedKey, Request, ResourceOwner, RoleId, Scope, Step as CoreStep, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
-type Pending<'p> = Authorization<'p, Rc<CoreRecord>>;
+/// A decision in progress. Every key reaches it compiled (`PreparedKey`): a `KeyRecord` handle
+/// holds its compiled form across decisions; a record given field by field is compiled for its
+/// one decision (the same work the raw-record path does once per decision).
+type Pending<'p> = Authorization<'p, Rc<PreparedKey>>;
 
 self_cell::self_cell!(
     struct Cell {
@@ -134,6 +137,9 @@ pub struct Engine {
     denials: Vec<(DenialKey, String)>,
     /// Hashes of keys seen before, at indices the caller chooses (see `rememberHash`).
     known: Vec<KeyHash>,
+    /// The policy's roles resolved once, in `roles` order (`provideRoleIndex` answers with
+    /// them: no role name is looked up per decision).
+    role_ids: Vec<Option<RoleId>>,
     /// Whether an allow's permission set fits in its outcome number.
     narrow: bool,
     /// Why the last record given field by field was refused (`field\nproblem`), for the
@@ -162,7 +168,9 @@ impl Engine {
             None => Policy::align(),
             Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e, &text))?,
         };
+        let role_ids = policy.roles().map(|name| policy.role_id(name)).collect();
         Ok(Engine {
+            role_ids,
             narrow: policy.permissions().count() <= NARROW_PERMISSIONS
                 && policy.roles().count() < ROLE_RADIX as usize,
             inner: Rc::new(policy_core::Engine::new(policy, environment)),
@@ -305,11 +313,12 @@ impl Engine {
         }
     }
 
-    /// Answers `LookupKey` with a prepared record; returns the outcome.
+    /// Answers `LookupKey` with a prepared record (compiled for this engine's policy on its first
+    /// decision here, then reused); returns the outcome.
     #[wasm_bindgen(js_name = provideKey)]
-    pub fn provide_key(&mut self, slot: u32, record: &KeyRecord) -> f64 {
-        let record = Rc::clone(&record.inner);
-        self.answer(slot, |auth| auth.provide_key(Some(record)))
+    pub fn provide_key(&mut self, slot: u32, record: &mut KeyRecord) -> f64 {
+        let key = record.prepared_for(self.inner.policy());
+        self.answer(slot, |auth| provide_prepared(auth, key))
     }
 
     /// Answers `LookupKey` with a record given field by field (see [`KeyRecord::new`]); a
@@ -346,8 +355,8 @@ impl Engine {
         };
         match fields.into_record() {
             Ok(record) => {
-                let record = Rc::new(record);
-                self.answer(slot, |auth| auth.provide_key(Some(record)))
+                let key = Rc::new(self.inner.prepare(record));
+                self.answer(slot, |auth| provide_prepared(auth, key))
             }
             Err(problem) => {
                 self.record_problem = Some(format!("{}\n{}", problem.field, problem.problem));
@@ -370,18 +379,14 @@ impl Engine {
     }
 
     /// Answers `LookupRole` with the role at `index` in `roles` (the common case: no string
-    /// crosses). An index out of range is a caller bug: `503 unavailable`.
+    /// crosses, and the engine looks no name up). An index out of range is a caller bug: `503
+    /// unavailable`.
     #[wasm_bindgen(js_name = provideRoleIndex)]
     pub fn provide_role_index(&mut self, slot: u32, index: u32) -> f64 {
-        self.answer_with(slot, |engine, auth| {
-            match engine.policy().roles().nth(index as usize) {
-                Some(role) => auth.provide_membership(Some(role)),
-                None => {
-                    auth.store_failed();
-                    Ok(())
-                }
-            }
-        })
+        match self.role_ids.get(index as usize).copied().flatten() {
+            Some(role) => self.answer(slot, |auth| auth.provide_role(Some(role))),
+            None => self.store_failed(slot),
+        }
     }
 
     /// Answers `LookupRole`: the creator's current role, or `undefined` if no longer a member.
@@ -517,6 +522,13 @@ fn pack_denial(denial: &policy_core::Denial<'_>) -> String {
     )
 }
 
+/// Answers `LookupKey` with a compiled key; its revocation and expiry are the record's own (the
+/// store's answer for this request).
+fn provide_prepared(auth: &mut Pending<'_>, key: Rc<PreparedKey>) -> Result<(), policy_core::StepError> {
+    let state = KeyState::of(key.record());
+    auth.provide_prepared(key, state)
+}
+
 fn step_of(auth: &Pending<'_>) -> Step {
     match auth.next() {
         CoreStep::LookupKey(_) => Step::LookupKey,
@@ -541,20 +553,11 @@ impl Engine {
         slot: u32,
         f: impl FnOnce(&mut Pending<'_>) -> Result<(), policy_core::StepError>,
     ) -> f64 {
-        self.answer_with(slot, |_, auth| f(auth))
-    }
-
-    /// [`Engine::answer`] with the compiled engine at hand.
-    fn answer_with(
-        &mut self,
-        slot: u32,
-        f: impl for<'e> FnOnce(&'e policy_core::Engine, &mut Pending<'e>) -> Result<(), policy_core::StepError>,
-    ) -> f64 {
         let Some(Some(cell)) = self.slots.get_mut(slot as usize) else {
             return self.outcome(slot, Step::Deny);
         };
-        cell.with_dependent_mut(|engine, auth| {
-            if f(engine, auth).is_err() {
+        cell.with_dependent_mut(|_, auth| {
+            if f(auth).is_err() {
                 // An answer out of order is a caller bug, never a reason to allow.
                 auth.store_failed();
             }
@@ -621,10 +624,43 @@ impl Engine {
 }
 
 /// A key record handed to decisions without conversion: make one per stored key (e.g. when
-/// caching lookups) and return it from the store's `findKey`.
+/// caching lookups) and return it from the store's `findKey`. It holds the record compiled
+/// (`PreparedKey`: its explicit grants as a permission bitset) for the policy of the engine that
+/// last decided on it, so a decision on it does no string work on permissions; it is compiled on
+/// its first decision and again only when an engine with another policy decides on it.
 #[wasm_bindgen]
 pub struct KeyRecord {
-    inner: Rc<CoreRecord>,
+    held: Held,
+}
+
+/// What a `KeyRecord` handle holds.
+enum Held {
+    /// The record as made, before any decision (boxed: a record is much larger than an `Rc`).
+    Record(Box<CoreRecord>),
+    /// The record compiled for the policy of the engine that last decided on it.
+    Prepared(Rc<PreparedKey>),
+}
+
+impl KeyRecord {
+    /// The record compiled for `policy`: the one held when it was compiled for it, otherwise
+    /// compiled now (once) and held from then on.
+    fn prepared_for(&mut self, policy: &Policy) -> Rc<PreparedKey> {
+        let record = match &self.held {
+            Held::Prepared(key) if key.stamp() == policy.stamp() => return Rc::clone(key),
+            Held::Prepared(key) => key.record().clone(),
+            Held::Record(record) => CoreRecord::clone(record),
+        };
+        let key = Rc::new(policy.prepare(record));
+        self.held = Held::Prepared(Rc::clone(&key));
+        key
+    }
+
+    fn record(&self) -> &CoreRecord {
+        match &self.held {
+            Held::Record(record) => record,
+            Held::Prepared(key) => key.record(),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -661,7 +697,7 @@ impl KeyRecord {
         fields
             .into_record()
             .map(|record| KeyRecord {
-                inner: Rc::new(record),
+                held: Held::Record(Box::new(record)),
             })
             .map_err(|problem| {
                 named_error(
@@ -678,7 +714,7 @@ impl KeyRecord {
     /// The record's identity as the engine holds it: `[id, organizationId, createdBy, scope,
     /// scopedProjectId or ""]` (read once, when the JavaScript handle is made).
     pub fn identity(&self) -> Vec<String> {
-        let r = &self.inner;
+        let r = self.record();
         vec![
             r.id.clone(),
             r.organization_id.clone(),

@@ -272,7 +272,7 @@ fn an_answer_out_of_order_or_to_no_decision_fails_closed() {
 #[wasm_bindgen_test]
 fn prepared_records_decide_like_fields() {
     let mut engine = Engine::new(None, None).unwrap();
-    let prepared = KeyRecord::new(
+    let mut prepared = KeyRecord::new(
         "k1".into(),
         "CI".into(),
         "abcd".into(),
@@ -288,7 +288,7 @@ fn prepared_records_decide_like_fields() {
     )
     .unwrap();
     let (slot, _) = start(&mut engine, "POST", "/api/v1/projects", &key()[0]);
-    engine.provide_key(slot, &prepared);
+    engine.provide_key(slot, &mut prepared);
     let outcome = engine.provide_role(slot, Some("admin".into()));
     assert!(
         denial_of(&engine, outcome).starts_with("403\nforbidden\n"),
@@ -311,6 +311,70 @@ fn prepared_records_decide_like_fields() {
     let bad = bad.err().unwrap();
     assert_eq!(prop(&bad, "name").as_deref(), Some("RecordError"));
     assert_eq!(prop(&bad, "field").as_deref(), Some("scope"));
+}
+
+/// A handle with an explicit grant list (one name the policy does not declare), revoked at
+/// `revoked_at`.
+fn handle(revoked_at: Option<f64>) -> KeyRecord {
+    KeyRecord::new(
+        "k1".into(),
+        "CI".into(),
+        "abcd".into(),
+        "org_a".into(),
+        "u1".into(),
+        "organization",
+        None,
+        Some(vec!["read:project".into(), "no:such_permission".into()]),
+        0.0,
+        None,
+        revoked_at,
+        None,
+    )
+    .unwrap()
+}
+
+/// Decides `method url` for an admin key held by `record`: the outcome.
+fn decide_handle(engine: &mut Engine, record: &mut KeyRecord, method: &str, url: &str) -> f64 {
+    let (slot, _) = start(engine, method, url, &key()[0]);
+    assert_eq!(step(engine.provide_key(slot, record)), LOOKUP_ROLE);
+    let admin = engine.roles().iter().position(|r| r == "admin").unwrap();
+    engine.provide_role_index(slot, admin as u32)
+}
+
+#[wasm_bindgen_test]
+fn a_handle_is_compiled_for_each_policy_it_serves() {
+    // The same permissions in another order: another policy stamp, other bit positions.
+    let mut doc: serde_json::Value = serde_json::from_str(policy_core::ALIGN_POLICY_JSON).unwrap();
+    doc["permissions"].as_array_mut().unwrap().reverse();
+    let mut engines = [
+        Engine::new(None, None).unwrap(),
+        Engine::new(Some(doc.to_string()), None).unwrap(),
+    ];
+    let mut record = handle(None);
+    // Alternating engines: each decision uses the grants compiled for its own policy.
+    for which in [0, 1, 1, 0] {
+        let engine = &mut engines[which];
+        let (step, payload) = split(decide_handle(engine, &mut record, "GET", "/api/v1/projects"));
+        assert_eq!(step, ALLOW);
+        let (_, _, set) = allow_parts(payload);
+        let names = engine.permissions();
+        let read = names.iter().position(|n| n == "read:project").unwrap();
+        assert_eq!(
+            set,
+            1 << read,
+            "the unknown grant grants nothing; the role is narrowed"
+        );
+        let outcome = decide_handle(engine, &mut record, "POST", "/api/v1/projects");
+        assert!(denial_of(engine, outcome).starts_with("403\nforbidden\n"));
+    }
+    // The handle's own state decides: a revoked handle is refused before any role lookup.
+    let [align, _] = &mut engines;
+    let mut revoked = handle(Some(1.0));
+    let (slot, _) = start(align, "GET", "/api/v1/projects", &key()[0]);
+    let outcome = align.provide_key(slot, &mut revoked);
+    assert!(denial_of(align, outcome).starts_with("401\nkey_revoked\n"));
+    assert_eq!(revoked.identity()[0], "k1", "the identity survives compilation");
+    assert_eq!(align.pending(), 0);
 }
 
 #[wasm_bindgen_test]
