@@ -21,7 +21,7 @@ use super::{lifecycle, Ctx};
 use crate::clock::now;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
-use crate::store::write::{NewKeyRow, Writer};
+use crate::store::write::{Applied, NewKeyRow, Writer};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -133,10 +133,15 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         role: role.as_deref(),
     };
     let (current, applied) = lifecycle::revoke(ctx, &writer, org, actor, key).await?;
+    key_answer(current, &applied)
+}
+
+/// `{"key": …}` of a saved change, with its `pending` parts.
+fn key_answer(key: KeyRecord, applied: &Applied<()>) -> Result<Answer, AdminError> {
     Ok(saved(
         200,
-        serde_json::json!({ "key": KeyView::from_record(current) }),
-        &applied,
+        serde_json::json!({ "key": KeyView::from_record(key) }),
+        applied,
     ))
 }
 
@@ -177,11 +182,7 @@ pub async fn sync(ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminEr
     let writer = ctx.writer()?;
     let current = record(&writer, org, key).await?;
     let applied = writer.sync_key(key).await?;
-    Ok(saved(
-        200,
-        serde_json::json!({ "key": KeyView::from_record(current) }),
-        &applied,
-    ))
+    key_answer(current, &applied)
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,29 @@ pub fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, AdminError> {
         .map_err(|e| AdminError::new(Reason::Unavailable, e.to_string()))
 }
 
+/// A new key's secret and id, before the plan.
+struct Fresh {
+    secret: ApiKey,
+    id: String,
+}
+
+impl Fresh {
+    fn new(ctx: &Ctx<'_>) -> Result<Fresh, AdminError> {
+        Ok(Fresh {
+            secret: new_secret(ctx)?,
+            id: new_key_id()?,
+        })
+    }
+
+    /// What the plan needs of it.
+    fn material(&self) -> KeyMaterial<'_> {
+        KeyMaterial {
+            id: &self.id,
+            hint: self.secret.hint(),
+        }
+    }
+}
+
 /// An audit event about `key` by `actor`, made through `ctx`'s surface.
 pub fn key_event(
     ctx: &Ctx<'_>,
@@ -62,18 +85,13 @@ pub async fn create(
     actor: Actor<'_>,
     ask: &CreateKey<'_>,
 ) -> Result<Made, AdminError> {
-    let secret = new_secret(ctx)?;
-    let key_id = new_key_id()?;
-    let material = KeyMaterial {
-        id: &key_id,
-        hint: secret.hint(),
-    };
+    let fresh = Fresh::new(ctx)?;
     let at = now();
     let record = ctx
         .config
         .engine
         .policy()
-        .plan_create(org, actor, ask, material, at)?;
+        .plan_create(org, actor, ask, fresh.material(), at)?;
     let events = [key_event(
         ctx,
         AuditAction::KeyCreated,
@@ -83,14 +101,14 @@ pub async fn create(
         serde_json::json!({ "name": record.name, "scope": record.scope }),
     )?];
     let row = NewKeyRow {
-        hash: secret.hash(),
+        hash: fresh.secret.hash(),
         record,
     };
     let applied = writer.insert_keys(std::slice::from_ref(&row), &events).await?;
     ctx.publish(&events);
     Ok(Made {
         record: row.record,
-        secret,
+        secret: fresh.secret,
         applied,
     })
 }
@@ -156,18 +174,13 @@ pub async fn rotate(
     grace_period_seconds: Option<u32>,
 ) -> Result<Rotated, AdminError> {
     let mut old = record(writer, org, key).await?;
-    let secret = new_secret(ctx)?;
-    let key_id = new_key_id()?;
-    let material = KeyMaterial {
-        id: &key_id,
-        hint: secret.hint(),
-    };
+    let fresh = Fresh::new(ctx)?;
     let at = now();
-    let plan = ctx
-        .config
-        .engine
-        .policy()
-        .plan_rotate(actor, &old, grace_period_seconds, material, at)?;
+    let plan =
+        ctx.config
+            .engine
+            .policy()
+            .plan_rotate(actor, &old, grace_period_seconds, fresh.material(), at)?;
     let by = || AuditActor::User(actor.user_id.to_owned());
     let mut events = vec![
         key_event(
@@ -200,7 +213,7 @@ pub async fn rotate(
         )?);
     }
     let row = NewKeyRow {
-        hash: secret.hash(),
+        hash: fresh.secret.hash(),
         record: plan.new,
     };
     let applied = writer.rotate(&row, &old.id, plan.old_revoked_at, &events).await?;
@@ -211,7 +224,7 @@ pub async fn rotate(
     Ok(Rotated {
         made: Made {
             record: row.record,
-            secret,
+            secret: fresh.secret,
             applied,
         },
         previous: old,
