@@ -141,6 +141,9 @@ for (const k of demo) {
 }
 await admin("DELETE", `/organizations/${org}/members/u_former`);
 
+// Asked for before anything is printed, so the summary ends the output once everything is done.
+const consoleLinks = await consoleLinkLines();
+
 const line = (what, method, path, key, header = "x-api-key") =>
   `  # ${what}\n  curl -s -X ${method} ${GATEWAY}${path} -H '${header === "x-api-key" ? `X-Api-Key: ${key}` : `Authorization: Bearer ${key}`}'\n`;
 console.log(`
@@ -162,14 +165,16 @@ ${line("404 not_found: another project's entry is invisible to a project key", "
   # the admin API (token in .dev.vars): the organization's keys, with last used
   curl -s ${GATEWAY}/admin/v1/organizations/${org}/keys -H 'Authorization: Bearer ${token}'
 
+Key console (each link opens once, within 10 minutes; more: POST ${GATEWAY}/admin/v1/organizations/${org}/console-sessions):
+${consoleLinks}
+
 More than 10 requests a second with one key answer 429 rate_limited. Ctrl-C stops everything.
 `);
 
 // ---- The key console: one-time links for the demo admin and the demo engineer ----------------
-await printConsoleLinks();
 
-/** Asks the admin API for a console link per demo user and prints them (each works once, 10 min). */
-async function printConsoleLinks() {
+/** Asks the admin API for a console link per demo user (each works once, within 10 minutes). */
+async function consoleLinkLines() {
   const lines = [];
   for (const [who, user] of [["admin", "u_admin"], ["engineer", "u_engineer"]]) {
     const { url, expiresAt } = await admin("POST", `/organizations/${org}/console-sessions`, {
@@ -178,7 +183,5 @@ async function printConsoleLinks() {
     });
     lines.push(`  ${who.padEnd(9)} ${url}   (until ${expiresAt})`);
   }
-  console.log(`Key console (each link opens once, within 10 minutes; more: POST ${GATEWAY}/admin/v1/organizations/${org}/console-sessions):
-${lines.join("\n")}
-`);
+  return lines.join("\n");
 }
