@@ -62,11 +62,12 @@ pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
     }
 }
 
-/// An RFC 3339 time in field `field`.
+/// An RFC 3339 time in field `field`, within the years 0000–9999 in UTC (what responses can
+/// write back, [`parse_time`]).
 pub fn time(field: &str, value: &str) -> Result<Timestamp, AdminError> {
     parse_time(value).ok_or_else(|| {
         AdminError::invalid(format!(
-            "{field} must be an RFC 3339 time, e.g. 2026-12-31T00:00:00Z"
+            "{field} must be an RFC 3339 time in the years 0000-9999 (UTC), e.g. 2026-12-31T00:00:00Z"
         ))
     })
 }
@@ -199,5 +200,9 @@ mod tests {
             .message
             .contains("expiresAt"));
         assert_eq!(opt_time("x", None).unwrap(), None);
+        // Found by the `admin_input` fuzz target: the offset carries it before the year 0000.
+        let err = time("expiresAt", "0000-01-01T00:00:59+23:00").unwrap_err();
+        assert_eq!(err.reason, Reason::InvalidRequest);
+        assert!(err.message.contains("0000-9999"), "{}", err.message);
     }
 }
