@@ -371,7 +371,8 @@ impl KeyState {
         Ok(state)
     }
 
-    /// Admits one request under `limit` per second, persisting the window first.
+    /// Admits one request under `limit` per second (the window is written to storage shortly
+    /// after: [`KeyState::schedule_flush`]).
     async fn admit(&self, limit: u32, now: Timestamp) -> Result<Admission> {
         let admission = match self.inner.borrow_mut().window.admit(limit, now) {
             Ok(()) => Admission::Admitted { at: now },
@@ -389,10 +390,11 @@ impl KeyState {
     /// in BENCHMARKS.md); this way a busy key's window is written at most every 50 ms, and a
     /// restart can forget at most the admissions of those last 50 ms — never the window.
     fn schedule_flush(&self) -> Result<()> {
-        if std::mem::replace(&mut self.inner.borrow_mut().flush_scheduled, true) {
+        if self.inner.borrow().flush_scheduled {
             return Ok(());
         }
         let storage = self.state.as_raw().storage()?;
+        self.inner.borrow_mut().flush_scheduled = true;
         let inner = Rc::clone(&self.inner);
         worker::wasm_bindgen_futures::spawn_local(async move {
             worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
