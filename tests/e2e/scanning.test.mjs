@@ -105,7 +105,9 @@ describe("secret scanning: revoke (the default)", () => {
     const { key, secret } = await w.newKey("bystander");
     const before_ = await w.events();
     // Well formed but unknown here (a vector's key), a test-environment key, and noise.
-    const tokens = ["ck_live_0Cz2TYfoijWDQLGWSQAxUtlEzk2JEB26ayHr", "ck_test_" + "A".repeat(36), "ghp_notours", secret.slice(0, -1) + "x"];
+    // The last is the bystander's key with its final checksum character changed (never to itself).
+    const altered = secret.slice(0, -1) + (secret.endsWith("x") ? "y" : "x");
+    const tokens = ["ck_live_0Cz2TYfoijWDQLGWSQAxUtlEzk2JEB26ayHr", "ck_test_" + "A".repeat(36), "ghp_notours", altered];
     const res = await report(w.gw, JSON.stringify(tokens.map((t, i) => leak(t, i))));
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.map((e) => e.label), tokens.map(() => "false_positive"));
