@@ -86,7 +86,7 @@ pub const AUDIT_INSERT_IF_MEMBER: &str =
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS \
      (SELECT 1 FROM members WHERE organization_id = ?2 AND user_id = ?8)";
 
-/// The start of the audit listing's select; the filters follow (see `write.rs`).
+/// The start of the audit listing's select; the filters follow (see `write/reads.rs`).
 pub const AUDIT_SELECT: &str = "SELECT body FROM audit_events WHERE organization_id = ?1";
 
 /// Marks a key leaked: `?1` id, `?2` the time (only the first report's time is kept).
