@@ -291,18 +291,20 @@ impl Engine {
         target: &str,
         now: Timestamp,
     ) -> Authorization<'_, R> {
-        let mut auth = Authorization {
+        // Routed before the decision is built, so that the decision is built once, in place
+        // (routing into a field of a built decision makes the compiler copy all of it).
+        let mut param = None;
+        let endpoint = self.policy.route_into(method, target, &mut param);
+        Authorization {
             policy: &self.policy,
             now,
-            endpoint: None,
-            param: None,
+            endpoint,
+            param,
             record: None,
             role: 0,
             effective: PermissionSet::EMPTY,
             phase: Phase::AwaitKey(hash),
-        };
-        auth.endpoint = self.policy.route_into(method, target, &mut auth.param);
-        auth
+        }
     }
 
     /// Runs a whole decision against a synchronous [`Directory`]; a directory error denies

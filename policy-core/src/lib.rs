@@ -77,6 +77,7 @@ pub mod route;
 #[cfg(feature = "scanning")]
 pub mod scanning;
 pub mod webhook;
+mod words;
 
 pub use audit::{
     AuditAction, AuditActor, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::permissions::{PermissionSet, MAX_PERMISSIONS};
 use crate::record::Scope;
 use crate::route::Router;
+use crate::words::{word_at, PackedName};
 
 /// The Align policy of SPEC, as shipped in `policies/align.json`.
 pub const ALIGN_POLICY_JSON: &str = include_str!("../policies/align.json");
@@ -187,7 +188,7 @@ pub const MAX_METHOD_LEN: usize = 16;
 
 #[derive(Clone, Debug)]
 struct Role {
-    name: Box<str>,
+    name: PackedName,
     grants: PermissionSet,
 }
 
@@ -334,14 +335,14 @@ impl Policy {
                 return Err(InvalidField::error("roles", "a role name is non-empty"));
             }
             roles.push(Role {
-                name: name.as_str().into(),
+                name: PackedName::new(name),
                 grants: set_of(&format!("roles.{name}"), grants)?,
             });
         }
         let role_index = |field: String, name: &str| -> Result<usize, PolicyError> {
             roles
                 .iter()
-                .position(|r| *r.name == *name)
+                .position(|r| r.name.as_str() == name)
                 .ok_or_else(|| InvalidField::error(field, format!("unknown role \"{name}\"")))
         };
         let creators = |field: &str, names: &[String]| -> Result<Vec<usize>, PolicyError> {
@@ -383,7 +384,7 @@ impl Policy {
             endpoints.push(endpoint);
         }
 
-        let router = Router::new(&endpoints);
+        let router = Router::new(&base_path, &endpoints);
         let mut sorted_permissions: Vec<(Box<str>, usize)> = permissions
             .iter()
             .enumerate()
@@ -455,16 +456,18 @@ impl Policy {
 
     /// The role names.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
-        self.roles.iter().map(|r| &*r.name)
+        self.roles.iter().map(|r| r.name.as_str())
     }
 
     /// The index of a role by name.
+    #[inline]
     pub(crate) fn role_index(&self, name: &str) -> Option<usize> {
-        self.roles.iter().position(|r| *r.name == *name)
+        let word = word_at(name.as_bytes(), 0);
+        self.roles.iter().position(|r| r.name.is(name, word))
     }
 
     pub(crate) fn role_name(&self, index: usize) -> &str {
-        self.roles.get(index).map_or("", |r| &*r.name)
+        self.roles.get(index).map_or("", |r| r.name.as_str())
     }
 
     pub(crate) fn role_grants_at(&self, index: usize) -> PermissionSet {
@@ -525,7 +528,7 @@ fn stamp_of(permissions: &[Box<str>], roles: &[Role]) -> u64 {
         .iter()
         .map(|p| &**p)
         .chain(core::iter::once(""))
-        .chain(roles.iter().map(|r| &*r.name));
+        .chain(roles.iter().map(|r| r.name.as_str()));
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for name in names {
         for byte in name.bytes().chain(core::iter::once(0xff)) {

@@ -1,0 +1,290 @@
+//! The endpoint rows as a trie per method, walked once over the request's bytes.
+//!
+//! Each node holds the static segments that may follow (compiled [`StaticText`]s), at most one
+//! parameter child, and the row that ends there. Matching compares static text in place and
+//! scans a parameter only as far as its id bytes go, so every byte of the path is read about
+//! once and no segment list is built. A static segment is tried before the parameter at the
+//! same position; when the rest of the path fails under it, the parameter is tried (rows such
+//! as `/a/:id/x` and `/a/b/y` need that). Rows of one method never overlap (the policy refuses
+//! it), so at most one row matches and the order of the search cannot change the answer.
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use super::id::{is_id_byte, PathId, MAX_ID_LEN};
+use crate::policy::{Endpoint, Segment, MAX_SEGMENTS};
+use crate::words::{word_at, PackedName, StaticText};
+
+/// The routing tables of one policy.
+#[derive(Clone, Debug)]
+pub(crate) struct Router {
+    /// The base path and its closing `/`.
+    base: StaticText,
+    methods: Vec<MethodTable>,
+    nodes: Vec<Node>,
+}
+
+impl Default for Router {
+    fn default() -> Router {
+        Router::new("/", &[])
+    }
+}
+
+#[derive(Clone, Debug)]
+struct MethodTable {
+    name: PackedName,
+    root: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Node {
+    statics: Vec<Edge>,
+    param: Option<usize>,
+    row: Option<Row>,
+}
+
+#[derive(Clone, Debug)]
+struct Edge {
+    text: StaticText,
+    child: usize,
+}
+
+/// A row ending at a node.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    endpoint: usize,
+    /// The position of the parameter the row's project-key rule reads.
+    wanted: Option<usize>,
+}
+
+/// A matched row and where, in the target, the parameter it reads is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found {
+    /// The index of the matched endpoint row.
+    pub(crate) endpoint: usize,
+    /// Start and end of the wanted parameter in the target, and whether it holds a `%` escape.
+    pub(crate) param: Option<(usize, usize, bool)>,
+}
+
+impl Router {
+    /// Indexes `endpoints` under `base_path`.
+    pub(crate) fn new(base_path: &str, endpoints: &[Endpoint]) -> Router {
+        let mut router = Router {
+            base: StaticText::new(format!("{base_path}/").as_bytes()),
+            methods: Vec::new(),
+            nodes: Vec::new(),
+        };
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            let mut node = router.root_for(endpoint.method());
+            for segment in endpoint.segments.iter() {
+                node = match segment {
+                    Segment::Static(text) => router.static_child(node, text.as_bytes()),
+                    Segment::Param => router.param_child(node),
+                };
+            }
+            if let Some(node) = router.nodes.get_mut(node) {
+                node.row = Some(Row {
+                    endpoint: i,
+                    wanted: endpoint.project_key.param(),
+                });
+            }
+        }
+        router
+    }
+
+    fn push_node(&mut self) -> usize {
+        self.nodes.push(Node::default());
+        self.nodes.len() - 1
+    }
+
+    fn root_for(&mut self, name: &str) -> usize {
+        if let Some(table) = self.methods.iter().find(|t| t.name.as_str() == name) {
+            return table.root;
+        }
+        let root = self.push_node();
+        self.methods.push(MethodTable {
+            name: PackedName::new(name),
+            root,
+        });
+        root
+    }
+
+    fn static_child(&mut self, node: usize, text: &[u8]) -> usize {
+        let existing = self.nodes.get(node).and_then(|n| {
+            n.statics
+                .iter()
+                .find(|e| *e.text.text() == *text)
+                .map(|e| e.child)
+        });
+        if let Some(child) = existing {
+            return child;
+        }
+        let child = self.push_node();
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.statics.push(Edge {
+                text: StaticText::new(text),
+                child,
+            });
+        }
+        child
+    }
+
+    fn param_child(&mut self, node: usize) -> usize {
+        if let Some(child) = self.nodes.get(node).and_then(|n| n.param) {
+            return child;
+        }
+        let child = self.push_node();
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.param = Some(child);
+        }
+        child
+    }
+
+    /// The trie of `method` (`HEAD` is `GET`).
+    #[inline]
+    fn root(&self, method: &str) -> Option<usize> {
+        const HEAD: u64 = 0x4441_4548;
+        let (method, word) = match word_at(method.as_bytes(), 0) {
+            HEAD if method.len() == 4 => ("GET", 0x54_4547),
+            word => (method, word),
+        };
+        self.methods
+            .iter()
+            .find(|t| t.name.is(method, word))
+            .map(|t| t.root)
+    }
+
+    /// Matches `method` and the request target `target` (its query ignored).
+    #[inline(always)]
+    pub(crate) fn find(&self, method: &str, target: &str) -> Option<Found> {
+        let path = target.as_bytes();
+        if !self.base.starts(path, 0, word_at(path, 0)) {
+            return None;
+        }
+        let root = self.root(method)?;
+        let mut params = Params {
+            spans: [(0, 0); MAX_SEGMENTS],
+            escaped: 0,
+        };
+        let row = self.walk(path, &mut params, root, self.base.len(), 0)?;
+        let param = match row.wanted {
+            Some(pos) => Some(params.get(pos)?),
+            None => None,
+        };
+        Some(Found {
+            endpoint: row.endpoint,
+            param,
+        })
+    }
+
+    /// Matches the path from `at` (the start of segment number `depth` of a row) against the
+    /// rows under `node`. A loop, except where a node has both static children and a parameter:
+    /// there the static child is tried in a nested walk first.
+    fn walk(
+        &self,
+        path: &[u8],
+        params: &mut Params,
+        mut node: usize,
+        mut at: usize,
+        mut depth: usize,
+    ) -> Option<Row> {
+        loop {
+            let here = self.nodes.get(node)?;
+            let mut next = None;
+            if !here.statics.is_empty() {
+                let first = word_at(path, at);
+                for edge in &here.statics {
+                    let end = at + edge.text.len();
+                    if edge.text.starts(path, at, first) && is_segment_end(path, end) {
+                        if here.param.is_none() {
+                            next = Some((edge.child, end));
+                        } else if let Some(row) = self.after(path, params, edge.child, end, depth) {
+                            return Some(row);
+                        }
+                        // No other static segment can span the same bytes.
+                        break;
+                    }
+                }
+            }
+            let (child, end) = match next {
+                Some(next) => next,
+                None => {
+                    let child = here.param?;
+                    let (end, escaped) = scan_id(path, at)?;
+                    params.record(depth, at, end, escaped)?;
+                    (child, end)
+                }
+            };
+            if path.get(end) != Some(&b'/') {
+                return self.nodes.get(child)?.row;
+            }
+            (node, at, depth) = (child, end + 1, depth + 1);
+        }
+    }
+
+    /// A segment ended at `end`: the path ends there (the row of `node`), or goes on after `/`.
+    fn after(&self, path: &[u8], params: &mut Params, node: usize, end: usize, depth: usize) -> Option<Row> {
+        match path.get(end) {
+            Some(b'/') => self.walk(path, params, node, end + 1, depth + 1),
+            _ => self.nodes.get(node)?.row,
+        }
+    }
+}
+
+/// Where each parameter of the walk's current path is.
+struct Params {
+    /// Start and end of the parameter at each segment position.
+    spans: [(u32, u32); MAX_SEGMENTS],
+    /// Bit `i`: the parameter at position `i` holds a `%` escape.
+    escaped: u16,
+}
+
+impl Params {
+    #[inline]
+    fn record(&mut self, depth: usize, start: usize, end: usize, escaped: bool) -> Option<()> {
+        *self.spans.get_mut(depth)? = (u32::try_from(start).ok()?, u32::try_from(end).ok()?);
+        let bit = 1u16 << depth;
+        self.escaped = if escaped {
+            self.escaped | bit
+        } else {
+            self.escaped & !bit
+        };
+        Some(())
+    }
+
+    #[inline]
+    fn get(&self, pos: usize) -> Option<(usize, usize, bool)> {
+        let (start, end) = *self.spans.get(pos)?;
+        Some((start as usize, end as usize, self.escaped >> pos & 1 != 0))
+    }
+}
+
+/// Whether a segment ending at `end` ends there: the path ends, or a `/` or the query follows.
+#[inline]
+fn is_segment_end(path: &[u8], end: usize) -> bool {
+    matches!(path.get(end), None | Some(b'/' | b'?'))
+}
+
+/// The end of the id segment starting at `at`, and whether it holds a `%` escape; `None` when
+/// the segment is not a valid id (empty, too long, or a byte outside `A-Za-z0-9_-` after
+/// decoding).
+#[inline]
+fn scan_id(path: &[u8], at: usize) -> Option<(usize, bool)> {
+    let mut end = at;
+    while path.get(end).is_some_and(|&b| is_id_byte(b)) {
+        end += 1;
+    }
+    match path.get(end) {
+        None | Some(b'/' | b'?') => (end > at && end - at <= MAX_ID_LEN).then_some((end, false)),
+        Some(b'%') => {
+            let rest = path.get(end..)?;
+            let stop = rest
+                .iter()
+                .position(|&b| b == b'/' || b == b'?')
+                .map_or(path.len(), |i| end + i);
+            let raw = core::str::from_utf8(path.get(at..stop)?).ok()?;
+            PathId::check(raw).then_some((stop, true))
+        }
+        Some(_) => None,
+    }
+}
