@@ -180,6 +180,7 @@ impl Router {
     /// Matches the path from `at` (the start of segment number `depth` of a row) against the
     /// rows under `node`. A loop, except where a node has both static children and a parameter:
     /// there the static child is tried in a nested walk first.
+    #[inline(always)]
     fn walk(
         &self,
         path: &[u8],
@@ -222,7 +223,9 @@ impl Router {
         }
     }
 
-    /// A segment ended at `end`: the path ends there (the row of `node`), or goes on after `/`.
+    /// A segment ended at `end`: the path ends there (the row of `node`), or goes on after `/`
+    /// (a nested walk, kept out of line: only a node with both kinds of children needs it).
+    #[inline(never)]
     fn after(&self, path: &[u8], params: &mut Params, node: usize, end: usize, depth: usize) -> Option<Row> {
         match path.get(end) {
             Some(b'/') => self.walk(path, params, node, end + 1, depth + 1),
