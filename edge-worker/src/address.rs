@@ -3,8 +3,8 @@
 //! the scheme, one query parameter.
 //!
 //! Not `worker::Request::url`: that parses with the `url` crate, whose IDNA and Unicode
-//! normalisation tables alone are ≈ 100 KiB of the worker's wasm (BENCHMARKS.md "Bundle size").
-//! Query strings that map onto a struct go through `serde_urlencoded` instead
+//! normalisation tables and parser are ≈ 200 KiB of the worker's wasm (ARCHITECTURE.md "Build
+//! and size"). Query strings that map onto a struct go through `serde_urlencoded` instead
 //! (`admin::input::query`).
 
 use worker::Request;
