@@ -14,8 +14,10 @@
 //! | [`console`] | the key console (`/console/`): the page and its API |
 //! | [`store`] | D1, KV and the `KeyState` Durable Objects: layout, reads, writes |
 //! | [`respond`] | JSON answers and denials |
+//! | [`address`] | the request URL's origin and query parameters, by the runtime's parser |
 //! | [`clock`] | the platform clock and the one RFC 3339 form |
 
+pub mod address;
 pub mod admin;
 pub mod clock;
 pub mod config;

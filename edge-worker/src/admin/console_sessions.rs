@@ -9,6 +9,7 @@ use worker::Request;
 use super::error::{AdminError, Reason};
 use super::input::{id, read_body, MAX_BODY};
 use super::Ctx;
+use crate::address;
 use crate::clock::{format_time, now};
 use crate::console::session::{self, Holder, Sessions};
 use crate::respond::{json, Answer};
@@ -62,10 +63,8 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
     Sessions::open(ctx.env)?
         .issue_link(&session::digest(&token), &holder, expires_at)
         .await?;
-    let origin = req
-        .url()
-        .map(|u| u.origin().ascii_serialization())
-        .map_err(|_| AdminError::invalid("the request URL could not be read"))?;
+    let origin =
+        address::origin(req).ok_or_else(|| AdminError::invalid("the request URL could not be read"))?;
     Ok(json(
         201,
         &serde_json::json!({

@@ -9,6 +9,7 @@ use worker::{Env, Request};
 
 use super::error::ConsoleError;
 use super::session::{self, Holder, Sessions};
+use crate::address;
 use crate::admin::input::{opt_time, read_body, MAX_BODY};
 use crate::admin::views::{saved, KeyView};
 use crate::admin::{lifecycle, Ctx};
@@ -231,10 +232,8 @@ async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> 
         .await?
         .ok_or_else(|| ConsoleError::session_expired(GONE))?;
     if post {
-        let own = req
-            .url()
-            .map(|u| u.origin().ascii_serialization())
-            .map_err(|_| ConsoleError::invalid("The address could not be read."))?;
+        let own =
+            address::origin(req).ok_or_else(|| ConsoleError::invalid("The address could not be read."))?;
         if header("origin").is_some_and(|origin| origin != own) {
             return Err(ConsoleError::forbidden(
                 "This request came from another site, so it was refused.",
@@ -277,10 +276,8 @@ async fn session_view(
     acting: &Acting,
 ) -> Result<Answer, ConsoleError> {
     let policy = config.engine.policy();
-    let gateway_url = req
-        .url()
-        .map(|u| u.origin().ascii_serialization())
-        .map_err(|_| ConsoleError::invalid("The address could not be read."))?;
+    let gateway_url =
+        address::origin(req).ok_or_else(|| ConsoleError::invalid("The address could not be read."))?;
     let me_path = policy
         .endpoints()
         .iter()

@@ -23,6 +23,7 @@ use worker::{console_error, Context, Env, Request};
 
 use self::error::ConsoleError;
 use self::session::Sessions;
+use crate::address;
 use crate::clock::now;
 use crate::config::Config;
 use crate::respond::Answer;
@@ -109,14 +110,8 @@ async fn route(req: Request, env: &Env, platform: &Context, config: &Config) -> 
 /// `/console/open?token=…`: takes the one-time link and opens a session, then sends the
 /// browser on to the page without the token; a forged, used or expired link opens nothing.
 async fn open(req: &Request, env: &Env) -> Result<Answer, ConsoleError> {
-    let url = req
-        .url()
-        .map_err(|_| ConsoleError::invalid("The address could not be read."))?;
-    let token = url
-        .query_pairs()
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
-        .filter(|t| session::is_token(t));
+    let url = address::url(req).ok_or_else(|| ConsoleError::invalid("The address could not be read."))?;
+    let token = url.search_params().get("token").filter(|t| session::is_token(t));
     let sessions = Sessions::open(env)?;
     let at = now();
     let holder = match token {
@@ -145,6 +140,6 @@ async fn open(req: &Request, env: &Env) -> Result<Answer, ConsoleError> {
             Timestamp(at.0.saturating_add(session::SESSION_LIFETIME_MS)),
         )
         .await?;
-    let cookie = session::set_cookie(&session_token, url.scheme() == "https");
+    let cookie = session::set_cookie(&session_token, url.protocol() == "https:");
     Ok(away("/console/", Some(&cookie)))
 }
