@@ -10,7 +10,7 @@ use crate::protocol::{Step, OUTCOME_RADIX, ROLE_RADIX};
 
 #[wasm_bindgen]
 impl Engine {
-    /// At `AllowMe`: the `/me` view as a JSON body (the slot stays until `finishAllow`).
+    /// At `AllowMe`: the `/me` view as a JSON body (the slot stays until `finishAllowWide`).
     #[wasm_bindgen(js_name = finishMe)]
     pub fn finish_me(&self, slot: u32) -> Option<String> {
         self.auth(slot)?.me().map(|me| me.to_json())
@@ -112,8 +112,9 @@ fn pack_denial(denial: &policy_core::Denial<'_>) -> String {
 }
 
 impl Engine {
-    /// `step + 8 × payload`: an allow under a narrow policy carries `filtered + 2 × set`, a
-    /// denial its number (see `denial`); both release the slot. Lookups carry nothing.
+    /// `step + 8 × payload`: an allow under a narrow policy carries `filtered + 2 × (role + 256 ×
+    /// set)`, a denial its number (see `denial`); both release the slot. Lookups, and the allows
+    /// read with `finishAllowWide`, carry nothing.
     pub(crate) fn outcome(&mut self, slot: u32, step: Step) -> f64 {
         let payload = match step {
             Step::Allow if !self.narrow => return f64::from(Step::AllowWide as u8),
@@ -131,7 +132,7 @@ impl Engine {
         f64::from(step as u8) + f64::from(OUTCOME_RADIX) * payload
     }
 
-    /// An allow's project filter flag and permission set; releases the slot.
+    /// An allow's project filter flag, role index and permission set; releases the slot.
     fn take_allow(&mut self, slot: u32) -> Option<(bool, u32, u64)> {
         let out = {
             let allow = self.auth(slot)?.decision()?.allowed()?;

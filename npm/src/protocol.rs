@@ -5,14 +5,15 @@
 use wasm_bindgen::prelude::*;
 
 /// What a decision needs next, or its result. `start*` and every `provide*` return an outcome
-/// `step + 8 × payload`: `Allow` carries `filtered + 2 × permission set` and `Deny` the
-/// denial's number (see `denial`), and both release the slot; the other steps carry 0.
+/// `step + 8 × payload`: `Allow` carries `filtered + 2 × (role + 256 × permission set)` and
+/// `Deny` the denial's number (see `denial`), and both release the slot; the other steps carry
+/// 0.
 #[wasm_bindgen]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Allowed: read it with `finishAllow`.
+    /// Allowed under a narrow policy: the role and permission set ride in the outcome.
     Allow = 0,
-    /// Denied: read it with `finishDeny`.
+    /// Denied: the outcome carries the denial's number (its body from `denial`).
     Deny = 1,
     /// Look up the key record stored under `lookupHash` and call `provideKey*`.
     LookupKey = 2,
@@ -24,7 +25,8 @@ pub enum Step {
     /// Allowed, and keyscope answers the request itself with the `/me` view: read it with
     /// `finishMe`, then `finishAllowWide`.
     AllowMe = 5,
-    /// Allowed, under a policy of more than 48 permissions: read it with `finishAllowWide`.
+    /// Allowed, under a policy too wide for one number (more than 40 permissions, or 256 roles
+    /// or more): read it with `finishAllowWide`.
     AllowWide = 6,
 }
 

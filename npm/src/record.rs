@@ -55,8 +55,8 @@ impl KeyRecord {
 
 #[wasm_bindgen]
 impl KeyRecord {
-    /// A record from its fields (times as Unix milliseconds). Throws a `TypeError` naming the
-    /// problem when they do not make one.
+    /// A record from its fields (times as Unix milliseconds). Throws an `Error` named
+    /// `RecordError` whose `field` names the field at fault when they do not make one.
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -97,10 +97,7 @@ impl KeyRecord {
                 )
             })
     }
-}
 
-#[wasm_bindgen]
-impl KeyRecord {
     /// The record's identity as the engine holds it: `[id, organizationId, createdBy, scope,
     /// scopedProjectId or ""]` (read once, when the JavaScript handle is made).
     pub fn identity(&self) -> Vec<String> {
