@@ -83,8 +83,23 @@ module.exports = function createDecide(wasm, codec, records) {
     const authorization = header(headers, "authorization");
     const w = engine._wasm;
     const slot = w.reserve();
+    // The key cache's map for these headers (see `keycache.cjs`), read inline.
     const keyCache = engine._keyCache;
-    const known = keyCache.find(xApiKey, authorization);
+    let cache;
+    let cacheKey;
+    if (keyCache.capacity > 0) {
+      if (authorization === undefined) {
+        cache = keyCache.x;
+        cacheKey = xApiKey;
+      } else if (xApiKey === undefined) {
+        cache = keyCache.a;
+        cacheKey = authorization;
+      } else {
+        cache = keyCache.both;
+        cacheKey = `${xApiKey.length}:${xApiKey}${authorization}`;
+      }
+    }
+    const known = cacheKey === undefined ? undefined : cache.get(cacheKey);
     const methodCode = METHOD_CODES.get(method);
     if (known !== undefined && methodCode !== undefined) {
       return new Pending(slot, w.startKnown(slot, methodCode, url, known[0], now), known[1]);
@@ -92,7 +107,7 @@ module.exports = function createDecide(wasm, codec, records) {
     const outcome = w.start(slot, method, url, xApiKey, authorization, now);
     if (outcome !== Step.LookupKey) return new Pending(slot, outcome, undefined);
     const hash = w.lookupHash(slot);
-    keyCache.remember(w, slot, hash);
+    if (cacheKey !== undefined) keyCache.remember(w, slot, cache, cacheKey, hash);
     return new Pending(slot, outcome, hash);
   }
 
