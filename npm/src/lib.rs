@@ -5,10 +5,10 @@
 //! sans-I/O loop with the caller's async store, and adds key helpers and middleware. No
 //! decision rule lives here: every answer comes from `policy_core`.
 //!
-//! One concern a module: `protocol` the numbers and name lists both halves
-//! read; `engine` the engine and its decision slots; `lookup` the store's answers; `outcome` a
-//! finished decision's result; `record` key records; `keys` the key helpers; `lifecycle` the key
-//! lifecycle plans; `error` errors as JavaScript sees them.
+//! One concern a module: `protocol` the numbers and name lists both halves read; `engine` the
+//! engine and its decision slots; `lookup` the store's answers; `outcome` a finished decision's
+//! result; `record` key records; `keys` the key helpers; `lifecycle` the key lifecycle plans;
+//! `error` errors as JavaScript sees them.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
