@@ -1,7 +1,7 @@
 "use strict";
-// The JavaScript half of the numeric protocol between the wasm engine (`npm/src/lib.rs`) and
-// `keyscope.cjs`. Every constant comes from the wasm module: nothing here is a number or a field
-// list that Rust also writes.
+// The JavaScript half of the numeric protocol between the wasm engine (`npm/src/protocol.rs`)
+// and the rest of `js/`. Every constant comes from the wasm module: nothing here is a number or
+// a field list that Rust also writes.
 
 module.exports = function createCodec(wasm) {
   const { Step } = wasm;

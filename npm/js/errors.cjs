@@ -1,6 +1,6 @@
 "use strict";
-// The errors keyscope throws or reports, each with a stable `code`. No message ever contains a
-// key.
+// The errors keyscope throws or reports, each with a stable `code`, and the mapping of the wasm
+// engine's named errors onto them. No message ever contains a key.
 
 /** The base of every keyscope error. */
 class KeyscopeError extends Error {
@@ -103,4 +103,13 @@ function fromWasm(error) {
   }
 }
 
-module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, LifecycleError, fromWasm };
+/** Runs `fn` (a call into wasm), throwing what it throws as the matching class (`fromWasm`). */
+function call(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw fromWasm(e);
+  }
+}
+
+module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, LifecycleError, fromWasm, call };

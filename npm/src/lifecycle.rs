@@ -9,7 +9,8 @@ use policy_core::{
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{named_error, Engine};
+use crate::engine::Engine;
+use crate::error::named_error;
 
 /// Who acts, as JavaScript gives it.
 #[derive(Deserialize)]
@@ -20,6 +21,7 @@ struct ActorJson {
 }
 
 impl ActorJson {
+    /// The actor as policy-core takes it.
     fn actor(&self) -> Actor<'_> {
         Actor {
             user_id: &self.user_id,
@@ -163,11 +165,13 @@ impl Engine {
     }
 }
 
+/// A lifecycle request from its JSON, or a `TypeError` saying what is wrong with it.
 fn parse<'a, T: Deserialize<'a>>(request: &'a str) -> Result<T, JsValue> {
     serde_json::from_str(request)
         .map_err(|e| named_error("TypeError", &format!("lifecycle request: {e}"), None))
 }
 
+/// A plan's answer as JSON.
 fn json<T: serde::Serialize>(value: &T) -> String {
     // INVARIANT: records and plans are strings, numbers, options and lists: they serialize.
     serde_json::to_string(value).unwrap_or_default()

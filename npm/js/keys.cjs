@@ -1,0 +1,57 @@
+"use strict";
+// The key helpers: a new key from the platform's CSPRNG (Web Crypto), and a key validated
+// offline (format, checksum, environment) with its hash and hint. The checks are the engine's;
+// no error message ever echoes a key.
+
+const { KeyError, call } = require("./errors.cjs");
+
+module.exports = function createKeys(wasm, crypto) {
+  /** `n` bytes from the CSPRNG. */
+  function randomBytes(n) {
+    const bytes = new Uint8Array(n);
+    crypto.getRandomValues(bytes);
+    return bytes;
+  }
+
+  /**
+   * A new API key from the platform's CSPRNG (Web Crypto). Show `secret` once; store `hash`.
+   * @param {{ environment?: "live" | "test" }} [options]
+   */
+  function generateKey(options = {}) {
+    const environment = options.environment ?? "live";
+    const [secret, hash, hint] = call(() => wasm.generateKey(environment, randomBytes(64)));
+    return { secret, hash, hint, environment };
+  }
+
+  /**
+   * Validates a key offline (format, checksum, and `environment` when given). Throws a
+   * `KeyError` with a `code`; the message never echoes the key.
+   */
+  function parseKey(text, options = {}) {
+    if (typeof text !== "string") throw new KeyError("not_a_string", "a key must be a string");
+    const [secret, hash, hint, environment] = call(() => wasm.parseKey(text, options.environment));
+    return { secret, hash, hint, environment };
+  }
+
+  /** Whether `text` is a well-formed key of `environment` (when given) with a valid checksum. */
+  function isValidKey(text, options = {}) {
+    try {
+      parseKey(text, options);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The SHA-256 (hex) of a valid key: what stores keep instead of the key. */
+  function hashKey(text) {
+    return parseKey(text).hash;
+  }
+
+  /** The last four characters of a valid key, shown in key lists. */
+  function keyHint(text) {
+    return parseKey(text).hint;
+  }
+
+  return { randomBytes, generateKey, parseKey, isValidKey, hashKey, keyHint };
+};

@@ -1,0 +1,53 @@
+//! The key helpers: generating a key from the caller's random bytes, validating one offline,
+//! and checking a key hash's form. The key itself never appears in an error.
+
+use policy_core::{ApiKey, Environment, KeyHash};
+use wasm_bindgen::prelude::*;
+
+use crate::error::named_error;
+
+/// A new key for `environment` (`live` / `test`) from `random` (at least 64 bytes from a
+/// CSPRNG, e.g. `crypto.getRandomValues`), as `[secret, hash, hint]`.
+#[wasm_bindgen(js_name = generateKey)]
+pub fn generate_key(environment: &str, random: &[u8]) -> Result<Vec<String>, JsValue> {
+    let environment = Environment::from_name(environment)
+        .ok_or_else(|| named_error("TypeError", &format!("unknown environment {environment:?}"), None))?;
+    let key =
+        ApiKey::generate(environment, random).map_err(|e| named_error("RangeError", &e.to_string(), None))?;
+    Ok(key_parts(&key))
+}
+
+/// Validates `text` offline (length, prefix, alphabet, checksum, and the environment when
+/// given) and returns `[secret, hash, hint, environment]`. Throws an `Error` named `KeyError`
+/// whose `code` says why (`wrong_length`, `unknown_prefix`, `bad_character`,
+/// `checksum_mismatch`, `wrong_environment`); the message never echoes the key.
+#[wasm_bindgen(js_name = parseKey)]
+pub fn parse_key(text: &str, environment: Option<String>) -> Result<Vec<String>, JsValue> {
+    let parsed = match environment.as_deref() {
+        None => ApiKey::parse(text),
+        Some(name) => {
+            let environment = Environment::from_name(name)
+                .ok_or_else(|| named_error("TypeError", &format!("unknown environment {name:?}"), None))?;
+            ApiKey::parse_for(text, environment)
+        }
+    };
+    let key = parsed.map_err(|e| named_error("KeyError", &e.to_string(), Some(("code", e.code()))))?;
+    let mut parts = key_parts(&key);
+    parts.push(key.environment().as_str().to_owned());
+    Ok(parts)
+}
+
+/// Whether `hash` is a well-formed key hash (64 hex digits).
+#[wasm_bindgen(js_name = isKeyHash)]
+pub fn is_key_hash(hash: &str) -> bool {
+    KeyHash::from_hex(hash).is_some()
+}
+
+/// `[secret, hash, hint]`: what `generateKey` and `parseKey` answer with.
+fn key_parts(key: &ApiKey) -> Vec<String> {
+    vec![
+        key.expose_secret().to_owned(),
+        key.hash().to_hex().as_str().to_owned(),
+        key.hint().to_owned(),
+    ]
+}
