@@ -3,7 +3,7 @@
 //! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch, with the
 //! audit events that record the change) → publish the events.
 //!
-//! Create, revoke and rotate are [`super::lifecycle`]'s, shared with the key console. Audit
+//! Create, revoke and rotate are the key service's ([`crate::keys::lifecycle`]), shared with the key console. Audit
 //! actor: `user:<actingUserId>` where the call acts for a user (create, revoke, rotate: the plans
 //! authorize that user), `service_token` where none acts (import); every event made here carries
 //! `details.via = "admin_api"` (ARCHITECTURE.md "Choices").
@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{id, new_key_id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
-use super::views::{saved, KeyView};
-use super::{lifecycle, Ctx};
 use crate::clock::now;
+use crate::keys::input::{id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
+use crate::keys::lifecycle::{self, new_key_id};
+use crate::keys::view::{saved, KeyView};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
 use crate::store::write::{Applied, NewKeyRow, Writer};
@@ -149,7 +150,7 @@ fn key_answer(key: KeyRecord, applied: &Applied<()>) -> Result<Answer, AdminErro
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RotateBody {
     acting_user_id: String,
-    #[serde(default, deserialize_with = "super::input::opt_whole_u32")]
+    #[serde(default, deserialize_with = "crate::keys::input::opt_whole_u32")]
     grace_period_seconds: Option<u32>,
 }
 
@@ -231,7 +232,7 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
         .keys
         .iter()
         .map(|k| k.id.clone().map_or_else(new_key_id, Ok))
-        .collect::<Result<Vec<String>, AdminError>>()?;
+        .collect::<Result<Vec<String>, _>>()?;
     let mut times = Vec::with_capacity(import.keys.len());
     for (i, k) in import.keys.iter().enumerate() {
         let at = |field: &str| format!("keys[{i}].{field}");

@@ -9,10 +9,11 @@ use serde::Deserialize;
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{read_body, MAX_BODY};
-use super::views::{saved, MemberView};
-use super::Ctx;
+use super::views::MemberView;
 use crate::clock::now;
+use crate::keys::input::{read_body, MAX_BODY};
+use crate::keys::view::saved;
+use crate::keys::Ctx;
 use crate::respond::{empty, Answer};
 
 #[derive(Deserialize)]

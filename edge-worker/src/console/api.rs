@@ -1,6 +1,6 @@
 //! `/console/api/…`: the console's own API, acting as the session's user with exactly the
-//! rules of `policy-core` (the same lifecycle plans as the admin API, through
-//! `admin::lifecycle`). Every call re-reads the user's membership; every `POST` must carry the
+//! rules of `policy-core` (the same lifecycle plans as the admin API, through the key service
+//! [`crate::keys`]). Every call re-reads the user's membership; every `POST` must carry the
 //! session's CSRF proof, a JSON body, and no foreign `Origin`.
 
 use policy_core::{Actor, CreateKey, Grants, KeyRecord, Policy, Scope};
@@ -8,14 +8,16 @@ use serde::{Deserialize, Serialize};
 use worker::{Env, Request};
 
 use super::error::ConsoleError;
-use super::session::{self, Holder, Sessions};
+use super::session;
 use crate::address;
-use crate::admin::input::{opt_time, read_body, MAX_BODY};
-use crate::admin::views::{saved, KeyView};
-use crate::admin::{lifecycle, Ctx};
 use crate::clock::now;
 use crate::config::Config;
+use crate::keys::input::{opt_time, read_body, MAX_BODY};
+use crate::keys::lifecycle;
+use crate::keys::view::{saved, KeyView};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
+use crate::store::sessions::{Holder, Sessions};
 use crate::store::write::Writer;
 
 /// The header that carries the CSRF proof.
@@ -121,7 +123,7 @@ pub async fn handle(
         via: "console",
     };
     match route {
-        Route::Session => session_view(&req, env, config, &acting).await,
+        Route::Session => session_view(&req, &writer, config, &acting).await,
         Route::Keys if !post => {
             let creator =
                 (!policy.may_manage_every_key(&acting.role)).then_some(acting.holder.user_id.as_str());
@@ -135,7 +137,7 @@ pub async fn handle(
         Route::Keys => {
             let body: CreateBody = read_body(&mut req, MAX_BODY).await?;
             if body.scope == Scope::Project {
-                let projects = Sessions::open(env)?.projects(&org).await?;
+                let projects = writer.projects(&org).await?;
                 let known = body
                     .scoped_project_id
                     .as_ref()
@@ -271,7 +273,7 @@ async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> 
 /// `GET /console/api/session`.
 async fn session_view(
     req: &Request,
-    env: &Env,
+    writer: &Writer,
     config: &Config,
     acting: &Acting,
 ) -> Result<Answer, ConsoleError> {
@@ -285,7 +287,7 @@ async fn session_view(
         .map(|e| format!("{}{}", policy.base_path(), e.pattern()));
     let may_project = policy.may_create_key(&acting.role, Scope::Project);
     let projects: Vec<serde_json::Value> = if may_project {
-        Sessions::open(env)?
+        writer
             .projects(&acting.holder.organization_id)
             .await?
             .into_iter()

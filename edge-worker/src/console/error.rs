@@ -4,7 +4,7 @@
 use policy_core::LifecycleError;
 use serde::Serialize;
 
-use crate::admin::error::AdminError;
+use crate::keys::error::ServiceError;
 use crate::respond::{json, Answer};
 use crate::store::StoreError;
 
@@ -84,7 +84,8 @@ impl ConsoleError {
     }
 }
 
-/// The admin API's first letter is lower case (it answers programs); the page shows sentences.
+/// The key service's first letter is lower case (the admin API answers programs); the page shows
+/// sentences.
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = chars
@@ -98,8 +99,8 @@ fn sentence(message: &str) -> String {
     out
 }
 
-impl From<AdminError> for ConsoleError {
-    fn from(err: AdminError) -> ConsoleError {
+impl From<ServiceError> for ConsoleError {
+    fn from(err: ServiceError) -> ConsoleError {
         ConsoleError {
             status: err.reason.status(),
             reason: err.reason.code(),
@@ -110,13 +111,13 @@ impl From<AdminError> for ConsoleError {
 
 impl From<StoreError> for ConsoleError {
     fn from(err: StoreError) -> ConsoleError {
-        AdminError::from(err).into()
+        ServiceError::from(err).into()
     }
 }
 
 impl From<LifecycleError> for ConsoleError {
     fn from(err: LifecycleError) -> ConsoleError {
-        AdminError::from(err).into()
+        ServiceError::from(err).into()
     }
 }
 

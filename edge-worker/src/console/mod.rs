@@ -5,8 +5,8 @@
 //! | module | job |
 //! |---|---|
 //! | [`assets`] | the embedded page and its security headers |
-//! | [`session`] | link tokens, the session cookie, the CSRF proof, their D1 rows |
-//! | [`api`] | `/console/api/…`: the key rules, acting as the session's user |
+//! | [`session`] | link tokens, the session cookie, the CSRF proof (their rows: [`crate::store::sessions`]) |
+//! | [`api`] | `/console/api/…`: the key service ([`crate::keys`]), acting as the session's user |
 //! | [`error`] | the console API's `{"reason","message"}` |
 //!
 //! `/console` is served only while the policy's base path is elsewhere: the console never
@@ -22,11 +22,11 @@ use web_sys::{Headers, Response, ResponseInit};
 use worker::{console_error, Context, Env, Request};
 
 use self::error::ConsoleError;
-use self::session::Sessions;
 use crate::address;
 use crate::clock::now;
 use crate::config::Config;
 use crate::respond::Answer;
+use crate::store::sessions::Sessions;
 
 /// Where the console lives.
 pub const PREFIX: &str = "/console";

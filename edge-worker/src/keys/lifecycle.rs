@@ -11,16 +11,33 @@ use policy_core::{
     Timestamp,
 };
 
-use super::error::{AdminError, Reason};
-use super::input::{new_key_id, random_bytes};
+use super::error::{Reason, ServiceError};
 use super::Ctx;
 use crate::clock::{format_time, now};
 use crate::store::write::{Applied, NewKeyRow, Writer};
 
+/// A fresh key id: `key_` and 24 hex digits from the platform's CSPRNG.
+pub fn new_key_id() -> Result<String, ServiceError> {
+    let bytes = random_bytes::<12>()?;
+    Ok(format!("key_{}", hex::encode(bytes)))
+}
+
+/// Bytes from the platform's CSPRNG (Web Crypto).
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|_| {
+        ServiceError::new(
+            Reason::Unavailable,
+            "the random source failed; nothing was created",
+        )
+    })?;
+    Ok(bytes)
+}
+
 /// A new key's secret, made from the platform's CSPRNG by `policy-core`.
-pub fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, AdminError> {
+pub fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, ServiceError> {
     ApiKey::generate(ctx.config.engine.environment(), &random_bytes::<64>()?)
-        .map_err(|e| AdminError::new(Reason::Unavailable, e.to_string()))
+        .map_err(|e| ServiceError::new(Reason::Unavailable, e.to_string()))
 }
 
 /// A new key's secret and id, before the plan.
@@ -30,7 +47,7 @@ struct Fresh {
 }
 
 impl Fresh {
-    fn new(ctx: &Ctx<'_>) -> Result<Fresh, AdminError> {
+    fn new(ctx: &Ctx<'_>) -> Result<Fresh, ServiceError> {
         Ok(Fresh {
             secret: new_secret(ctx)?,
             id: new_key_id()?,
@@ -54,7 +71,7 @@ pub fn key_event(
     key: &KeyRecord,
     at: Timestamp,
     details: serde_json::Value,
-) -> Result<AuditEvent, AdminError> {
+) -> Result<AuditEvent, ServiceError> {
     let mut event = ctx.event(&key.organization_id, action, actor, at)?;
     event.key_id = Some(key.id.clone());
     event.key_hint = Some(key.hint.clone());
@@ -84,7 +101,7 @@ pub async fn create(
     org: &str,
     actor: Actor<'_>,
     ask: &CreateKey<'_>,
-) -> Result<Made, AdminError> {
+) -> Result<Made, ServiceError> {
     let fresh = Fresh::new(ctx)?;
     let at = now();
     let record = ctx
@@ -114,11 +131,11 @@ pub async fn create(
 }
 
 /// One key of the organization, or `404`.
-pub async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, AdminError> {
+pub async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, ServiceError> {
     Ok(writer
         .key(org, key)
         .await?
-        .ok_or_else(|| AdminError::not_found("key"))?
+        .ok_or_else(|| ServiceError::not_found("key"))?
         .into_entry()?
         .record)
 }
@@ -131,7 +148,7 @@ pub async fn revoke(
     org: &str,
     actor: Actor<'_>,
     key: &str,
-) -> Result<(KeyRecord, Applied<()>), AdminError> {
+) -> Result<(KeyRecord, Applied<()>), ServiceError> {
     let mut current = record(writer, org, key).await?;
     let at = now();
     let plan = ctx.config.engine.policy().plan_revoke(actor, &current, at)?;
@@ -172,7 +189,7 @@ pub async fn rotate(
     actor: Actor<'_>,
     key: &str,
     grace_period_seconds: Option<u32>,
-) -> Result<Rotated, AdminError> {
+) -> Result<Rotated, ServiceError> {
     let mut old = record(writer, org, key).await?;
     let fresh = Fresh::new(ctx)?;
     let at = now();

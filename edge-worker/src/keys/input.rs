@@ -1,5 +1,5 @@
-//! Reading the admin API's input: JSON bodies within a size limit, ids, times and query
-//! strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
+//! Reading the input of the admin and console APIs: JSON bodies within a size limit, ids, times
+//! and query strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
 //! natively.
 
 use policy_core::{PathId, Timestamp};
@@ -7,7 +7,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use worker::Request;
 
-use super::error::{AdminError, Reason};
+use super::error::{Reason, ServiceError};
 use crate::clock::parse_time;
 
 /// Bodies of single calls are at most this large.
@@ -16,7 +16,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const MAX_BATCH_BODY: usize = 1024 * 1024;
 
 /// Reads a JSON body of at most `limit` bytes.
-pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T, AdminError> {
+pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T, ServiceError> {
     let declared = req
         .headers()
         .get("content-length")
@@ -29,34 +29,34 @@ pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
     let bytes = req
         .bytes()
         .await
-        .map_err(|_| AdminError::invalid("the body could not be read"))?;
+        .map_err(|_| ServiceError::invalid("the body could not be read"))?;
     parse_body(&bytes, limit)
 }
 
-fn too_large(limit: usize) -> AdminError {
-    AdminError::new(
+fn too_large(limit: usize) -> ServiceError {
+    ServiceError::new(
         Reason::PayloadTooLarge,
         format!("the body is limited to {limit} bytes"),
     )
 }
 
 /// Parses a JSON body of at most `limit` bytes.
-pub fn parse_body<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, AdminError> {
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, ServiceError> {
     if bytes.len() > limit {
         return Err(too_large(limit));
     }
     if bytes.is_empty() {
-        return Err(AdminError::invalid("a JSON body is required"));
+        return Err(ServiceError::invalid("a JSON body is required"));
     }
-    serde_json::from_slice(bytes).map_err(|e| AdminError::invalid(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| ServiceError::invalid(format!("invalid JSON body: {e}")))
 }
 
 /// An id in a path or body: what a request path can name (`PathId::is_valid`).
-pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
+pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, ServiceError> {
     if PathId::is_valid(value) {
         Ok(value)
     } else {
-        Err(AdminError::invalid(format!(
+        Err(ServiceError::invalid(format!(
             "{what} must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'"
         )))
     }
@@ -64,16 +64,16 @@ pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
 
 /// An RFC 3339 time in field `field`, within the years 0000–9999 in UTC (what responses can
 /// write back, [`parse_time`]).
-pub fn time(field: &str, value: &str) -> Result<Timestamp, AdminError> {
+pub fn time(field: &str, value: &str) -> Result<Timestamp, ServiceError> {
     parse_time(value).ok_or_else(|| {
-        AdminError::invalid(format!(
+        ServiceError::invalid(format!(
             "{field} must be an RFC 3339 time in the years 0000-9999 (UTC), e.g. 2026-12-31T00:00:00Z"
         ))
     })
 }
 
 /// An optional RFC 3339 time.
-pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, AdminError> {
+pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ServiceError> {
     value.map(|v| time(field, v)).transpose()
 }
 
@@ -97,27 +97,9 @@ pub fn opt_whole_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
 }
 
 /// Parses a query string into `T` (unknown parameters are refused when `T` denies them).
-pub fn query<T: DeserializeOwned>(url: &str) -> Result<T, AdminError> {
+pub fn query<T: DeserializeOwned>(url: &str) -> Result<T, ServiceError> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    serde_urlencoded::from_str(query).map_err(|e| AdminError::invalid(format!("invalid query: {e}")))
-}
-
-/// A fresh key id: `key_` and 24 hex digits from the platform's CSPRNG.
-pub fn new_key_id() -> Result<String, AdminError> {
-    let bytes = random_bytes::<12>()?;
-    Ok(format!("key_{}", hex::encode(bytes)))
-}
-
-/// Bytes from the platform's CSPRNG (Web Crypto).
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], AdminError> {
-    let mut bytes = [0u8; N];
-    getrandom::getrandom(&mut bytes).map_err(|_| {
-        AdminError::new(
-            Reason::Unavailable,
-            "the random source failed; nothing was created",
-        )
-    })?;
-    Ok(bytes)
+    serde_urlencoded::from_str(query).map_err(|e| ServiceError::invalid(format!("invalid query: {e}")))
 }
 
 #[cfg(test)]
