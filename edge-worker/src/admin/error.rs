@@ -1,5 +1,6 @@
-//! The admin API's errors: the key service's reason codes ([`Reason`]), their status and a
-//! message naming what is wrong. Written with the gateway's body shape `{"reason", "message"}`.
+//! The admin API's errors: the key service's reason codes ([`Reason`]), their status, a
+//! message naming what is wrong and, for a refused lifecycle rule, its `code`. Written with the
+//! gateway's body shape `{"reason", "message"}` plus `code` when a rule refused.
 
 use policy_core::{ImportError, LifecycleError, WWW_AUTHENTICATE};
 use serde::Serialize;
@@ -18,6 +19,8 @@ pub struct AdminError {
     pub message: String,
     /// For `405`: the methods the route answers (the `Allow` header).
     pub allow: Option<&'static str>,
+    /// The lifecycle rule that refused, when one did (`code` in the body).
+    pub code: Option<&'static str>,
 }
 
 impl AdminError {
@@ -27,6 +30,7 @@ impl AdminError {
             reason,
             message: message.into(),
             allow: None,
+            code: None,
         }
     }
 
@@ -46,6 +50,7 @@ impl AdminError {
             reason: Reason::MethodNotAllowed,
             message: format!("this route answers {allow}"),
             allow: Some(allow),
+            code: None,
         }
     }
 
@@ -55,12 +60,15 @@ impl AdminError {
         struct Body<'a> {
             reason: &'static str,
             message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<&'static str>,
         }
         let response = json(
             self.reason.status(),
             &Body {
                 reason: self.reason.code(),
                 message: &self.message,
+                code: self.code,
             },
         )?;
         if self.reason == Reason::Unauthorized {
@@ -75,7 +83,10 @@ impl AdminError {
 
 impl From<ServiceError> for AdminError {
     fn from(err: ServiceError) -> AdminError {
-        AdminError::new(err.reason, err.message)
+        AdminError {
+            code: err.code,
+            ..AdminError::new(err.reason, err.message)
+        }
     }
 }
 
@@ -94,6 +105,6 @@ impl From<LifecycleError> for AdminError {
 
 impl From<ImportError> for AdminError {
     fn from(err: ImportError) -> AdminError {
-        ServiceError::refused(err.kind(), err.to_string()).into()
+        ServiceError::from(err).into()
     }
 }

@@ -25,6 +25,7 @@ pub mod members;
 pub mod resources;
 pub mod views;
 
+use policy_core::{bearer_token, AUTHORIZATION_HEADER};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use worker::{Context, Env, Method, Request};
@@ -72,15 +73,12 @@ fn authenticate(req: &Request, env: &Env) -> Result<(), AdminError> {
     }
     let presented = req
         .headers()
-        .get("authorization")
+        .get(AUTHORIZATION_HEADER)
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = presented
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
+    // The one Bearer rule, a key's and the service token's alike.
+    let token = bearer_token(&presented).unwrap_or("");
     // Digests first, so that neither the length nor the content leaks through timing.
     let same: bool = Sha256::digest(token.as_bytes())
         .ct_eq(&Sha256::digest(expected.as_bytes()))

@@ -1,5 +1,6 @@
 //! The console API's errors: `{"reason", "message"}` like every other answer, the message a
-//! sentence the page shows as it is.
+//! sentence the page shows as it is, plus `code` when a lifecycle rule refused (the admin API's
+//! and npm's code for the same rule).
 
 use policy_core::LifecycleError;
 use serde::Serialize;
@@ -17,6 +18,8 @@ pub struct ConsoleError {
     pub reason: &'static str,
     /// One sentence for the person using the page.
     pub message: String,
+    /// The lifecycle rule that refused, when one did.
+    pub code: Option<&'static str>,
 }
 
 impl ConsoleError {
@@ -26,6 +29,7 @@ impl ConsoleError {
             status: 401,
             reason: "session_expired",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -35,6 +39,7 @@ impl ConsoleError {
             status: 403,
             reason: "forbidden",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -44,6 +49,7 @@ impl ConsoleError {
             status: 400,
             reason: "invalid_request",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -53,6 +59,7 @@ impl ConsoleError {
             status: 404,
             reason: "not_found",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -62,6 +69,7 @@ impl ConsoleError {
             status: 405,
             reason: "method_not_allowed",
             message: format!("This address answers {allow} only."),
+            code: None,
         }
     }
 
@@ -71,12 +79,15 @@ impl ConsoleError {
         struct Body<'a> {
             reason: &'a str,
             message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<&'a str>,
         }
         let response = json(
             self.status,
             &Body {
                 reason: self.reason,
                 message: &self.message,
+                code: self.code,
             },
         )?;
         response.headers().set("x-content-type-options", "nosniff")?;
@@ -105,6 +116,7 @@ impl From<ServiceError> for ConsoleError {
             status: err.reason.status(),
             reason: err.reason.code(),
             message: sentence(&err.message),
+            code: err.code,
         }
     }
 }

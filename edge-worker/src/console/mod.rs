@@ -17,7 +17,7 @@ pub mod assets;
 pub mod error;
 pub mod session;
 
-use policy_core::Timestamp;
+use policy_core::{path_is_under, Timestamp};
 use web_sys::{Headers, Response, ResponseInit};
 use worker::{console_error, Context, Env, Request};
 
@@ -33,13 +33,12 @@ pub const PREFIX: &str = "/console";
 
 /// Whether the console may be served at all: the public API's base path is not below it.
 pub fn available(config: &Config) -> bool {
-    let base = config.engine.policy().base_path();
-    base != PREFIX && !base.starts_with("/console/")
+    !path_is_under(config.engine.policy().base_path(), PREFIX)
 }
 
 /// Whether this request is the console's.
 pub fn serves(path: &str, config: &Config) -> bool {
-    (path == PREFIX || path.starts_with("/console/")) && available(config)
+    path_is_under(path, PREFIX) && available(config)
 }
 
 /// Serves one console request ([`serves`] said yes).

@@ -1,8 +1,9 @@
-//! The key service's errors: a reason code, its status and a message naming what is wrong.
-//! The admin API ([`crate::admin::error`]) and the console ([`crate::console::error`]) each
-//! write them with the body shape `{"reason", "message"}`.
+//! The key service's errors: a reason code, its status, a message naming what is wrong and, for
+//! a refused lifecycle rule, the rule's `code` (policy-core's, the one npm's `LifecycleError`
+//! carries). The admin API ([`crate::admin::error`]) and the console ([`crate::console::error`])
+//! each write them with the body shape `{"reason", "message", "code"?}`.
 
-use policy_core::{ErrorKind, LifecycleError};
+use policy_core::{ErrorKind, ImportError, LifecycleError};
 
 use crate::store::StoreError;
 
@@ -13,6 +14,8 @@ pub struct ServiceError {
     pub reason: Reason,
     /// One sentence for the caller.
     pub message: String,
+    /// The lifecycle rule that refused ([`LifecycleError::code`]), when one did.
+    pub code: Option<&'static str>,
 }
 
 /// The reason codes of the admin and console APIs.
@@ -73,6 +76,7 @@ impl ServiceError {
         ServiceError {
             reason,
             message: message.into(),
+            code: None,
         }
     }
 
@@ -86,14 +90,18 @@ impl ServiceError {
         ServiceError::new(Reason::NotFound, format!("no such {what}"))
     }
 
-    /// A refused plan: `policy-core` classifies it, the message names what is wrong.
-    pub fn refused(kind: ErrorKind, message: String) -> ServiceError {
+    /// A refused plan: `policy-core` classifies it and names its rule, the message says what
+    /// is wrong.
+    pub fn refused(kind: ErrorKind, code: &'static str, message: String) -> ServiceError {
         let reason = match kind {
             ErrorKind::Forbidden => Reason::Forbidden,
             ErrorKind::Conflict => Reason::Conflict,
             _ => Reason::InvalidRequest,
         };
-        ServiceError::new(reason, message)
+        ServiceError {
+            code: Some(code),
+            ..ServiceError::new(reason, message)
+        }
     }
 }
 
@@ -119,6 +127,12 @@ impl From<StoreError> for ServiceError {
 
 impl From<LifecycleError> for ServiceError {
     fn from(err: LifecycleError) -> ServiceError {
-        ServiceError::refused(err.kind(), err.to_string())
+        ServiceError::refused(err.kind(), err.code(), err.to_string())
+    }
+}
+
+impl From<ImportError> for ServiceError {
+    fn from(err: ImportError) -> ServiceError {
+        ServiceError::refused(err.kind(), err.code(), err.to_string())
     }
 }

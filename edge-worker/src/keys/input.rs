@@ -2,9 +2,8 @@
 //! and query strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
 //! natively.
 
-use policy_core::{PathId, Timestamp};
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer};
+use policy_core::{CreateKey, GracePeriod, Grants, PathId, Scope, Timestamp};
+use serde::de::DeserializeOwned;
 use worker::Request;
 
 use super::error::{Reason, ServiceError};
@@ -77,23 +76,30 @@ pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, S
     value.map(|v| time(field, v)).transpose()
 }
 
-/// An optional whole number written `60` or `60.0` (JSON does not tell them apart, and JSON
-/// Schema's `integer` accepts both), for `#[serde(deserialize_with)]`. `null` is absent; a
-/// fraction, a negative number or one beyond `u32` is refused.
-pub fn opt_whole_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    let whole = match number.as_u64() {
-        Some(n) => u32::try_from(n).ok(),
-        None => number
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
-            .map(|f| f as u32),
-    };
-    whole
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number from 0 to {}", u32::MAX)))
+/// A rotation's `gracePeriodSeconds` as the body carried it (a JSON value, `None` when absent):
+/// policy-core's one rule ([`GracePeriod::from_json`]), so that the admin API, the console and
+/// the npm plans answer the same period the same way, with the same `code`.
+pub fn grace(value: Option<&serde_json::Value>) -> Result<Option<GracePeriod>, ServiceError> {
+    Ok(GracePeriod::from_json(value)?)
+}
+
+/// A create body's fields as a plan takes them: grants from `preset` or `permissions`
+/// ([`Grants::from_request`]), the expiry read as an RFC 3339 time. Both APIs take these fields.
+pub fn create_ask<'a>(
+    name: &'a str,
+    scope: Scope,
+    project_id: Option<&'a str>,
+    preset: Option<&'a str>,
+    permissions: Option<&'a [String]>,
+    expires_at: Option<&str>,
+) -> Result<CreateKey<'a>, ServiceError> {
+    Ok(CreateKey {
+        name,
+        scope,
+        project_id,
+        grants: Grants::from_request(preset, permissions)?,
+        expires_at: opt_time("expiresAt", expires_at)?,
+    })
 }
 
 /// Parses a query string into `T` (unknown parameters are refused when `T` denies them).
@@ -134,13 +140,16 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Grace {
-        #[serde(default, deserialize_with = "opt_whole_u32")]
-        seconds: Option<u32>,
+        #[serde(default)]
+        seconds: Option<serde_json::Value>,
     }
 
     #[test]
     fn whole_numbers_may_be_written_with_a_zero_fraction() {
-        let seconds = |body: &str| parse_body::<Grace>(body.as_bytes(), 64).map(|g| g.seconds);
+        let seconds = |body: &str| {
+            let body = parse_body::<Grace>(body.as_bytes(), 64)?;
+            grace(body.seconds.as_ref()).map(|g| g.map(GracePeriod::seconds))
+        };
         assert_eq!(seconds(r#"{"seconds":60}"#).unwrap(), Some(60));
         assert_eq!(seconds(r#"{"seconds":60.0}"#).unwrap(), Some(60));
         assert_eq!(seconds(r#"{"seconds":6e1}"#).unwrap(), Some(60));
@@ -150,7 +159,25 @@ mod tests {
         for bad in ["60.5", "-1", "-0.5", "4294967296", "1e300", "\"60\"", "true"] {
             let err = seconds(&format!(r#"{{"seconds":{bad}}}"#)).unwrap_err();
             assert_eq!(err.reason, Reason::InvalidRequest, "{bad}");
+            assert!(
+                matches!(err.code, Some("invalid_grace_period" | "grace_too_long")),
+                "{bad}: {err:?}"
+            );
         }
+    }
+
+    #[test]
+    fn grants_come_from_a_preset_or_permissions_with_the_rule_code() {
+        let list = vec![String::from("search")];
+        let ask =
+            |preset, permissions| create_ask("CI", Scope::Organization, None, preset, permissions, None);
+        assert_eq!(ask(Some("read"), None).unwrap().grants, Grants::Preset("read"));
+        assert_eq!(ask(None, None).unwrap().grants, Grants::Inherit);
+        let err = ask(Some("read"), Some(&list)).unwrap_err();
+        assert_eq!(
+            (err.reason, err.code),
+            (Reason::InvalidRequest, Some("preset_and_permissions"))
+        );
     }
 
     #[test]

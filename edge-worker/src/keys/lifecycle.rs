@@ -1,25 +1,25 @@
 //! The key changes both the admin API and the key console make, as one "read → plan → apply"
 //! each: the acting user is already known (the admin API names them, the console's session
-//! holds them) and their role already read; `policy-core` plans, `store::write::Writer` applies
-//! the plan and the audit events that record it as one D1 batch, then the events are published.
+//! holds them) and their role already read; `policy-core` plans and names the audit facts each
+//! plan implies, `store::write::Writer` applies the plan and the events that record it as one D1
+//! batch, then the events are published.
 //!
-//! Audit actor: `user:<id>` of the acting user (the plans authorize that user); every event made
-//! here carries `details.via` — `admin_api` or `console` ([`Ctx::via`]).
+//! Every event made here carries `details.via` — `admin_api` or `console` ([`Ctx::via`]);
+//! [`Ctx::event_of`] turns a fact into its event.
 
 use policy_core::{
-    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, KeyMaterial, KeyRecord, RevokeCause,
-    Timestamp,
+    key_id, Actor, ApiKey, CreateKey, Fact, GracePeriod, KeyMaterial, KeyRecord, KEY_ID_RANDOM_BYTES,
 };
 
 use super::error::{Reason, ServiceError};
 use super::Ctx;
-use crate::clock::{format_time, now};
+use crate::clock::now;
+use crate::store::rows::KeyEntry;
 use crate::store::write::{Applied, NewKeyRow, Writer};
 
-/// A fresh key id: `key_` and 24 hex digits from the platform's CSPRNG.
+/// A fresh key id in policy-core's format, from the platform's CSPRNG.
 pub fn new_key_id() -> Result<String, ServiceError> {
-    let bytes = random_bytes::<12>()?;
-    Ok(format!("key_{}", hex::encode(bytes)))
+    Ok(key_id(&random_bytes::<KEY_ID_RANDOM_BYTES>()?))
 }
 
 /// Bytes from the platform's CSPRNG (Web Crypto).
@@ -63,27 +63,6 @@ impl Fresh {
     }
 }
 
-/// An audit event about `key` by `actor`, made through `ctx`'s surface.
-pub fn key_event(
-    ctx: &Ctx<'_>,
-    action: AuditAction,
-    actor: AuditActor,
-    key: &KeyRecord,
-    at: Timestamp,
-    details: serde_json::Value,
-) -> Result<AuditEvent, ServiceError> {
-    let mut event = ctx.event(&key.organization_id, action, actor, at)?;
-    event.key_id = Some(key.id.clone());
-    event.key_hint = Some(key.hint.clone());
-    if let serde_json::Value::Object(map) = details {
-        event.details = map;
-    }
-    event
-        .details
-        .insert("via".into(), serde_json::Value::String(ctx.via.into()));
-    Ok(event)
-}
-
 /// A key that was just made: its record, its secret (shown once) and what is still pending.
 pub struct Made {
     /// The new key's record.
@@ -109,14 +88,7 @@ pub async fn create(
         .engine
         .policy()
         .plan_create(org, actor, ask, fresh.material(), at)?;
-    let events = [key_event(
-        ctx,
-        AuditAction::KeyCreated,
-        AuditActor::User(actor.user_id.to_owned()),
-        &record,
-        at,
-        serde_json::json!({ "name": record.name, "scope": record.scope }),
-    )?];
+    let events = [ctx.event_of(&Fact::key_created(&record), at)?];
     let row = NewKeyRow {
         hash: fresh.secret.hash(),
         record,
@@ -130,44 +102,46 @@ pub async fn create(
     })
 }
 
-/// One key of the organization, or `404`.
-pub async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, ServiceError> {
+/// One key of the organization with its creator's current role, or `404`.
+pub async fn entry(writer: &Writer, org: &str, key: &str) -> Result<KeyEntry, ServiceError> {
     Ok(writer
         .key(org, key)
         .await?
         .ok_or_else(|| ServiceError::not_found("key"))?
-        .into_entry()?
-        .record)
+        .into_entry()?)
 }
 
-/// Revokes a key of `org` as `actor`; the answer is the key as it now stands. A revocation
-/// that changes nothing (already revoked) records nothing.
+/// One key of the organization, or `404`.
+pub async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, ServiceError> {
+    Ok(entry(writer, org, key).await?.record)
+}
+
+/// Revokes a key of `org` as `actor`; the answer is the key as it now stands, with its
+/// creator's role. A revocation that changes nothing (already revoked) records nothing.
 pub async fn revoke(
     ctx: &Ctx<'_>,
     writer: &Writer,
     org: &str,
     actor: Actor<'_>,
     key: &str,
-) -> Result<(KeyRecord, Applied<()>), ServiceError> {
-    let mut current = record(writer, org, key).await?;
+) -> Result<(KeyEntry, Applied<()>), ServiceError> {
+    let mut current = entry(writer, org, key).await?;
     let at = now();
-    let plan = ctx.config.engine.policy().plan_revoke(actor, &current, at)?;
-    let applied = if plan.changed {
-        let events = [key_event(
-            ctx,
-            AuditAction::KeyRevoked(RevokeCause::User),
-            AuditActor::User(actor.user_id.to_owned()),
-            &current,
-            at,
-            serde_json::json!({ "revokedAt": format_time(plan.revoked_at) }),
-        )?];
+    let plan = ctx
+        .config
+        .engine
+        .policy()
+        .plan_revoke(actor, &current.record, at)?;
+    let facts = plan.facts(actor.user_id, &current.record);
+    let applied = if facts.is_empty() {
+        writer.sync_key(key).await?
+    } else {
+        let events = ctx.events_of(&facts, at)?;
         let applied = writer.revoke_key(key, plan.revoked_at, &events).await?;
         ctx.publish(&events);
         applied
-    } else {
-        writer.sync_key(key).await?
     };
-    current.revoked_at = Some(plan.revoked_at);
+    current.record.revoked_at = Some(plan.revoked_at);
     Ok((current, applied))
 }
 
@@ -175,8 +149,8 @@ pub async fn revoke(
 pub struct Rotated {
     /// The new key.
     pub made: Made,
-    /// The key it replaces.
-    pub previous: KeyRecord,
+    /// The key it replaces, with its creator's role.
+    pub previous: KeyEntry,
 }
 
 /// Rotates a key of `org` as `actor`: the new key, the old key's revocation and their events in
@@ -188,55 +162,28 @@ pub async fn rotate(
     org: &str,
     actor: Actor<'_>,
     key: &str,
-    grace_period_seconds: Option<u32>,
+    grace: Option<GracePeriod>,
 ) -> Result<Rotated, ServiceError> {
-    let mut old = record(writer, org, key).await?;
+    let mut old = entry(writer, org, key).await?;
     let fresh = Fresh::new(ctx)?;
     let at = now();
-    let plan =
-        ctx.config
-            .engine
-            .policy()
-            .plan_rotate(actor, &old, grace_period_seconds, fresh.material(), at)?;
-    let by = || AuditActor::User(actor.user_id.to_owned());
-    let mut events = vec![
-        key_event(
-            ctx,
-            AuditAction::KeyRotated,
-            by(),
-            &old,
-            at,
-            serde_json::json!({ "newKeyId": plan.new.id, "gracePeriodSeconds": grace_period_seconds }),
-        )?,
-        key_event(
-            ctx,
-            AuditAction::KeyCreated,
-            by(),
-            &plan.new,
-            at,
-            serde_json::json!({ "name": plan.new.name, "scope": plan.new.scope, "rotatedFrom": old.id }),
-        )?,
-    ];
-    if let Some(revoked_at) = plan.old_revoked_at {
-        // Nothing runs when the grace period ends: the revocation it schedules is recorded now,
-        // with the time it takes effect.
-        events.push(key_event(
-            ctx,
-            AuditAction::KeyRevoked(RevokeCause::RotationGraceEnded),
-            by(),
-            &old,
-            at,
-            serde_json::json!({ "revokedAt": format_time(revoked_at), "rotatedTo": plan.new.id }),
-        )?);
-    }
+    let plan = ctx
+        .config
+        .engine
+        .policy()
+        .plan_rotate(actor, &old.record, grace, fresh.material(), at)?;
+    let events = ctx.events_of(&plan.facts(&old.record), at)?;
+    let old_revoked_at = plan.old_revoked_at;
     let row = NewKeyRow {
         hash: fresh.secret.hash(),
         record: plan.new,
     };
-    let applied = writer.rotate(&row, &old.id, plan.old_revoked_at, &events).await?;
+    let applied = writer
+        .rotate(&row, &old.record.id, old_revoked_at, &events)
+        .await?;
     ctx.publish(&events);
-    if plan.old_revoked_at.is_some() {
-        old.revoked_at = plan.old_revoked_at;
+    if old_revoked_at.is_some() {
+        old.record.revoked_at = old_revoked_at;
     }
     Ok(Rotated {
         made: Made {
