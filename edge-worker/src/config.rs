@@ -248,11 +248,13 @@ impl Config {
         };
         let rate_limit = match vars.rate_limit.as_deref() {
             None => Some(DEFAULT_RATE_LIMIT),
-            Some("off" | "0") => None,
-            Some(text) => Some(
-                text.parse::<u32>()
-                    .map_err(|_| ConfigError::RateLimit(text.into()))?,
-            ),
+            Some("off") => None,
+            // Any spelling of zero (`0`, `00`, …) is off, never a limit that refuses everything.
+            Some(text) => match text.parse::<u32>() {
+                Ok(0) => None,
+                Ok(limit) => Some(limit),
+                Err(_) => return Err(ConfigError::RateLimit(text.into())),
+            },
         };
         let origin = match (&vars.origin_url, vars.origin_service) {
             (_, true) => Some(Origin::Service),
@@ -394,5 +396,18 @@ mod tests {
         assert_eq!(config.rate_limit, None);
         assert_eq!(config.origin, Some(Origin::Service));
         assert_eq!(config.store, StoreMode::D1);
+    }
+
+    #[test]
+    fn every_spelling_of_zero_switches_the_limit_off() {
+        // Found by the `config` fuzz target: "00000000" parsed to a limit of 0 while "0" was off.
+        for zero in ["0", "00", "00000000"] {
+            let mut v = vars();
+            v.rate_limit = Some(zero.into());
+            assert_eq!(Config::from_vars(&v).unwrap().rate_limit, None, "{zero}");
+        }
+        let mut v = vars();
+        v.rate_limit = Some("010".into());
+        assert_eq!(Config::from_vars(&v).unwrap().rate_limit, Some(10));
     }
 }
