@@ -259,7 +259,8 @@ export interface EngineOptions {
   keyCache?: number;
   /**
    * Told, once per distinct problem, why a store answer denied a request `503` (which field of
-   * which lookup was wrong; never the key). Default: one `console.warn` per problem.
+   * which lookup was wrong; never the key). Default: one `console.warn` per problem. The engine
+   * remembers the last 256 problems, so memory stays bounded whatever the store's messages say.
    */
   onStoreError?: (error: StoreError) => void;
 }

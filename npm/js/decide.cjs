@@ -50,6 +50,9 @@ const snake = (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 const OWNER_FIELDS = ["organizationId", "projectId"];
 
+/** How many distinct store problems an engine remembers, to report each once (oldest forgotten first). */
+const REPORTED_PROBLEMS = 256;
+
 module.exports = function createDecide(wasm, codec, records) {
   // The headers that carry a key, as policy-core names them.
   const [KEY_HEADER, , AUTHORIZATION_HEADER] = wasm.keyHeaders();
@@ -230,11 +233,17 @@ module.exports = function createDecide(wasm, codec, records) {
 
   // ---- Store problems: each reported once, and the decision denied 503 ----------------------
 
-  /** Reports a store problem through `onStoreError`, once per distinct problem per engine. */
+  /**
+   * Reports a store problem through `onStoreError`, once per distinct problem among the last
+   * `REPORTED_PROBLEMS` the engine saw: the memory is bounded even when a store's messages carry
+   * ids or times, so that every failure is a new problem.
+   */
   function report(engine, options, error) {
     const id = `${error.code}\n${error.lookup}\n${error.field ?? ""}\n${error.message}`;
-    if (engine._reported.has(id)) return;
-    engine._reported.add(id);
+    const reported = engine._reported;
+    if (reported.has(id)) return;
+    reported.add(id);
+    if (reported.size > REPORTED_PROBLEMS) reported.delete(reported.values().next().value);
     try {
       (options?.onStoreError ?? engine._onStoreError)(error);
     } catch {

@@ -166,6 +166,32 @@ describe("store answers of the wrong shape: 503 and one report naming the field"
     assert.match(warned[0], /scope/);
   });
 
+  test("a store failing with a new message every time is reported each time, in bounded memory", async () => {
+    const reports = [];
+    const engine = new keyscope.Engine({ onStoreError: (e) => reports.push(e.message) });
+    let n = 0;
+    const failing = {
+      findKey: () => {
+        n += 1;
+        throw new Error(`timeout after request ${n}`);
+      },
+      findRole: () => "admin",
+    };
+    const requests = 5000;
+    for (let i = 0; i < requests; i++) {
+      const d = engine.authorizeSync({ method: "GET", url: "/api/v1/projects", headers: auth }, failing);
+      assert.equal(d.status, 503);
+    }
+    assert.equal(reports.length, requests, "every distinct problem is reported");
+    assert.equal(new Set(reports).size, requests);
+    // The de-duplication remembers a bounded number of problems, whatever the store says.
+    assert.ok(engine._reported.size <= 256, `remembers ${engine._reported.size} problems`);
+    // A problem still remembered is not reported again.
+    const again = { findKey: () => { throw new Error(`timeout after request ${n}`); }, findRole: () => "admin" };
+    engine.authorizeSync({ method: "GET", url: "/api/v1/projects", headers: auth }, again);
+    assert.equal(reports.length, requests);
+  });
+
   test("a middleware-level onStoreError is used", async () => {
     const reports = [];
     const h = new Hono();
