@@ -11,6 +11,8 @@ import { Miniflare } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const SHIM = join(ROOT, "edge-worker", "build", "worker", "shim.mjs");
+// The same worker behind a clock the test sets (startGateway's `clock` option).
+const CLOCK_ENTRY = join(ROOT, "tests", "e2e", "lib", "clock-worker.mjs");
 const MIGRATIONS = join(ROOT, "edge-worker", "migrations");
 
 export const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
@@ -153,16 +155,49 @@ export async function startReceiver() {
 }
 
 /**
+ * The clock of a gateway started with `clock: true`: `freeze(ms)` stops the worker's clock (the
+ * gateway's and its key-state objects') at Unix ms `ms`, `advance(ms)` moves a frozen clock on,
+ * `release()` lets it follow the real one again. Each resolves once the worker has the new time.
+ */
+class TestClock {
+  constructor(mf) {
+    this.mf = mf;
+    this.frozenAt = null;
+  }
+  async #put(frozenAt) {
+    const res = await this.mf.dispatchFetch("http://keyscope.test/__test/clock", { method: "PUT", body: JSON.stringify({ frozenAt }) });
+    const body = await res.json();
+    if (res.status !== 200 || body.frozenAt !== frozenAt) throw new Error(`the test clock refused ${frozenAt}: ${JSON.stringify(body)}`);
+    this.frozenAt = frozenAt;
+    return frozenAt;
+  }
+  freeze(ms = Date.now()) {
+    return this.#put(ms);
+  }
+  advance(ms) {
+    if (this.frozenAt === null) throw new Error("advance needs a frozen clock");
+    return this.#put(this.frozenAt + ms);
+  }
+  release() {
+    return this.#put(null);
+  }
+}
+
+/**
  * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
  * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
  * be reached), `options.withoutKeyState` the key-state objects' (rate limiter and, in the strict
  * store mode, revocation and role); `options.scriptPath` runs another
- * built worker.
+ * built worker; `options.clock` runs the built worker behind a test clock (`gateway.clock`, a
+ * TestClock: tests of time — windows, grace periods, timestamps — set the time instead of
+ * waiting for it).
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {} } = {}) {
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {}, clock = false } = {}) {
+  const isKeyscope = scriptPath === SHIM;
   const gatewayOptions = {
     modules: true,
-    scriptPath,
+    scriptPath: clock && isKeyscope ? CLOCK_ENTRY : scriptPath,
+    ...(clock && isKeyscope ? { modulesRoot: ROOT } : {}),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
@@ -170,7 +205,7 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     compatibilityDate: "2025-01-01",
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
-    durableObjects: scriptPath === SHIM && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
+    durableObjects: isKeyscope && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
     bindings: {
       ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
       KEYSCOPE_ENVIRONMENT: "live",
@@ -195,7 +230,14 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     .sort()
     .map((f) => readFileSync(join(MIGRATIONS, f), "utf8"));
   await applyMigrations(db, sql);
-  return { mf, port: Number(url.port), admin: new AdminClient(mf), db, dispose: () => mf.dispose() };
+  return {
+    mf,
+    port: Number(url.port),
+    admin: new AdminClient(mf),
+    db,
+    clock: clock && isKeyscope ? new TestClock(mf) : undefined,
+    dispose: () => mf.dispose(),
+  };
 }
 
 /**
