@@ -4,7 +4,8 @@
 // Every vector file runs in the default store mode (strict); the kv and d1 modes run the files
 // whose cases depend on what a store returns (docs/decisions/0090-vectors-per-store-mode.md).
 // One gateway per store mode and environment holds the worlds of all its files at once (they
-// agree where they overlap: `mergeWorlds` checks it), so a mode costs one workerd start.
+// agree where they overlap: `mergeWorlds` checks it), so a mode costs one workerd start. Its
+// clock stands at the vectors' `now` (startGateway's `clock`), so their times load as written.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { loadWorld, rawRequest, startGateway, startOrigin, vectorFiles, wirePath } from "./lib/gateway.mjs";
@@ -101,9 +102,13 @@ for (const { storeKind, environment, files } of groups) {
       origin = await startOrigin();
       gateway = await startGateway({
         originUrl: origin.url,
+        clock: true,
         bindings: { KEYSCOPE_ENVIRONMENT: environment, KEYSCOPE_STORE: storeKind },
       });
-      await loadWorld(gateway.admin, world);
+      // The worker's clock stands at the vectors' `now`, as the native runners' does: a key
+      // expiring exactly `now` is decided at that instant, not a few milliseconds after it.
+      const now = await gateway.clock.freeze(Date.parse(world.now));
+      await loadWorld(gateway.admin, world, { now });
     });
     after(async () => {
       await gateway?.dispose();

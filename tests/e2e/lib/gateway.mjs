@@ -96,6 +96,22 @@ export class AdminClient {
   }
 }
 
+/**
+ * Polls `probe` (sync or async) until it returns something truthy, and returns that: for what
+ * the worker does after it answered (`waitUntil`: last used, webhook deliveries). Throws after
+ * `timeoutMs`, naming `what`: the bound stops a stuck run, it is not a time the behaviour must
+ * meet (assert the event, never how soon it came).
+ */
+export async function waitFor(probe, what, { timeoutMs = 30_000, everyMs = 25 } = {}) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = await probe();
+    if (hit) return hit;
+    if (Date.now() > until) throw new Error(`gave up waiting after ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A loopback origin that answers 200 with a JSON echo and remembers every request. */
 export async function startOrigin() {
   const received = [];
@@ -121,7 +137,8 @@ export async function startOrigin() {
 /**
  * A loopback receiver of event webhooks: remembers every delivery (headers and raw body) and
  * answers `status()` (200 unless a test changes it). `waitFor(pred)` polls until a delivery
- * matches, for deliveries sent after the answer (`waitUntil`).
+ * matches, for deliveries sent after the answer (`waitUntil`); it gives up (null) after
+ * `timeoutMs`, a bound for a stuck run rather than a deadline the delivery must meet.
  */
 export async function startReceiver() {
   const received = [];
@@ -141,7 +158,7 @@ export async function startReceiver() {
     url: `http://127.0.0.1:${server.address().port}/hooks/keyscope`,
     received,
     setStatus: (s) => (status = s),
-    async waitFor(pred, timeoutMs = 10_000) {
+    async waitFor(pred, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const hit = received.find(pred);
@@ -321,11 +338,12 @@ export const wirePath = (path) => path.replace(/[^\x21-\x7e]/gu, (c) => encodeUR
 
 /**
  * Loads a vector file's world through the admin API (members, a resource batch, keys imported
- * by hash). Vector times are shifted so the file's `now` is the real present (the worker reads
- * the real clock).
+ * by hash). Vector times are shifted so the file's `now` is `options.now`: by default the real
+ * present (what a worker on the real clock reads); a gateway whose test clock is frozen at the
+ * file's `now` passes that, and the times load as written.
  */
-export async function loadWorld(admin, vector) {
-  const shift = vector.now ? Date.now() - Date.parse(vector.now) : 0;
+export async function loadWorld(admin, vector, { now = Date.now() } = {}) {
+  const shift = vector.now ? now - Date.parse(vector.now) : 0;
   const at = (t) => (t == null ? undefined : new Date(Date.parse(t) + shift).toISOString());
   for (const m of vector.members ?? []) await admin.putMember(m.organizationId, m.userId, m.role);
   const resources = vector.resources ?? [];
