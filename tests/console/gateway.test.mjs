@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { rawRequest, startGateway, startOrigin } from "../e2e/lib/gateway.mjs";
+import { rawRequest, startGateway, startOrigin, waitFor } from "../e2e/lib/gateway.mjs";
 
 const SHOTS = fileURLToPath(new URL("../../target/console-screenshots/", import.meta.url));
 const CHROMIUM = process.env.KEYSCOPE_CHROMIUM ?? "/usr/bin/chromium";
@@ -27,7 +27,7 @@ let base;
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   origin = await startOrigin();
-  gw = await startGateway({ originUrl: origin.url });
+  gw = await startGateway({ originUrl: origin.url, clock: true });
   base = `http://127.0.0.1:${gw.port}`;
   for (const [org, user, role] of [
     [ORG, "usr_ada", "admin"], [ORG, "usr_eng", "engineer"], [ORG, "usr_mem", "member"], [ORG, "usr_gone", "engineer"],
@@ -51,9 +51,17 @@ after(async () => {
 
 /** A one-time console link from the admin API, on the address the browser reaches. */
 async function link(org, actingUserId, returnUrl) {
-  const res = await gw.admin.call("POST", `/organizations/${org}/console-sessions`, { actingUserId, returnUrl });
+  // Issued while the worker's clock stands still at `at`: the link's end is exact.
+  const at = await gw.clock.freeze();
+  let res;
+  try {
+    res = await gw.admin.call("POST", `/organizations/${org}/console-sessions`, { actingUserId, returnUrl });
+  } finally {
+    await gw.clock.release();
+  }
   assert.equal(res.status, 201, res.text);
-  assert.ok(Date.parse(res.body.expiresAt) > Date.now());
+  assert.ok(Date.parse(res.body.expiresAt) > at);
+  assert.equal(res.body.expiresAt, new Date(at + 10 * 60_000).toISOString(), "a link works for 10 minutes");
   const url = new URL(res.body.url);
   assert.equal(url.pathname, "/console/open");
   assert.match(url.searchParams.get("token"), /^[0-9a-f]{64}$/);
@@ -162,11 +170,9 @@ test("an admin's session: generate a read key, use it through the gateway, see i
 
   // After a reload the card says when it was last used (written after the answer).
   const id = await made.getAttribute("data-id");
-  for (let i = 0; i < 50; i++) {
-    const { keys } = await gw.admin.listKeys(ORG);
-    if (keys.find((k) => k.id === id)?.lastUsedAt) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const lastUsedAt = await waitFor(async () => (await gw.admin.listKeys(ORG)).keys.find((k) => k.id === id)?.lastUsedAt, "lastUsedAt set");
+  // The page reads the card 5 s after the use, however long the machine took to get here.
+  await page.clock.setFixedTime(Date.parse(lastUsedAt) + 5_000);
   await page.reload();
   await page.locator("main[aria-busy=false]").waitFor();
   text = await card(page, "Payroll sync").innerText();

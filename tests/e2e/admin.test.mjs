@@ -7,11 +7,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { AdminClient, ROOT, rawRequest, startGateway, startOrigin } from "./lib/gateway.mjs";
+import { AdminClient, ROOT, rawRequest, startGateway, startOrigin, waitFor } from "./lib/gateway.mjs";
 
 const ORG = "org_a";
 const get = (gw, path, key, method = "GET") => rawRequest(gw.port, { method, path, headers: [["x-api-key", key]] });
 const reasonOf = (res) => JSON.parse(res.body).reason;
+/** A time as the worker writes it (RFC 3339, UTC, three fraction digits). */
+const iso = (ms) => new Date(ms).toISOString();
 
 /** Every route the tests below called successfully, as `METHOD /template` (checked against the OpenAPI document). */
 const EXERCISED = new Set();
@@ -33,7 +35,7 @@ function track(admin) {
 
 async function world() {
   const origin = await startOrigin();
-  const gw = await startGateway({ originUrl: origin.url });
+  const gw = await startGateway({ originUrl: origin.url, clock: true });
   const admin = track(gw.admin);
   for (const [user, role] of [["u_admin", "admin"], ["u_eng", "engineer"], ["u_mgr", "manager"], ["u_member", "member"]]) {
     await admin.putMember(ORG, user, role);
@@ -144,12 +146,19 @@ describe("admin API: keys", () => {
     assert.equal(reasonOf(await get(w.gw, "/api/v1/projects", old.secret)), "key_revoked");
     assert.equal((await get(w.gw, "/api/v1/projects", rotated.secret)).status, 200);
 
-    const graced = await w.admin.rotateKey(ORG, rotated.key.id, { actingUserId: "u_admin", gracePeriodSeconds: 3600 });
-    assert.ok(Date.parse(graced.previous.revokedAt) > Date.now() + 3_500_000, "revocation scheduled at the end of the grace period");
-    assert.equal((await get(w.gw, "/api/v1/projects", rotated.secret)).status, 200, "still valid during the grace period");
-    const now = await w.admin.rotateKey(ORG, graced.key.id, { actingUserId: "u_admin", gracePeriodSeconds: 0 });
-    assert.equal(reasonOf(await get(w.gw, "/api/v1/projects", graced.secret)), "key_revoked", "a zero grace revokes at once");
-    assert.equal((await get(w.gw, "/api/v1/projects", now.secret)).status, 200);
+    // The worker's clock stands still at `at`: the grace period's end is exact.
+    const at = await w.gw.clock.freeze();
+    try {
+      const graced = await w.admin.rotateKey(ORG, rotated.key.id, { actingUserId: "u_admin", gracePeriodSeconds: 3600 });
+      assert.equal(graced.previous.revokedAt, iso(at + 3_600_000), "revocation scheduled at the end of the grace period");
+      assert.equal((await get(w.gw, "/api/v1/projects", rotated.secret)).status, 200, "still valid during the grace period");
+      const now = await w.admin.rotateKey(ORG, graced.key.id, { actingUserId: "u_admin", gracePeriodSeconds: 0 });
+      assert.equal(now.previous.revokedAt, iso(at), "a zero grace revokes now");
+      assert.equal(reasonOf(await get(w.gw, "/api/v1/projects", graced.secret)), "key_revoked", "a zero grace revokes at once");
+      assert.equal((await get(w.gw, "/api/v1/projects", now.secret)).status, 200);
+    } finally {
+      await w.gw.clock.release();
+    }
   });
 
   test("a role change and a removal apply on the next request", async () => {
@@ -166,15 +175,18 @@ describe("admin API: keys", () => {
   test("last used is recorded after use", async () => {
     const { key, secret } = await w.admin.createKey(ORG, { actingUserId: "u_admin", name: "used", scope: "organization" });
     assert.equal(key.lastUsedAt, null);
-    const before = Date.now();
-    assert.equal((await get(w.gw, "/api/v1/me", secret)).status, 200);
-    let seen = null;
-    for (let i = 0; i < 50 && !seen; i++) {
-      seen = (await w.admin.ok("GET", `/organizations/${ORG}/keys/${key.id}`)).lastUsedAt;
-      if (!seen) await new Promise((r) => setTimeout(r, 50));
+    // Used at `at` (the worker's clock stands still): last used is that time, exactly.
+    const at = await w.gw.clock.freeze();
+    try {
+      assert.equal((await get(w.gw, "/api/v1/me", secret)).status, 200);
+      const seen = await waitFor(
+        async () => (await w.admin.ok("GET", `/organizations/${ORG}/keys/${key.id}`)).lastUsedAt,
+        "lastUsedAt set",
+      );
+      assert.equal(seen, iso(at), "last used is the time of the use");
+    } finally {
+      await w.gw.clock.release();
     }
-    assert.ok(seen, "lastUsedAt set");
-    assert.ok(Date.parse(seen) >= before - 1000 && Date.parse(seen) <= Date.now() + 1000);
   });
 
   // The console itself, in a browser: tests/console/gateway.test.mjs.
@@ -197,12 +209,15 @@ describe("admin API: keys", () => {
 describe("admin API: rate limit", () => {
   test("the 11th request within a second for one key is 429; another key is unaffected", async () => {
     const origin = await startOrigin();
-    const gw = await startGateway({ originUrl: origin.url, bindings: { KEYSCOPE_RATE_LIMIT: "10" } });
+    const gw = await startGateway({ originUrl: origin.url, clock: true, bindings: { KEYSCOPE_RATE_LIMIT: "10" } });
     try {
       const admin = track(gw.admin);
       await admin.putMember(ORG, "u_admin", "admin");
       const a = await admin.createKey(ORG, { actingUserId: "u_admin", name: "a", scope: "organization" });
       const b = await admin.createKey(ORG, { actingUserId: "u_admin", name: "b", scope: "organization" });
+      // Every request below is made at the same instant of the worker's clock, however long
+      // the machine takes to send them; then the clock moves to the window's end.
+      await gw.clock.freeze();
       const statuses = [];
       for (let i = 0; i < 11; i++) statuses.push((await get(gw, "/api/v1/projects", a.secret)).status);
       assert.deepEqual(statuses.slice(0, 10), Array(10).fill(200), `the first ten pass: ${statuses}`);
@@ -210,8 +225,11 @@ describe("admin API: rate limit", () => {
       assert.equal(limited.status, 429);
       assert.deepEqual(JSON.parse(limited.body).reason, "rate_limited");
       assert.ok(Number(limited.headers["retry-after"]) >= 1, "Retry-After");
+      assert.equal(limited.headers["retry-after"], "1", "the oldest admission leaves the window in a second");
       assert.equal((await get(gw, "/api/v1/projects", b.secret)).status, 200, "another key is unaffected");
-      await new Promise((r) => setTimeout(r, 1100));
+      await gw.clock.advance(999);
+      assert.equal((await get(gw, "/api/v1/projects", a.secret)).status, 429, "still limited 999 ms later");
+      await gw.clock.advance(1);
       assert.equal((await get(gw, "/api/v1/projects", a.secret)).status, 200, "and it refills");
     } finally {
       await gw.dispose();

@@ -3,7 +3,8 @@
 // again. When wrangler dies, `scripts/dev` notices, stops the origin and exits non-zero.
 //
 // Needs ports 8787 and 8788 free. Reuses the built worker (scripts/test builds it before this
-// suite); wrangler dev still runs the [build] command of wrangler.toml on each start.
+// suite); the [build] command wrangler dev runs on each start finds the build up to date
+// (scripts/build-worker skips a build whose inputs are unchanged) and builds nothing.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";

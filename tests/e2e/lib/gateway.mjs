@@ -11,6 +11,8 @@ import { Miniflare } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const SHIM = join(ROOT, "edge-worker", "build", "worker", "shim.mjs");
+// The same worker behind a clock the test sets (startGateway's `clock` option).
+const CLOCK_ENTRY = join(ROOT, "tests", "e2e", "lib", "clock-worker.mjs");
 const MIGRATIONS = join(ROOT, "edge-worker", "migrations");
 
 export const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
@@ -94,6 +96,22 @@ export class AdminClient {
   }
 }
 
+/**
+ * Polls `probe` (sync or async) until it returns something truthy, and returns that: for what
+ * the worker does after it answered (`waitUntil`: last used, webhook deliveries). Throws after
+ * `timeoutMs`, naming `what`: the bound stops a stuck run, it is not a time the behaviour must
+ * meet (assert the event, never how soon it came).
+ */
+export async function waitFor(probe, what, { timeoutMs = 30_000, everyMs = 25 } = {}) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = await probe();
+    if (hit) return hit;
+    if (Date.now() > until) throw new Error(`gave up waiting after ${timeoutMs} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A loopback origin that answers 200 with a JSON echo and remembers every request. */
 export async function startOrigin() {
   const received = [];
@@ -119,7 +137,8 @@ export async function startOrigin() {
 /**
  * A loopback receiver of event webhooks: remembers every delivery (headers and raw body) and
  * answers `status()` (200 unless a test changes it). `waitFor(pred)` polls until a delivery
- * matches, for deliveries sent after the answer (`waitUntil`).
+ * matches, for deliveries sent after the answer (`waitUntil`); it gives up (null) after
+ * `timeoutMs`, a bound for a stuck run rather than a deadline the delivery must meet.
  */
 export async function startReceiver() {
   const received = [];
@@ -139,7 +158,7 @@ export async function startReceiver() {
     url: `http://127.0.0.1:${server.address().port}/hooks/keyscope`,
     received,
     setStatus: (s) => (status = s),
-    async waitFor(pred, timeoutMs = 10_000) {
+    async waitFor(pred, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const hit = received.find(pred);
@@ -153,16 +172,49 @@ export async function startReceiver() {
 }
 
 /**
+ * The clock of a gateway started with `clock: true`: `freeze(ms)` stops the worker's clock (the
+ * gateway's and its key-state objects') at Unix ms `ms`, `advance(ms)` moves a frozen clock on,
+ * `release()` lets it follow the real one again. Each resolves once the worker has the new time.
+ */
+class TestClock {
+  constructor(mf) {
+    this.mf = mf;
+    this.frozenAt = null;
+  }
+  async #put(frozenAt) {
+    const res = await this.mf.dispatchFetch("http://keyscope.test/__test/clock", { method: "PUT", body: JSON.stringify({ frozenAt }) });
+    const body = await res.json();
+    if (res.status !== 200 || body.frozenAt !== frozenAt) throw new Error(`the test clock refused ${frozenAt}: ${JSON.stringify(body)}`);
+    this.frozenAt = frozenAt;
+    return frozenAt;
+  }
+  freeze(ms = Date.now()) {
+    return this.#put(ms);
+  }
+  advance(ms) {
+    if (this.frozenAt === null) throw new Error("advance needs a frozen clock");
+    return this.#put(this.frozenAt + ms);
+  }
+  release() {
+    return this.#put(null);
+  }
+}
+
+/**
  * Starts the gateway. `options.bindings` overrides vars (the per-key rate limit is off unless a
  * test sets KEYSCOPE_RATE_LIMIT); `options.withoutKv` drops the KV binding (a store that cannot
  * be reached), `options.withoutKeyState` the key-state objects' (rate limiter and, in the strict
  * store mode, revocation and role); `options.scriptPath` runs another
- * built worker.
+ * built worker; `options.clock` runs the built worker behind a test clock (`gateway.clock`, a
+ * TestClock: tests of time — windows, grace periods, timestamps — set the time instead of
+ * waiting for it).
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {} } = {}) {
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {}, clock = false } = {}) {
+  const isKeyscope = scriptPath === SHIM;
   const gatewayOptions = {
     modules: true,
-    scriptPath,
+    scriptPath: clock && isKeyscope ? CLOCK_ENTRY : scriptPath,
+    ...(clock && isKeyscope ? { modulesRoot: ROOT } : {}),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
@@ -170,7 +222,7 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     compatibilityDate: "2025-01-01",
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
-    durableObjects: scriptPath === SHIM && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
+    durableObjects: isKeyscope && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
     bindings: {
       ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
       KEYSCOPE_ENVIRONMENT: "live",
@@ -195,7 +247,14 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     .sort()
     .map((f) => readFileSync(join(MIGRATIONS, f), "utf8"));
   await applyMigrations(db, sql);
-  return { mf, port: Number(url.port), admin: new AdminClient(mf), db, dispose: () => mf.dispose() };
+  return {
+    mf,
+    port: Number(url.port),
+    admin: new AdminClient(mf),
+    db,
+    clock: clock && isKeyscope ? new TestClock(mf) : undefined,
+    dispose: () => mf.dispose(),
+  };
 }
 
 /**
@@ -279,11 +338,12 @@ export const wirePath = (path) => path.replace(/[^\x21-\x7e]/gu, (c) => encodeUR
 
 /**
  * Loads a vector file's world through the admin API (members, a resource batch, keys imported
- * by hash). Vector times are shifted so the file's `now` is the real present (the worker reads
- * the real clock).
+ * by hash). Vector times are shifted so the file's `now` is `options.now`: by default the real
+ * present (what a worker on the real clock reads); a gateway whose test clock is frozen at the
+ * file's `now` passes that, and the times load as written.
  */
-export async function loadWorld(admin, vector) {
-  const shift = vector.now ? Date.now() - Date.parse(vector.now) : 0;
+export async function loadWorld(admin, vector, { now = Date.now() } = {}) {
+  const shift = vector.now ? now - Date.parse(vector.now) : 0;
   const at = (t) => (t == null ? undefined : new Date(Date.parse(t) + shift).toISOString());
   for (const m of vector.members ?? []) await admin.putMember(m.organizationId, m.userId, m.role);
   const resources = vector.resources ?? [];
