@@ -134,10 +134,19 @@ async function start() {
 
 // ---- Keys ------------------------------------------------------------------------------------
 
-function statusOf(key, now) {
-  if (key.revokedAt && Date.parse(key.revokedAt) <= now) return "revoked";
-  if (key.expiresAt && Date.parse(key.expiresAt) <= now) return "expired";
-  return "active";
+// A key's status, and whether it may be rotated or revoked, are the server's (policy-core's,
+// at the time of its answer; a key whose creator left has stopped, as the gateway says): the page
+// only words them. A status the page does not know is shown as not working.
+const STATUS = {
+  active: { group: "active", text: "Active" },
+  revoked: { group: "revoked", text: "Revoked" },
+  expired: { group: "expired", text: "Expired" },
+  creator_left: { group: "revoked", text: "Stopped: its creator left the organization" },
+};
+const UNKNOWN_STATUS = { group: "revoked", text: "Not working" };
+
+function statusOf(key) {
+  return Object.hasOwn(STATUS, key.status) ? STATUS[key.status] : UNKNOWN_STATUS;
 }
 
 function timeEl(iso, ago) {
@@ -174,12 +183,12 @@ function accessText(key) {
   return key.permissions.length ? `Custom: ${key.permissions.join(", ")}` : "No permissions";
 }
 
-function card(key, now) {
+function card(key) {
   const li = $("card").content.firstElementChild.cloneNode(true);
   const q = (selector) => li.querySelector(selector);
-  const state = statusOf(key, now);
+  const state = statusOf(key);
   li.dataset.id = key.id;
-  li.classList.add(state);
+  li.classList.add(state.group);
   q(".name").textContent = key.name;
   q(".hint").textContent = `…${key.hint}`;
   q(".scope").textContent = key.scope === "organization"
@@ -190,37 +199,37 @@ function card(key, now) {
   q(".added").append(timeEl(key.createdAt, false));
   q(".expires").append(key.expiresAt ? timeEl(key.expiresAt, false) : "Never");
   const status = q(".status");
-  if (state === "active" && key.revokedAt) {
+  if (key.status === "active" && key.revokedAt) {
     status.append("Active until ", timeEl(key.revokedAt, false));
     status.classList.add("ending");
   } else {
-    status.textContent = { active: "Active", revoked: "Revoked", expired: "Expired" }[state];
+    status.textContent = state.text;
   }
-  status.classList.add(state);
+  status.classList.add(state.group);
   if (session.can.manageEveryKey) {
     show(q(".by"), true);
     q(".creator").textContent = key.createdBy === session.userId ? "You" : key.createdBy;
   }
-  if (!key.canChange || state === "revoked") {
+  if (!key.canChange || (!key.canRotate && !key.canRevoke)) {
     q(".menu").remove();
   } else {
     q(".menu summary").setAttribute("aria-label", `Manage ${key.name}`);
-    if (state === "expired") q("[data-action=rotate]").remove();
+    if (!key.canRotate) q("[data-action=rotate]").remove();
+    if (!key.canRevoke) q("[data-action=revoke]").remove();
   }
   return li;
 }
 
 function render() {
-  const now = Date.now();
   const counts = { all: keys.length, active: 0, revoked: 0, expired: 0 };
-  for (const key of keys) counts[statusOf(key, now)] += 1;
+  for (const key of keys) counts[statusOf(key).group] += 1;
   for (const span of document.querySelectorAll("[data-count]")) {
     span.textContent = `(${counts[span.dataset.count]})`;
   }
   const shown = keys
-    .filter((key) => filter === "all" || statusOf(key, now) === filter)
+    .filter((key) => filter === "all" || statusOf(key).group === filter)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-  $("list").replaceChildren(...shown.map((key) => card(key, now)));
+  $("list").replaceChildren(...shown.map((key) => card(key)));
   const empty = $("empty");
   if (keys.length === 0) {
     empty.textContent = canGenerate()
@@ -278,12 +287,18 @@ function canGenerate() {
 
 function setUpHowItWorks() {
   const gateway = String(session.gatewayUrl).replace(/\/+$/, "");
-  const header = session.keyHeader || "X-Api-Key";
+  const header = session.keyHeader;
   $("gateway").textContent = gateway;
   $("key-header").textContent = header;
-  const me = session.mePath ?? "/api/v1/me";
-  $("me-path").textContent = `GET ${me}`;
-  $("example").textContent = `curl -H "${header}: $API_KEY" ${gateway}${me}`;
+  // The policy's own /me path (the server's); a policy without one has no such check to show.
+  const me = session.mePath;
+  if (me) {
+    $("me-path").textContent = `GET ${me}`;
+    $("example").textContent = `curl -H "${header}: $API_KEY" ${gateway}${me}`;
+  } else {
+    show($("me-path").closest("p"), false);
+    show($("example"), false);
+  }
   $("copy-gateway").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.textContent = await copy(gateway) ? "Copied" : "Copy failed";

@@ -302,6 +302,8 @@ export declare class Engine {
   checkKeyChange(request: { actor: LifecycleActor; key: KeyRecordInput }): void;
   /** A key's status at `now` (default: now) with its creator's current role (null: not a member). */
   keyStatus(request: { key: KeyRecordInput; creatorRole: string | null; now?: TimeInput }): KeyStatus;
+  /** Where a key stands for the viewer `actor`, as a key list shows it (the gateway console's rule). */
+  keyStanding(request: { actor: LifecycleActor; key: KeyRecordInput; creatorRole: string | null; now?: TimeInput }): KeyStanding;
   /** The preset a key's explicit grants (or null: inherit) amount to, or null. */
   presetOf(permissions: string[] | null): string | null;
   /** What a member of `role` (null: no member) may do with keys. */
@@ -315,6 +317,15 @@ export declare class Engine {
 /** Where a key stands: the gateway refuses every status but `active` (`401 key_revoked`). */
 export type KeyStatus = "active" | "revoked" | "expired" | "creator_left";
 
+/** Where a key stands for a viewer: its preset, status, and what the viewer may do with it now. */
+export interface KeyStanding {
+  preset: string | null;
+  status: KeyStatus;
+  canChange: boolean;
+  canRotate: boolean;
+  canRevoke: boolean;
+}
+
 /** What a member of a role may do with keys. */
 export interface KeyAbilities {
   createOrganizationKeys: boolean;
@@ -325,6 +336,8 @@ export interface KeyAbilities {
 
 /** The header that carries a key: `x-api-key`. */
 export declare const KEY_HEADER: string;
+/** `KEY_HEADER` as documentation shows it: `X-Api-Key`. */
+export declare const KEY_HEADER_NAME: string;
 /** The other header that may carry a key, as `Bearer <key>`: `authorization`. */
 export declare const AUTHORIZATION_HEADER: string;
 

@@ -130,6 +130,11 @@ module.exports = function createEngine(wasm, decide, plans) {
       return plans.keyStatus(this, request);
     }
 
+    /** Where `key` stands for the viewer `actor`: `{ preset, status, canChange, canRotate, canRevoke }`. */
+    keyStanding(request) {
+      return plans.keyStanding(this, request);
+    }
+
     /** The preset that `permissions` (a key's explicit grants, or null) amount to, or null. */
     presetOf(permissions) {
       return plans.presetOf(this, permissions);

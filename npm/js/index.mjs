@@ -24,6 +24,7 @@ export const {
   withKeyscope,
   checkKey,
   KEY_HEADER,
+  KEY_HEADER_NAME,
   AUTHORIZATION_HEADER,
 } = keyscope;
 export default keyscope;

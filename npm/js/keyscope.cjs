@@ -60,6 +60,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     withKeyscope,
     checkKey,
     KEY_HEADER: keys.headers.KEY_HEADER,
+    KEY_HEADER_NAME: keys.headers.KEY_HEADER_NAME,
     AUTHORIZATION_HEADER: keys.headers.AUTHORIZATION_HEADER,
   };
 };

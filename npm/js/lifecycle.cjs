@@ -1,6 +1,6 @@
 "use strict";
 // The key lifecycle plans behind `engine.planCreate`, `planRotate`, `planRevoke` and
-// `planMemberRole`, and what a key list shows of a key (`keyStatus`, `presetOf`,
+// `planMemberRole`, and what a key list shows of a key (`keyStanding`, `keyStatus`, `presetOf`,
 // `checkKeyChange`, `keyAbilities`): the gateway's rules (in the engine) for a backend that
 // manages its own keys. This file draws the random bytes (the secret, a fresh id), converts times
 // and the requests and plans to and from the engine's JSON form (records through
@@ -84,6 +84,15 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
     return call(() => engine._wasm.keyStatus(JSON.stringify({ key: toPlanRecord(key), creatorRole: creatorRole ?? null, now: clock(now) })));
   }
 
+  /** `engine.keyStanding`: `{ preset, status, canChange, canRotate, canRevoke }` for the viewer `actor`. */
+  function keyStanding(engine, { actor, key, creatorRole, now } = {}) {
+    if (creatorRole !== undefined && creatorRole !== null && typeof creatorRole !== "string") {
+      throw new TypeError("creatorRole must be a string or null");
+    }
+    const request = { actor, key: toPlanRecord(key), creatorRole: creatorRole ?? null, now: clock(now) };
+    return JSON.parse(call(() => engine._wasm.keyStanding(JSON.stringify(request))));
+  }
+
   /** `engine.presetOf`: the preset explicit grants amount to, or null. */
   function presetOf(engine, permissions) {
     if (permissions !== null && !(Array.isArray(permissions) && permissions.every((p) => typeof p === "string"))) {
@@ -98,5 +107,5 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
     return JSON.parse(engine._wasm.keyAbilities(role ?? undefined));
   }
 
-  return { planCreate, planRotate, planRevoke, planMemberRole, checkKeyChange, keyStatus, presetOf, keyAbilities };
+  return { planCreate, planRotate, planRevoke, planMemberRole, checkKeyChange, keyStatus, keyStanding, presetOf, keyAbilities };
 };

@@ -72,13 +72,15 @@ struct ChangeJson {
     now: i64,
 }
 
-/// `keyStatus`'s request.
+/// `keyStatus`'s and `keyStanding`'s request (`actor` is the viewer, for the latter only).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct StatusJson {
     key: KeyRecord,
     creator_role: Option<String>,
     now: i64,
+    #[serde(default)]
+    actor: Option<ActorJson>,
 }
 
 #[wasm_bindgen]
@@ -184,6 +186,25 @@ impl Engine {
                 .policy()
                 .key_status(&ask.key, ask.creator_role.as_deref(), Timestamp(ask.now));
         Ok(status.as_str().to_owned())
+    }
+
+    /// Where a key stands for its viewer `actor` at `now`, as a key list shows it (see
+    /// `Policy::key_standing`): JSON `{"preset", "status", "canChange", "canRotate",
+    /// "canRevoke"}`.
+    #[wasm_bindgen(js_name = keyStanding)]
+    pub fn key_standing(&self, request: &str) -> Result<String, JsValue> {
+        let ask: StatusJson = parse(request)?;
+        let viewer = ask
+            .actor
+            .as_ref()
+            .ok_or_else(|| named_error("TypeError", "keyStanding needs the viewing actor", None))?;
+        let standing = self.inner.policy().key_standing(
+            &ask.key,
+            ask.creator_role.as_deref(),
+            viewer.actor(),
+            Timestamp(ask.now),
+        );
+        Ok(json(&standing))
     }
 
     /// The preset that explicit grants amount to (`null` permissions: the inheriting preset),

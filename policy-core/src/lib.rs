@@ -93,9 +93,10 @@ pub use decide::{
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use lifecycle::{
     check_scope_project, key_id, Actor, CreateKey, ErrorKind, Fact, FactAction, FactActor, FactCause,
-    FactDetail, GracePeriod, Grants, ImportError, ImportedKey, KeyAbilities, KeyMaterial, KeyStatus,
-    LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, KEY_ID_PREFIX,
-    KEY_ID_RANDOM_BYTES, LATEST_TIME, MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
+    FactDetail, GracePeriod, Grants, ImportError, ImportedKey, KeyAbilities, KeyMaterial, KeyStanding,
+    KeyStatus, LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME,
+    KEY_ID_PREFIX, KEY_ID_RANDOM_BYTES, LATEST_TIME, MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS,
+    MAX_NAME_CHARS,
 };
 pub use me::{check_me, me_url, KeyUnfit, MeView, MissingPermissions, ME_PATH};
 pub use permissions::PermissionSet;

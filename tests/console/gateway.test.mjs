@@ -398,3 +398,35 @@ test("the console's own routes: redirects, errors in words, a configurable frame
     await injected.dispose();
   }
 });
+
+test("a key whose creator left shows as stopped, as the gateway answers it", async () => {
+  await gw.admin.putMember(ORG, "usr_leaver", "engineer");
+  const name = "Leaver's script";
+  const { secret } = await gw.admin.createKey(ORG, { actingUserId: "usr_leaver", name, scope: "project", scopedProjectId: "proj_web", preset: "read" });
+  assert.equal((await use(secret, "GET", "/api/v1/projects/proj_web/entries")).status, 200, "it works while its creator is a member");
+  await gw.admin.removeMember(ORG, "usr_leaver");
+  const gone = await use(secret, "GET", "/api/v1/projects/proj_web/entries");
+  assert.equal(gone.status, 401);
+  assert.equal(reasonOf(gone), "key_revoked");
+
+  const { context, page, problems } = await open(await link(ORG, "usr_ada"));
+  const shown = card(page, name);
+  await shown.waitFor();
+  assert.equal(await shown.locator(".status").innerText(), "Stopped: its creator left the organization");
+  const { keys } = await page.evaluate(() => fetch("/console/api/keys").then((r) => r.json()));
+  const listed = keys.find((k) => k.name === name);
+  assert.deepEqual([listed.status, listed.canChange, listed.canRotate, listed.canRevoke], ["creator_left", true, true, true]);
+  // It is counted with the keys that do not work, and an admin may still rotate or revoke it.
+  const filter = (value) => page.locator(`input[name=filter][value=${value}]`).check();
+  await filter("revoked");
+  await shown.waitFor();
+  await filter("active");
+  assert.equal(await card(page, name).count(), 0, "not among the active keys");
+  await filter("all");
+  await shown.locator("summary").click();
+  assert.equal(await shown.getByRole("button", { name: "Rotate" }).count(), 1);
+  assert.equal(await shown.getByRole("button", { name: "Revoke" }).count(), 1);
+  await page.screenshot({ path: `${SHOTS}gateway-08-creator-left.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

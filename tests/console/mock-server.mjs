@@ -1,16 +1,22 @@
 // A stand-in for the console API (ARCHITECTURE.md, "The key console"), for developing and testing
 // the screen alone. In-memory, loopback only, never shipped. It serves edge-worker/console/ under
-// /console/ with the CSP the worker sends, and mirrors the contract's rules: roles, CSRF proof,
-// who may change which key, errors as {"reason","message"}.
+// /console/ with the CSP the worker sends, and holds the contract's session rules (CSRF proof,
+// errors as {"reason","message","code"?}). Every key rule is the npm package's plans — policy-core,
+// the same rules the gateway's console API runs — so the mock cannot follow a rule of its own.
+// It needs the package built (`bash scripts/build-npm`).
 //
 //   node tests/console/mock-server.mjs [port]     then open http://127.0.0.1:PORT/console/open?as=admin
 //
 // Test hooks (not part of the contract) live under /__mock/.
 
 import { createServer } from "node:http";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+
+const keyscope = createRequire(import.meta.url)("../../npm/js/index.cjs");
+const engine = new keyscope.Engine();
 
 const ASSETS = fileURLToPath(new URL("../../edge-worker/console/", import.meta.url));
 const FILES = {
@@ -23,18 +29,43 @@ export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; con
 const COOKIE = "keyscope_console";
 const ORG = "org_acme";
 const PROJECTS = [{ id: "proj_web" }, { id: "proj_mobile" }];
-const READ = ["read:project", "read:entry", "read:time_entry", "read:user", "read:webhook",
-  "read:integration_link", "read:audit_event", "search"];
-const PRESET_GRANTS = { read: READ, write: [...READ, "write:entry", "write:time_entry"], full: null };
-const KEY_CREATORS = { organization: ["admin"], project: ["admin", "engineer"] };
+// The organization's members: a session link `?as=<role>` signs in as the member of that role.
 const USERS = { admin: "usr_ada", engineer: "usr_eng", member: "usr_mem" };
-const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ROLES = Object.fromEntries(Object.entries(USERS).map(([role, user]) => [user, role]));
 
 class Refusal extends Error {
-  constructor(status, reason, message) {
+  constructor(status, reason, message, code) {
     super(message);
     this.status = status;
     this.reason = reason;
+    this.code = code;
+  }
+}
+
+/** The key service's first letter is lower case (it answers programs); the page shows sentences. */
+const sentence = (message) => {
+  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  return text.endsWith(".") ? text : `${text}.`;
+};
+
+/** A refused plan as the console API answers it: the reason by the rule's class, and its code. */
+function refusal(error) {
+  if (error instanceof keyscope.LifecycleError) {
+    const reason = { forbidden: "forbidden", conflict: "conflict" }[error.kind] ?? "invalid_request";
+    return new Refusal(error.status, reason, sentence(error.message), error.code);
+  }
+  if (error instanceof TypeError || error instanceof keyscope.RecordError) {
+    return new Refusal(400, "invalid_request", sentence(error.message));
+  }
+  return error;
+}
+
+/** Runs a plan, answering its refusal as the console API does. */
+function plan(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    throw refusal(error);
   }
 }
 
@@ -44,7 +75,7 @@ export async function startMock(port = 0) {
   const server = createServer((req, res) => {
     handle(state, req, res).catch((error) => {
       const refusal = error instanceof Refusal ? error : new Refusal(503, "unavailable", "The console is unavailable.");
-      send(res, refusal.status, { reason: refusal.reason, message: refusal.message });
+      send(res, refusal.status, { reason: refusal.reason, message: refusal.message, ...(refusal.code ? { code: refusal.code } : {}) });
     });
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -140,7 +171,7 @@ function hook(state, path, url, res) {
     state.failNext = null;
   } else if (path === "/__mock/use") {
     const key = state.keys.find((k) => k.id === url.searchParams.get("id"));
-    if (key) key.lastUsedAt = new Date().toISOString();
+    if (key) key.lastUsedAt = new Date();
   } else {
     throw new Refusal(404, "not_found", "No such hook.");
   }
@@ -156,14 +187,20 @@ function sessionOf(state, req) {
   return session;
 }
 
-function canChange(session, key) {
-  return key.createdBy === session.userId || KEY_CREATORS.organization.includes(session.role);
-}
+const actorOf = (session) => ({ userId: session.userId, role: session.role });
+const iso = (t) => (t === null ? null : new Date(t).toISOString());
 
-function view(session, key) {
-  const preset = Object.keys(PRESET_GRANTS).find((name) =>
-    JSON.stringify(PRESET_GRANTS[name]) === JSON.stringify(key.permissions)) ?? null;
-  return { ...key, preset, canChange: canChange(session, key) };
+/** A stored record as the console shows it: the admin API's view and where it stands (npm's). */
+function view(session, record) {
+  const standing = engine.keyStanding({ actor: actorOf(session), key: record, creatorRole: ROLES[record.createdBy] ?? null });
+  return {
+    ...record,
+    createdAt: iso(record.createdAt),
+    lastUsedAt: iso(record.lastUsedAt),
+    expiresAt: iso(record.expiresAt),
+    revokedAt: iso(record.revokedAt),
+    ...standing,
+  };
 }
 
 async function readJson(req) {
@@ -181,11 +218,6 @@ async function readJson(req) {
   throw new Refusal(400, "invalid_request", "The request body must be a JSON object.");
 }
 
-function secret() {
-  const body = [...randomBytes(36)].map((b) => ALPHABET[b % 62]).join("").slice(0, 36);
-  return `ck_live_${body}`; // the shape of a key (44 characters); the checksum is not computed here
-}
-
 async function consoleApi(state, req, res, path) {
   const session = sessionOf(state, req);
   if (state.failNext) {
@@ -198,29 +230,26 @@ async function consoleApi(state, req, res, path) {
     throw new Refusal(fail.status, fail.reason, fail.message ?? "The key store is unavailable; try again shortly.");
   }
   if (req.method === "GET" && path === "/session") {
-    const can = {
-      createOrganizationKeys: KEY_CREATORS.organization.includes(session.role),
-      createProjectKeys: KEY_CREATORS.project.includes(session.role),
-      manageEveryKey: KEY_CREATORS.organization.includes(session.role),
-    };
+    const can = engine.keyAbilities(session.role);
     send(res, 200, {
       organizationId: ORG,
       userId: session.userId,
       role: session.role,
       gatewayUrl: "https://api.example.test",
-      keyHeader: "X-Api-Key",
-      mePath: "/api/v1/me",
+      keyHeader: keyscope.KEY_HEADER_NAME,
+      mePath: engine.mePath,
       csrfToken: session.csrfToken,
       returnUrl: session.returnUrl ?? null,
       can,
-      presets: Object.keys(PRESET_GRANTS),
-      projects: PROJECTS,
+      presets: engine.presets,
+      projects: engine.keyAbilities(session.role).createProjectKeys ? PROJECTS : [],
     });
     return;
   }
   if (req.method === "GET" && path === "/keys") {
-    const mine = state.keys.filter((k) => canChange(session, k) || k.createdBy === session.userId);
-    send(res, 200, { keys: mine.map((k) => view(session, k)) });
+    const every = engine.keyAbilities(session.role).manageEveryKey;
+    const shown = state.keys.filter((k) => every || k.createdBy === session.userId);
+    send(res, 200, { keys: shown.map((k) => view(session, k)) });
     return;
   }
   if (req.method !== "POST") throw new Refusal(404, "not_found", "Nothing here.");
@@ -233,80 +262,34 @@ async function consoleApi(state, req, res, path) {
     throw new Refusal(400, "invalid_request", "The request body must be JSON.");
   }
   const body = await readJson(req);
-  const now = Date.now();
+  const actor = actorOf(session);
 
   if (path === "/keys") {
-    const { name, scope, scopedProjectId, preset, expiresAt } = body;
-    if (typeof name !== "string" || !name.trim() || [...name].length > 100) {
-      throw new Refusal(400, "invalid_request", "The name must be 1 to 100 characters.");
+    const { name, scope, scopedProjectId, preset, permissions, expiresAt, ...rest } = body;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw new Refusal(400, "invalid_request", `Invalid JSON body: unknown field ${unknown[0]}.`);
+    if (expiresAt !== undefined && expiresAt !== null && typeof expiresAt !== "string") {
+      throw new Refusal(400, "invalid_request", "ExpiresAt must be an RFC 3339 time.");
     }
-    if (scope !== "organization" && scope !== "project") {
-      throw new Refusal(400, "invalid_request", "The scope must be organization or project.");
-    }
-    if (!KEY_CREATORS[scope].includes(session.role)) {
-      throw new Refusal(403, "forbidden", `Your role (${session.role}) may not create ${scope} keys.`);
-    }
-    if (scope === "project" && !PROJECTS.some((p) => p.id === scopedProjectId)) {
-      throw new Refusal(400, "invalid_request", "Pick one of the organization's projects.");
-    }
-    if (!Object.hasOwn(PRESET_GRANTS, preset)) {
-      throw new Refusal(400, "invalid_request", "The preset must be read, write or full.");
-    }
-    if (expiresAt !== undefined && !(Date.parse(expiresAt) > now)) {
-      throw new Refusal(400, "invalid_request", "The expiry must be a time in the future.");
-    }
-    const value = secret();
-    const key = {
-      id: `key_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
-      name,
-      hint: value.slice(-4),
-      organizationId: ORG,
-      createdBy: session.userId,
-      scope,
-      scopedProjectId: scope === "project" ? scopedProjectId : null,
-      permissions: PRESET_GRANTS[preset],
-      createdAt: new Date(now).toISOString(),
-      lastUsedAt: null,
-      expiresAt: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
-      revokedAt: null,
-    };
-    state.keys.push(key);
-    send(res, 201, { key: view(session, key), secret: value });
+    const made = plan(() => engine.planCreate({ organizationId: ORG, actor, name, scope, scopedProjectId: scopedProjectId ?? undefined, preset: preset ?? undefined, permissions: permissions ?? undefined, expiresAt: expiresAt ?? undefined }));
+    state.keys.push(made.record);
+    send(res, 201, { key: view(session, made.record), secret: made.secret });
     return;
   }
 
   const match = /^\/keys\/([A-Za-z0-9_-]{1,64})\/(rotate|revoke)$/.exec(path);
-  const key = match && state.keys.find((k) => k.id === match[1] &&
-    (canChange(session, k) || k.createdBy === session.userId));
-  if (!key) throw new Refusal(404, "not_found", "No such key in this organization.");
-  if (!canChange(session, key)) {
-    throw new Refusal(403, "forbidden", "Only the key's creator or an admin may change it.");
-  }
-  const revoked = key.revokedAt !== null && Date.parse(key.revokedAt) <= now;
+  const key = match && state.keys.find((k) => k.id === match[1]);
+  if (!key) throw new Refusal(404, "not_found", "No such key.");
   if (match[2] === "revoke") {
-    if (!revoked) key.revokedAt = new Date(now).toISOString();
+    const revoked = plan(() => engine.planRevoke({ actor, key }));
+    key.revokedAt = revoked.revokedAt;
     send(res, 200, { key: view(session, key) });
     return;
   }
-  if (revoked) throw new Refusal(409, "conflict", "A revoked key cannot be rotated.");
-  const grace = body.gracePeriodSeconds;
-  if (!Number.isInteger(grace) || grace < 0 || grace > 30 * 86400) {
-    throw new Refusal(400, "invalid_request", "The grace period must be 0 to 30 days, in seconds.");
-  }
-  const value = secret();
-  const fresh = {
-    ...key,
-    id: `key_${randomUUID().replaceAll("-", "").slice(0, 24)}`,
-    hint: value.slice(-4),
-    createdBy: session.userId,
-    createdAt: new Date(now).toISOString(),
-    lastUsedAt: null,
-    revokedAt: null,
-  };
-  const end = now + grace * 1000;
-  if (key.revokedAt === null || Date.parse(key.revokedAt) > end) key.revokedAt = new Date(end).toISOString();
-  state.keys.push(fresh);
-  send(res, 201, { key: view(session, fresh), secret: value, previous: view(session, key) });
+  const rotated = plan(() => engine.planRotate({ actor, key, gracePeriodSeconds: body.gracePeriodSeconds }));
+  if (rotated.oldRevokedAt !== null) key.revokedAt = rotated.oldRevokedAt;
+  state.keys.push(rotated.record);
+  send(res, 201, { key: view(session, rotated.record), secret: rotated.secret, previous: view(session, key) });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

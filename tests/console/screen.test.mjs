@@ -202,7 +202,8 @@ test("a member sees no Generate button and no menu on keys they cannot change", 
   const other = {
     id: "key_other", name: "Someone else's", hint: "Ab12", organizationId: "org_acme", createdBy: "usr_ada",
     scope: "project", scopedProjectId: "proj_web", permissions: null, preset: "full",
-    createdAt: new Date().toISOString(), lastUsedAt: null, expiresAt: null, revokedAt: null, canChange: false,
+    createdAt: new Date().toISOString(), lastUsedAt: null, expiresAt: null, revokedAt: null,
+    status: "active", canChange: false, canRotate: false, canRevoke: false,
   };
   const second = await open("member", {
     setup: (p) => p.route("**/console/api/keys", (route) =>

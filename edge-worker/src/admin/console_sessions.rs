@@ -44,12 +44,8 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
         ));
     }
     let policy = ctx.config.engine.policy();
-    let member = ctx
-        .writer()?
-        .member_role(org, &body.acting_user_id)
-        .await?
-        .is_some_and(|role| policy.role_grants(&role).is_some());
-    if !member {
+    let stored = ctx.writer()?.member_role(org, &body.acting_user_id).await?;
+    if policy.member_role(stored.as_deref()).is_none() {
         return Err(AdminError::not_found(
             "member of this organization (actingUserId)",
         ));

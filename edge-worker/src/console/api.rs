@@ -3,7 +3,7 @@
 //! [`crate::keys`]). Every call re-reads the user's membership; every `POST` must carry the
 //! session's CSRF proof, a JSON body, and no foreign `Origin`.
 
-use policy_core::{Actor, KeyStatus, Policy, Scope, Timestamp, KEY_HEADER_NAME};
+use policy_core::{Actor, KeyStanding, Policy, Scope, Timestamp, KEY_HEADER_NAME};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request};
 
@@ -31,19 +31,15 @@ enum Route<'a> {
     Revoke(&'a str),
 }
 
-/// A key as the console shows it: the admin API's view, its preset, its status at the time of
-/// the answer (a creator who left included: what the gateway would answer), and what the user may
-/// do with it — all `policy-core`'s, so the page decides nothing.
+/// A key as the console shows it: the admin API's view and where the key stands for the user
+/// (its preset, its status at the time of the answer — a creator who left included — and what
+/// the user may do with it), all `policy-core`'s, so the page decides nothing.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConsoleKey {
+struct ConsoleKey<'p> {
     #[serde(flatten)]
     key: KeyView,
-    preset: Option<String>,
-    status: KeyStatus,
-    can_change: bool,
-    can_rotate: bool,
-    can_revoke: bool,
+    #[serde(flatten)]
+    standing: KeyStanding<'p>,
 }
 
 /// Who is acting, re-read on every call.
@@ -62,24 +58,21 @@ impl Acting {
     }
 
     /// The view of a key with its creator's current role, at `now`.
-    fn view(&self, policy: &Policy, entry: KeyEntry, now: Timestamp) -> ConsoleKey {
+    fn view<'p>(&self, policy: &'p Policy, entry: KeyEntry, now: Timestamp) -> ConsoleKey<'p> {
         let KeyEntry { record, role } = entry;
-        let status = policy.key_status(&record, role.as_deref(), now);
-        let can_change = policy
-            .check_key_change(&record, &self.holder.user_id, Some(&self.role))
-            .is_ok();
         ConsoleKey {
-            preset: policy.preset_of(record.permissions.as_deref()).map(str::to_owned),
-            status,
-            can_change,
-            can_rotate: can_change && status.may_rotate(),
-            can_revoke: can_change && status.may_revoke(),
+            standing: policy.key_standing(&record, role.as_deref(), self.actor(), now),
             key: KeyView::from_record(record),
         }
     }
 
     /// The view of a key the user just made: its creator is the user, with their role.
-    fn view_own(&self, policy: &Policy, record: policy_core::KeyRecord, now: Timestamp) -> ConsoleKey {
+    fn view_own<'p>(
+        &self,
+        policy: &'p Policy,
+        record: policy_core::KeyRecord,
+        now: Timestamp,
+    ) -> ConsoleKey<'p> {
         let role = Some(self.role.clone());
         self.view(policy, KeyEntry { record, role }, now)
     }

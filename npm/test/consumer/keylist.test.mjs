@@ -3,7 +3,7 @@
 // the `/me` path. The same rules the gateway's console shows (policy-core's).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import keyscope, { KEY_HEADER, AUTHORIZATION_HEADER } from "keyscope";
+import keyscope, { KEY_HEADER, KEY_HEADER_NAME, AUTHORIZATION_HEADER } from "keyscope";
 
 const engine = new keyscope.Engine();
 const now = Date.parse("2026-06-01T00:00:00Z");
@@ -22,6 +22,16 @@ test("a key's status: revoked, then expired, then a creator who left", () => {
   assert.equal(status({}, null), "creator_left");
   assert.equal(status({}, "intern"), "creator_left", "a role the policy does not define is no membership");
   assert.throws(() => engine.keyStatus({ key, creatorRole: 3, now }), TypeError);
+});
+
+test("where a key stands for its viewer, as the console shows it", () => {
+  const standing = (actor, changes = {}, creatorRole = "engineer") => engine.keyStanding({ actor, key: { ...key, ...changes }, creatorRole, now: now + 1 });
+  assert.deepEqual(standing(engineer), { preset: "read", status: "active", canChange: true, canRotate: true, canRevoke: true });
+  assert.deepEqual(standing({ userId: "u_x", role: "engineer" }), { preset: "read", status: "active", canChange: false, canRotate: false, canRevoke: false });
+  const admin = { userId: "u_boss", role: "admin" };
+  assert.deepEqual(standing(admin, { expiresAt: now }), { preset: "read", status: "expired", canChange: true, canRotate: false, canRevoke: true });
+  assert.deepEqual(standing(admin, { revokedAt: now }), { preset: "read", status: "revoked", canChange: true, canRotate: false, canRevoke: false });
+  assert.deepEqual(standing(admin, {}, null), { preset: "read", status: "creator_left", canChange: true, canRotate: true, canRevoke: true });
 });
 
 test("a key's preset, who may change it, and what a role may do", () => {
@@ -45,6 +55,7 @@ test("a fresh key id, the key headers and the /me path are the engine's", () => 
   assert.notEqual(engine.planCreate({ organizationId: "org_a", actor: engineer, name: "b", scope: "project", scopedProjectId: "p1", now }).record.id, planned.record.id);
   assert.equal(KEY_HEADER, "x-api-key");
   assert.equal(AUTHORIZATION_HEADER, "authorization");
+  assert.equal(KEY_HEADER_NAME, "X-Api-Key");
   assert.equal(keyscope.KEY_HEADER, KEY_HEADER);
   assert.equal(engine.mePath, "/api/v1/me");
 });

@@ -15,7 +15,7 @@
 //! | who may create which key with which grants, who may change it, who is a member | `grants.rs` |
 //! | a rotation's grace period, one parse rule for every surface ([`GracePeriod`]) | `grace.rs` |
 //! | a new key's id from the caller's random bytes ([`key_id`]) | `id.rs` |
-//! | a key's status at `now`, its creator included ([`KeyStatus`]) | `status.rs` |
+//! | a key's status at `now`, its creator included ([`KeyStatus`]); what a key list shows ([`KeyStanding`]) | `status.rs` |
 //! | the audit facts each change implies ([`Fact`]) | `facts.rs` |
 //! | field rules (ids, names, hints, times) and the errors, each with its rule `code` | this file |
 
@@ -46,7 +46,7 @@ pub use id::{key_id, KEY_ID_PREFIX, KEY_ID_RANDOM_BYTES};
 pub use import::{ImportError, ImportedKey, PlannedImport};
 pub use revoke::RevocationPlan;
 pub use rotate::RotationPlan;
-pub use status::KeyStatus;
+pub use status::{KeyStanding, KeyStatus};
 
 /// A key's name holds at most this many characters (and at least one that is not blank).
 pub const MAX_NAME_CHARS: usize = 100;

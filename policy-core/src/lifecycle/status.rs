@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::Actor;
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Timestamp};
 
@@ -75,7 +76,43 @@ impl KeyStatus {
     }
 }
 
+/// What a key list shows a member about a key: its preset, its status at `now`, and what they
+/// may do with it — so that a screen decides nothing. Serialized in camelCase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyStanding<'p> {
+    /// The preset its grants amount to ([`Policy::preset_of`]).
+    pub preset: Option<&'p str>,
+    /// Its status ([`Policy::key_status`]).
+    pub status: KeyStatus,
+    /// The viewer may revoke or rotate it at all ([`Policy::check_key_change`]).
+    pub can_change: bool,
+    /// … and rotating it now would be planned ([`KeyStatus::may_rotate`]).
+    pub can_rotate: bool,
+    /// … and revoking it now would change something ([`KeyStatus::may_revoke`]).
+    pub can_revoke: bool,
+}
+
 impl Policy {
+    /// Where `key` (whose creator holds `creator_role`) stands for `viewer` at `now`.
+    pub fn key_standing(
+        &self,
+        key: &KeyRecord,
+        creator_role: Option<&str>,
+        viewer: Actor<'_>,
+        now: Timestamp,
+    ) -> KeyStanding<'_> {
+        let status = self.key_status(key, creator_role, now);
+        let can_change = self.check_key_change(key, viewer.user_id, viewer.role).is_ok();
+        KeyStanding {
+            preset: self.preset_of(key.permissions.as_deref()),
+            status,
+            can_change,
+            can_rotate: can_change && status.may_rotate(),
+            can_revoke: can_change && status.may_revoke(),
+        }
+    }
+
     /// The status of `key` at `now`, with its creator's current role (`None`: not a member).
     /// A role the policy does not define is no member ([`Policy::member_role`]).
     pub fn key_status(&self, key: &KeyRecord, creator_role: Option<&str>, now: Timestamp) -> KeyStatus {
@@ -146,6 +183,56 @@ mod tests {
             status(None, None, Some("intern")),
             KeyStatus::CreatorLeft,
             "unknown role"
+        );
+    }
+
+    #[test]
+    fn a_standing_is_the_status_the_preset_and_what_the_viewer_may_do() {
+        let policy = Policy::align();
+        let now = Timestamp(100);
+        let viewer = |user_id, role| Actor {
+            user_id,
+            role: Some(role),
+        };
+        let own = policy.key_standing(&key(None, None), Some("engineer"), viewer("u", "engineer"), now);
+        assert_eq!(
+            own,
+            KeyStanding {
+                preset: Some("full"),
+                status: KeyStatus::Active,
+                can_change: true,
+                can_rotate: true,
+                can_revoke: true
+            }
+        );
+        let other = policy.key_standing(&key(None, None), Some("engineer"), viewer("x", "engineer"), now);
+        assert_eq!(
+            (other.can_change, other.can_rotate, other.can_revoke),
+            (false, false, false)
+        );
+        let expired = policy.key_standing(
+            &key(None, Some(50)),
+            Some("engineer"),
+            viewer("u", "engineer"),
+            now,
+        );
+        assert_eq!(
+            (expired.status, expired.can_rotate, expired.can_revoke),
+            (KeyStatus::Expired, false, true)
+        );
+        let revoked = policy.key_standing(&key(Some(50), None), Some("engineer"), viewer("x", "admin"), now);
+        assert_eq!(
+            (revoked.can_change, revoked.can_rotate, revoked.can_revoke),
+            (true, false, false)
+        );
+        let left = policy.key_standing(&key(None, None), None, viewer("x", "admin"), now);
+        assert_eq!(
+            (left.status, left.can_rotate, left.can_revoke),
+            (KeyStatus::CreatorLeft, true, true)
+        );
+        assert_eq!(
+            serde_json::to_value(left).unwrap(),
+            serde_json::json!({"preset": "full", "status": "creator_left", "canChange": true, "canRotate": true, "canRevoke": true})
         );
     }
 
