@@ -78,7 +78,7 @@ impl Engine {
             })?,
         };
         let policy = match policy {
-            None => Policy::align(),
+            None => Policy::align().map_err(|e| policy_error(&e, policy_core::ALIGN_POLICY_JSON))?,
             Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e, &text))?,
         };
         let role_ids = policy.roles().map(|name| policy.role_id(name)).collect();
@@ -125,11 +125,10 @@ impl Engine {
     pub fn covers(&self, url: &str) -> bool {
         let target = target_of_url(url);
         let path = target.split(['?', '#']).next().unwrap_or(target);
-        let base = self.inner.policy().base_path();
-        base == "/"
-            || path
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        // A base path is never `/` (the policy refuses it), so a prefix match ending at a `/`
+        // or at the path's end is the whole test.
+        path.strip_prefix(self.inner.policy().base_path())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 
     /// How many decisions are in progress (started and not yet finished).

@@ -5,9 +5,8 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::permissions::PermissionSet;
-use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope};
+use crate::key::record::{KeyRecord, Scope};
+use crate::policy::{PermissionSet, Policy};
 
 /// The body of `GET /me`: `apiKeyId`, `scope`, `scopedProjectId`, `permissions` (the explicit
 /// grants, or null when inheriting), `organizationId`, plus `role`, `effectivePermissions`,

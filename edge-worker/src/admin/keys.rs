@@ -10,7 +10,8 @@
 
 use std::collections::HashMap;
 
-use policy_core::{Actor, AuditAction, AuditActor, CreateKey, Grants, ImportedKey, KeyRecord, Scope};
+use keyscope_audit::{AuditAction, AuditActor};
+use policy_core::{Actor, CreateKey, Grants, ImportedKey, KeyRecord, Scope};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 

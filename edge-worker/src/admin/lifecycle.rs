@@ -6,10 +6,8 @@
 //! Audit actor: `user:<id>` of the acting user (the plans authorize that user); every event made
 //! here carries `details.via` — `admin_api` or `console` ([`Ctx::via`]).
 
-use policy_core::{
-    Actor, ApiKey, AuditAction, AuditActor, AuditEvent, CreateKey, KeyMaterial, KeyRecord, RevokeCause,
-    Timestamp,
-};
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent, RevokeCause};
+use policy_core::{Actor, ApiKey, CreateKey, KeyMaterial, KeyRecord, Timestamp};
 
 use super::error::{AdminError, Reason};
 use super::input::{new_key_id, random_bytes};

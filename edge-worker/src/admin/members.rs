@@ -4,7 +4,7 @@
 //! Audit: `member.added` / `member.role_changed` (a put that changes nothing records nothing) and
 //! `member.removed`, by `service_token` (no user acts in these calls), in the change's batch.
 
-use policy_core::{AuditAction, AuditActor, AuditEvent};
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent};
 use serde::Deserialize;
 use worker::Request;
 

@@ -28,7 +28,7 @@ pub mod members;
 pub mod resources;
 pub mod views;
 
-use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource};
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use worker::{Context, Env, Method, Request};
