@@ -19,7 +19,7 @@ pub struct KeyscopePeer<'w> {
 impl<'w> KeyscopePeer<'w> {
     /// The Align engine over `world`, with every key prepared.
     pub fn new(world: &'w World) -> Self {
-        let engine = Engine::align();
+        let engine = Engine::align().expect("the Align policy compiles");
         let prepared = world
             .keys
             .iter()

@@ -239,7 +239,7 @@ impl Config {
             }
         };
         let policy = match vars.policy.as_deref() {
-            None => Policy::align(),
+            None => Policy::align().map_err(|e| ConfigError::Policy(e.to_string()))?,
             Some(document) => Policy::from_json(document).map_err(|e| ConfigError::Policy(e.to_string()))?,
         };
         let store = match vars.store.as_deref() {

@@ -1,7 +1,7 @@
 //! Audit events at the edge: making one (its id, the request's source) and publishing the
 //! saved ones to `KEYSCOPE_EVENTS_URL` as signed webhooks.
 //!
-//! The event itself, its signature and its body are `policy-core`'s (`audit`, `webhook`); the
+//! The event itself, its signature and its body are `keyscope-audit`'s and `keyscope-webhook`'s; the
 //! store writes it in the change's own batch ([`crate::store::write`]). Publishing happens only
 //! after that batch committed, off the answer's path (`ctx.wait_until`): a few quick tries
 //! ([`PAUSES_MS`]), then the event is left to the audit log, which a receiver can page through
@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
-use policy_core::webhook::{delivered, sign, WebhookPayload, SIGNATURE_HEADER};
-use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource, Timestamp};
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource};
+use keyscope_webhook::{delivered, sign, WebhookPayload, SIGNATURE_HEADER};
+use policy_core::Timestamp;
 use worker::wasm_bindgen::JsValue;
 use worker::{console_error, Context, Env, Fetch, Headers, Method, Request, RequestInit};
 

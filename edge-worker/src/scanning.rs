@@ -1,6 +1,6 @@
 //! `POST /secret-scanning/v1/github`: GitHub's secret-scanning partner endpoint.
 //!
-//! size check → signature over the raw body (`policy-core`'s [`PublicKeySet`], keys from
+//! size check → signature over the raw body (`keyscope-scanning`'s [`PublicKeySet`], keys from
 //! `KEYSCOPE_GITHUB_KEYS`) → parse → classify offline → one D1 lookup of the candidate hashes →
 //! per `KEYSCOPE_ON_LEAK` (`revoke`, the default, or `flag`) one batch of changes and their audit
 //! events (revocations leased like any other, so the key answers `401 key_revoked` on the very
@@ -17,11 +17,12 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use policy_core::scanning::{
-    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakAction, LeakEffect,
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent, RevokeCause};
+use keyscope_scanning::{
+    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakEffect, LeakResponse,
     PublicKeySet, ReportLimits, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER,
 };
-use policy_core::{AuditAction, AuditActor, AuditEvent, RevokeCause, Timestamp};
+use policy_core::Timestamp;
 use worker::{console_error, Context, Env, Request};
 
 use crate::clock::{format_time, now};
@@ -125,12 +126,11 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
     if req.inner().method() != "POST" {
         return Err(Problem::new(405, "method_not_allowed", "send reports with POST"));
     }
-    let on_leak = LeakAction::from_config(env.var("KEYSCOPE_ON_LEAK").ok().map(|v| v.to_string()).as_deref())
+    let on_leak = LeakResponse::parse(env.var("KEYSCOPE_ON_LEAK").ok().map(|v| v.to_string()).as_deref())
         .map_err(|e| Problem::unavailable(e.to_string()))?;
     let keys = key_set(env)?;
     let limits = ReportLimits::DEFAULT;
-    let too_large =
-        |e: policy_core::scanning::ReportError| Problem::new(e.status(), e.reason(), e.to_string());
+    let too_large = |e: keyscope_scanning::ReportError| Problem::new(e.status(), e.reason(), e.to_string());
     let declared = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
     if let Some(length) = declared {
         limits.check_size(length).map_err(too_large)?;
@@ -193,16 +193,12 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
             .into_entry()
             .map_err(|_| Problem::unavailable("a stored key could not be read; nothing was changed"))?
             .record;
-        let (action, details) = match on_leak.effect_on(&record, leaked_at, at) {
-            LeakEffect::Revoke { .. } => {
-                let plan = policy.plan_revoke_leaked(&record, at);
-                if !plan.changed {
-                    continue;
-                }
-                revoked.push((record.id.clone(), plan.revoked_at));
+        let (action, details) = match on_leak.effect_on(policy, &record, leaked_at, at) {
+            LeakEffect::Revoke { revoked_at } => {
+                revoked.push((record.id.clone(), revoked_at));
                 (
                     AuditAction::KeyRevoked(RevokeCause::LeakReport),
-                    serde_json::json!({ "revokedAt": format_time(plan.revoked_at) }),
+                    serde_json::json!({ "revokedAt": format_time(revoked_at) }),
                 )
             }
             LeakEffect::Flag { at: flagged_at } => {

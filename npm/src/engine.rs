@@ -78,7 +78,7 @@ impl Engine {
             })?,
         };
         let policy = match policy {
-            None => Policy::align(),
+            None => Policy::align().map_err(|e| policy_error(&e, policy_core::ALIGN_POLICY_JSON))?,
             Some(text) => Policy::from_json(&text).map_err(|e| policy_error(&e, &text))?,
         };
         let role_ids = policy.roles().map(|name| policy.role_id(name)).collect();

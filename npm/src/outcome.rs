@@ -69,8 +69,7 @@ pub(crate) enum DenialKey {
     Plain(u8),
     /// A malformed key (the message depends on the error).
     Malformed(KeyError),
-    /// A missing permission, by the address of its name in the policy (the engine names
-    /// permissions by the policy's own strings, so no string comparison is needed).
+    /// A missing permission, by its index in the policy's permissions.
     Permission(usize),
     /// Rate limited, retry after this many seconds.
     RateLimited(u32),
@@ -80,7 +79,7 @@ pub(crate) enum DenialKey {
 fn denial_key(cause: Cause<'_>) -> DenialKey {
     match cause {
         Cause::Malformed(error) => DenialKey::Malformed(error),
-        Cause::MissingPermission(name) => DenialKey::Permission(name.as_ptr() as usize),
+        Cause::MissingPermission(permission) => DenialKey::Permission(permission.index()),
         Cause::RateLimited { retry_after } => DenialKey::RateLimited(retry_after),
         Cause::NoKey => DenialKey::Plain(0),
         Cause::ConflictingHeaders => DenialKey::Plain(1),
@@ -136,15 +135,9 @@ impl Engine {
     fn take_allow(&mut self, slot: u32) -> Option<(bool, u32, u64)> {
         let out = {
             let allow = self.auth(slot)?.decision()?.allowed()?;
-            // `allow.role` points into the policy's own role names: find it by address first
-            // (no string comparison on the hot path).
-            let roles = || self.inner.policy().roles();
-            let role = roles()
-                .position(|r| core::ptr::eq(r.as_ptr(), allow.role.as_ptr()))
-                .or_else(|| roles().position(|r| r == allow.role))?;
             (
                 allow.project_filter.is_some(),
-                role as u32,
+                allow.role_id.index() as u32,
                 allow.effective_permissions.bits(),
             )
         };

@@ -25,10 +25,27 @@
 //! → scope → permission → resource visibility. A lookup the caller cannot complete is reported
 //! with [`Authorization::store_failed`], which denies `503 unavailable`: never fail open.
 //!
+//! ## Modules
+//!
+//! ```text
+//!   key/         the key format, its hash and hint; record.rs: what the stores hold about a key
+//!   credentials  which key the request's headers present
+//!   route/       path patterns, ids and the routing trie (a leaf: knows no policy)
+//!   policy/      the document, its validation and compiled form, permissions, a request's row
+//!   decision/    the state machine above; reason.rs: denials; prepared.rs: keys compiled once
+//!   me           the `/me` view
+//!   lifecycle/   the rules of creating, rotating, revoking and importing keys
+//! ```
+//!
+//! Each depends only on those above it (`lifecycle` on `key` and `policy`). What serves one
+//! adapter lives beside this crate: `keyscope-audit` (audit events), `keyscope-webhook` (signed
+//! event webhooks), `keyscope-scanning` (GitHub secret scanning) and `keyscope-ratelimit` (the
+//! rate window).
+//!
 //! ```
 //! use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp};
 //!
-//! let engine = Engine::align();
+//! let engine = Engine::align().unwrap();
 //! let key = ApiKey::generate(Environment::Live, &[7u8; 64]).unwrap();
 //! let record = KeyRecord {
 //!     id: "key_1".into(), name: "CI".into(), hint: key.hint().into(),
@@ -55,41 +72,31 @@
 //!     }
 //! }
 //! ```
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code, unused_must_use)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
-pub mod audit;
 pub mod credentials;
-pub mod decide;
+pub mod decision;
 pub mod key;
 pub mod lifecycle;
 pub mod me;
-pub mod permissions;
 pub mod policy;
-pub mod prepared;
-pub mod ratelimit;
-pub mod reason;
-pub mod record;
 pub mod route;
-#[cfg(feature = "scanning")]
-pub mod scanning;
-pub mod webhook;
-mod words;
 
-pub use audit::{
-    AuditAction, AuditActor, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
-};
 pub use credentials::{
     bearer_token, bearer_value, KeyHeaders, Presented, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER,
     KEY_HEADER_NAME,
 };
-pub use decide::{
-    is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step,
-    StepError, IDENTITY_HEADER_PREFIX,
+pub use decision::prepared::{KeySource, KeyState, PreparedKey, RoleId};
+pub use decision::reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
+pub use decision::{
+    is_identity_header, target_of_url, Allow, Authorization, Decision, Engine, Request, Step, StepError,
+    IDENTITY_HEADER_PREFIX,
 };
+pub use key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use lifecycle::{
     check_scope_project, key_id, Actor, CreateKey, ErrorKind, Fact, FactAction, FactActor, FactCause,
@@ -99,12 +106,8 @@ pub use lifecycle::{
     MAX_NAME_CHARS,
 };
 pub use me::{check_me, me_url, KeyUnfit, MeView, MissingPermissions, ME_PATH};
-pub use permissions::PermissionSet;
 pub use policy::{
-    path_is_under, Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON,
+    path_is_under, Endpoint, InvalidField, Permission, PermissionSet, Policy, PolicyDocument, PolicyError,
+    RouteMatch, ALIGN_POLICY_JSON,
 };
-pub use prepared::{KeySource, KeyState, PreparedKey, RoleId};
-pub use ratelimit::SlidingWindow;
-pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
-pub use record::{KeyRecord, ResourceOwner, Scope, Timestamp};
-pub use route::{PathId, RouteMatch};
+pub use route::PathId;

@@ -6,9 +6,8 @@ use alloc::vec::Vec;
 
 use serde::Serialize;
 
-use crate::permissions::PermissionSet;
-use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope};
+use crate::key::record::{KeyRecord, Scope};
+use crate::policy::{PermissionSet, Policy};
 
 mod check;
 

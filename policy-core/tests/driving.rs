@@ -31,7 +31,7 @@ fn project_key_record(key: &ApiKey) -> KeyRecord {
 
 #[test]
 fn a_failed_lookup_denies_with_unavailable_at_every_step() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Live, &[1u8; 64]).unwrap();
     let record = project_key_record(&key);
     let request = Request {
@@ -67,7 +67,7 @@ fn a_failed_lookup_denies_with_unavailable_at_every_step() {
 
 #[test]
 fn answers_out_of_order_are_refused_not_panics() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Live, &[2u8; 64]).unwrap();
     let record = project_key_record(&key);
     let request = Request {
@@ -104,7 +104,7 @@ fn answers_out_of_order_are_refused_not_panics() {
 
 #[test]
 fn a_role_the_policy_does_not_define_fails_closed() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Live, &[3u8; 64]).unwrap();
     let record = project_key_record(&key);
     let bearer = format!("Bearer {}", key.expose_secret());
@@ -123,7 +123,7 @@ fn a_role_the_policy_does_not_define_fails_closed() {
 
 #[test]
 fn messages_never_echo_the_key() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Test, &[4u8; 64]).unwrap();
     let text = key.expose_secret();
     let request = Request {

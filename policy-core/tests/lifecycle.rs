@@ -29,7 +29,7 @@ fn new_key<'a>(
 
 #[test]
 fn creation_rules_per_role() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     for role in ["member", "engineer", "manager", "admin"] {
         let org = policy.check_new_key(&new_key(Some(role), Scope::Organization, None, Grants::Inherit));
         let project = policy.check_new_key(&new_key(Some(role), Scope::Project, Some("p1"), Grants::Inherit));
@@ -53,7 +53,7 @@ fn creation_rules_per_role() {
 
 #[test]
 fn projects_are_required_exactly_for_project_keys() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let missing = policy.check_new_key(&new_key(Some("admin"), Scope::Project, None, Grants::Inherit));
     assert_eq!(missing, Err(LifecycleError::ProjectRequired));
     let stray = policy.check_new_key(&new_key(
@@ -68,7 +68,7 @@ fn projects_are_required_exactly_for_project_keys() {
 
 #[test]
 fn presets_resolve_and_full_inherits() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let read = policy
         .check_new_key(&new_key(
             Some("admin"),
@@ -111,7 +111,7 @@ fn presets_resolve_and_full_inherits() {
 
 #[test]
 fn grants_beyond_the_role_are_refused_by_name() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let asked = vec![
         "read:project".to_string(),
         "approve:time_entry".to_string(),
@@ -169,7 +169,7 @@ fn grants_beyond_the_role_are_refused_by_name() {
 
 #[test]
 fn the_creator_or_an_admin_may_change_a_key() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let key = KeyRecord {
         id: "k".into(),
         name: "n".into(),
@@ -247,7 +247,7 @@ fn record(created_by: &str, scope: Scope) -> KeyRecord {
 
 #[test]
 fn a_created_key_is_the_actor_s_with_the_material() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let mut create = ask("CI");
     create.expires_at = Some(at(DAY));
     let key = policy
@@ -274,7 +274,7 @@ fn a_created_key_is_the_actor_s_with_the_material() {
 
 #[test]
 fn names_hold_1_to_100_characters_and_are_not_blank() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let plan = |name: &str| policy.plan_create("org", actor("u", "admin"), &ask(name), MATERIAL, NOW);
     assert!(plan(&"é".repeat(100)).is_ok(), "100 characters (200 bytes)");
     let err = plan(&"a".repeat(101)).unwrap_err();
@@ -288,7 +288,7 @@ fn names_hold_1_to_100_characters_and_are_not_blank() {
 
 #[test]
 fn hints_hold_1_to_8_characters() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let plan = |hint: &str| {
         policy.plan_create(
             "org",
@@ -305,7 +305,7 @@ fn hints_hold_1_to_8_characters() {
 
 #[test]
 fn ids_are_path_ids_and_name_their_field() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let err = policy
         .plan_create("org", actor("u 1", "admin"), &ask("CI"), MATERIAL, NOW)
         .unwrap_err();
@@ -347,7 +347,7 @@ fn ids_are_path_ids_and_name_their_field() {
 
 #[test]
 fn expiry_must_be_in_the_future_and_before_the_year_10000() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let plan = |expires_at| {
         let mut create = ask("CI");
         create.expires_at = Some(expires_at);
@@ -371,7 +371,7 @@ fn expiry_must_be_in_the_future_and_before_the_year_10000() {
 
 #[test]
 fn creation_checks_the_actor_s_role() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let mut org_key = ask("CI");
     org_key.scope = Scope::Organization;
     org_key.project_id = None;
@@ -406,7 +406,7 @@ fn creation_checks_the_actor_s_role() {
 
 #[test]
 fn the_admin_notion_is_may_create_organization_keys() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     for role in policy.roles() {
         assert_eq!(
             policy.may_manage_every_key(role),
@@ -421,7 +421,7 @@ fn the_admin_notion_is_may_create_organization_keys() {
 
 #[test]
 fn revoking_is_now_unless_already_revoked_earlier() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let key = record("u_eng", Scope::Project);
     let plan = policy.plan_revoke(actor("u_eng", "engineer"), &key, NOW).unwrap();
     assert_eq!(
@@ -466,7 +466,7 @@ fn revoking_is_now_unless_already_revoked_earlier() {
 
 #[test]
 fn a_leaked_key_is_revoked_by_the_same_timing_rule_without_a_role_check() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let key = record("u_gone", Scope::Organization);
     // No actor: the scanner acts, whoever created the key and whatever their role.
     assert_eq!(
@@ -497,7 +497,7 @@ fn a_leaked_key_is_revoked_by_the_same_timing_rule_without_a_role_check() {
 
 #[test]
 fn only_the_creator_or_an_admin_may_revoke() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let key = record("u_eng", Scope::Project);
     let err = policy
         .plan_revoke(actor("u_other", "engineer"), &key, NOW)
@@ -516,7 +516,7 @@ fn only_the_creator_or_an_admin_may_revoke() {
 
 #[test]
 fn rotation_copies_settings_to_the_actor() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let old = record("u_eng", Scope::Project);
     let plan = policy
         .plan_rotate(actor("u_boss", "admin"), &old, None, MATERIAL, NOW)
@@ -541,7 +541,7 @@ fn rotation_copies_settings_to_the_actor() {
 
 #[test]
 fn rotation_grace_is_at_most_30_days() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let old = record("u_eng", Scope::Project);
     // The period's rule is `GracePeriod`'s; the plan takes the period it made.
     let rotate = |grace: Option<u64>| {
@@ -576,7 +576,7 @@ fn rotation_grace_is_at_most_30_days() {
 
 #[test]
 fn rotation_refuses_revoked_and_expired_keys_but_not_scheduled_revocations() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let rotate = |old: &KeyRecord, grace: Option<u64>| {
         let grace = grace.map(|s| GracePeriod::from_seconds(s).unwrap());
         policy.plan_rotate(actor("u_eng", "engineer"), old, grace, MATERIAL, NOW)
@@ -614,7 +614,7 @@ fn rotation_refuses_revoked_and_expired_keys_but_not_scheduled_revocations() {
 
 #[test]
 fn rotation_checks_the_copied_settings_against_the_actor_s_role() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     // An engineer cannot rotate an organization key, whether or not they made it once (as admin).
     let org_key = record("u_admin", Scope::Organization);
     let err = policy
@@ -653,7 +653,7 @@ fn rotation_checks_the_copied_settings_against_the_actor_s_role() {
 
 #[test]
 fn member_roles_are_the_policy_s() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     for role in ["member", "engineer", "manager", "admin"] {
         assert_eq!(policy.plan_member_role(role), Ok(()));
     }
@@ -698,7 +698,7 @@ fn one_error(policy: &Policy, key: ImportedKey<'_>) -> LifecycleError {
 
 #[test]
 fn imports_carry_state() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let mut old = imported("k1", HASH_B);
     old.created_at = Some(EARLIEST_TIME);
     old.last_used_at = Some(at(-DAY));
@@ -730,7 +730,7 @@ fn imports_carry_state() {
 
 #[test]
 fn imports_refuse_garbage_by_index() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let err = policy
         .plan_import("org", &[imported("k0", HASH_A), imported("k1", "abc")], NOW)
         .unwrap_err();
@@ -812,7 +812,7 @@ fn imports_refuse_garbage_by_index() {
 
 #[test]
 fn imports_refuse_repeated_ids_and_hashes() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let err = policy
         .plan_import("org", &[imported("k0", HASH_A), imported("k0", HASH_B)], NOW)
         .unwrap_err();
@@ -849,7 +849,7 @@ fn imports_refuse_repeated_ids_and_hashes() {
 
 #[test]
 fn imports_hold_1_to_1000_keys() {
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     assert_eq!(policy.plan_import("org", &[], NOW), Err(ImportError::Empty));
     let ids: Vec<String> = (0..=MAX_IMPORT_KEYS).map(|i| format!("k{i}")).collect();
     let hashes: Vec<String> = (0..=MAX_IMPORT_KEYS).map(|i| format!("{i:064x}")).collect();
@@ -877,7 +877,7 @@ fn imports_hold_1_to_1000_keys() {
 #[test]
 fn an_imported_key_may_exceed_its_creator_s_current_role() {
     // Made before a downgrade: the key is state, and acts with the current role, never more.
-    let policy = Policy::align();
+    let policy = Policy::align().unwrap();
     let mut key = imported("k1", HASH_B);
     key.creator_role = Some("member");
     assert!(policy.plan_import("org", &[key], NOW).is_ok());

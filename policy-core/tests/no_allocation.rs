@@ -14,7 +14,7 @@ use policy_core::{
 
 #[test]
 fn an_allowed_decision_does_not_allocate() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Live, &[11u8; 64]).unwrap();
     let record = KeyRecord {
         id: "key_1".into(),
@@ -73,7 +73,7 @@ fn an_allowed_decision_does_not_allocate() {
 
 #[test]
 fn a_decision_on_a_prepared_key_does_not_allocate() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let key = ApiKey::generate(Environment::Live, &[12u8; 64]).unwrap();
     let prepared = engine.prepare(KeyRecord {
         id: "key_2".into(),

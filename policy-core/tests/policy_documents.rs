@@ -26,6 +26,11 @@ fn align_with(edit: impl Fn(&mut serde_json::Value)) -> String {
 #[test]
 fn the_shipped_align_document_compiles() {
     let policy = Policy::from_json(ALIGN_POLICY_JSON).expect("align.json is valid");
+    // `Policy::align` is this document compiled: it is `Ok` exactly because this test passes.
+    assert_eq!(
+        Policy::align().expect("align.json is valid").stamp(),
+        policy.stamp()
+    );
     assert_eq!(policy.endpoints().len(), 20);
     assert_eq!(policy.base_path(), "/api/v1");
     assert_eq!(
@@ -150,6 +155,12 @@ fn invalid_values_name_the_field() {
         ),
         (
             align_with(|d| d["basePath"] = "/api/v1/".into()),
+            "basePath",
+            "trailing",
+        ),
+        (
+            // The root is no base path: every row lies under a named one.
+            align_with(|d| d["basePath"] = "/".into()),
             "basePath",
             "trailing",
         ),

@@ -85,7 +85,7 @@ proptest! {
 
     #[test]
     fn decide_never_panics(method in ".{0,12}", target in ".{0,200}", x in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..80)), auth in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..80)), role in "[a-z]{0,10}", project in any::<bool>()) {
-        let engine = Engine::align();
+        let engine = Engine::align().unwrap();
         let rec = record(if project { Scope::Project } else { Scope::Organization }, None);
         let request = Request { method: &method, target: &target, headers: KeyHeaders { x_api_key: x.as_deref(), authorization: auth.as_deref() } };
         prop_assert!(drive(&engine, &request, &rec, &role).is_some());
@@ -93,7 +93,7 @@ proptest! {
 
     #[test]
     fn decide_with_a_valid_key_never_panics_on_any_path(method in prop_oneof![Just("GET".to_string()), Just("POST".to_string()), Just("PATCH".to_string()), Just("HEAD".to_string()), ".{0,8}"], suffix in "(/[a-zA-Z0-9%._~:-]{0,70}){0,14}", query in proptest::option::of(".{0,20}"), role in prop_oneof![Just("member"), Just("engineer"), Just("manager"), Just("admin")], project in any::<bool>()) {
-        let engine = Engine::align();
+        let engine = Engine::align().unwrap();
         let key = ApiKey::generate(Environment::Live, &[42u8; 64]).unwrap();
         let rec = record(if project { Scope::Project } else { Scope::Organization }, None);
         let target = match query { Some(q) => format!("/api/v1{suffix}?{q}"), None => format!("/api/v1{suffix}") };
@@ -108,7 +108,7 @@ proptest! {
     #[test]
     fn effective_permissions_never_exceed_the_role(role in prop_oneof![Just("member"), Just("engineer"), Just("manager"), Just("admin"), Just("nobody")], grants in proptest::option::of(proptest::collection::vec(prop_oneof![
         Just("read:project"), Just("approve:time_entry"), Just("invite:user"), Just("delete:project"), Just("search"), Just("write:time_entry"), Just("bogus"), Just("")], 0..8))) {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let role_set = policy.role_grants(role).unwrap_or_default();
         let effective = policy.effective_permissions(role, grants.as_ref().map(|g| g.iter().copied()));
         prop_assert!(effective.is_subset_of(role_set));
@@ -122,7 +122,7 @@ proptest! {
 
     #[test]
     fn the_decision_uses_the_same_effective_permissions(role in prop_oneof![Just("member"), Just("manager"), Just("admin")], grants in proptest::option::of(proptest::sample::subsequence(vec!["read:project", "read:user", "invite:user", "approve:time_entry", "delete:project"], 0..5))) {
-        let engine = Engine::align();
+        let engine = Engine::align().unwrap();
         let key = ApiKey::generate(Environment::Live, &[3u8; 64]).unwrap();
         let rec = record(Scope::Organization, grants.as_ref().map(|g| g.iter().map(|s| s.to_string()).collect()));
         let expected = engine.policy().effective_permissions(role, grants.as_ref().map(|g| g.iter().copied()));
@@ -225,7 +225,7 @@ proptest! {
             Some(q) => format!("{base}/{}?{q}", segments.join("/")),
             None => format!("{base}/{}", segments.join("/")),
         };
-        for policy in [Policy::align(), Policy::from_json(TANGLED_POLICY).unwrap()] {
+        for policy in [Policy::align().unwrap(), Policy::from_json(TANGLED_POLICY).unwrap()] {
             let got = policy.route(method, &target).map(|m| format!("{} {}", m.endpoint.method(), m.endpoint.pattern()));
             prop_assert_eq!(got, reference_route(&policy, method, &target), "{} {}", method, target);
         }
@@ -245,7 +245,7 @@ proptest! {
             ("GET", "/api/v1/projects/p2/entries"), ("PATCH", "/api/v1/time-entries/te_1"), ("POST", "/api/v1/time-entries/te_1/approve"),
             ("GET", "/api/v1/me"), ("DELETE", "/api/v1/projects/p1"), ("GET", "/api/v1/nope")];
         let (method, target) = routes[route];
-        let engine = Engine::align();
+        let engine = Engine::align().unwrap();
         let mut raw = record(if project { Scope::Project } else { Scope::Organization }, grants.map(|g| g.iter().map(|s| s.to_string()).collect()));
         let prepared = engine.prepare(raw.clone());
         raw.revoked_at = revoked.map(Timestamp);
@@ -276,7 +276,7 @@ proptest! {
 
 #[test]
 fn a_key_prepared_for_another_policy_is_recompiled_and_a_foreign_role_is_refused() {
-    let engine = Engine::align();
+    let engine = Engine::align().unwrap();
     let other = Policy::from_json(TANGLED_POLICY).unwrap();
     assert_ne!(other.stamp(), engine.policy().stamp());
     // Compiled against a policy where "read:user" is unknown: the Align engine recompiles it.

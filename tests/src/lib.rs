@@ -8,8 +8,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use policy_core::{
-    ApiKey, Decision, Directory, Engine, Environment, KeyHash, KeyHeaders, KeyRecord, Policy, Request,
-    ResourceOwner, Scope, Timestamp,
+    ApiKey, Authorization, Decision, Engine, Environment, KeyHash, KeyHeaders, KeyRecord, Policy, Request,
+    ResourceOwner, Scope, Step, Timestamp,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -165,33 +165,58 @@ pub struct World {
     resources: HashMap<(String, String), (String, String)>,
 }
 
-/// In-memory lookups never fail.
-#[derive(Debug)]
-pub enum Never {}
-
-impl<'s> Directory<'s> for World {
-    type Record = &'s KeyRecord;
-    type Error = Never;
-
-    fn key(&'s self, hash: &KeyHash) -> Result<Option<&'s KeyRecord>, Never> {
-        Ok(self.keys.get(hash))
+impl World {
+    /// Runs a whole decision, answering its lookups from the world (in memory: a lookup never
+    /// fails). An answer the decision refuses would deny `503`, never allow.
+    pub fn decide<'e>(
+        &self,
+        engine: &'e Engine,
+        request: &Request<'_>,
+        now: Timestamp,
+    ) -> Authorization<'e, &KeyRecord> {
+        let mut auth = engine.authorize(request, now);
+        loop {
+            let answered = match auth.next() {
+                Step::Done(_) => return auth,
+                Step::LookupKey(hash) => auth.provide_key(self.key(&hash)),
+                Step::LookupMembership {
+                    organization_id,
+                    user_id,
+                } => {
+                    let role = self.role(organization_id, user_id);
+                    auth.provide_membership(role)
+                }
+                Step::LookupResource { kind, id } => {
+                    let owner = self.resource(kind, id);
+                    auth.provide_resource(owner)
+                }
+            };
+            if answered.is_err() {
+                auth.store_failed();
+            }
+        }
     }
 
-    fn role(&'s self, organization_id: &str, user_id: &str) -> Result<Option<&'s str>, Never> {
-        Ok(self
-            .members
+    /// The record stored under `hash`.
+    fn key(&self, hash: &KeyHash) -> Option<&KeyRecord> {
+        self.keys.get(hash)
+    }
+
+    /// The current role of `user_id` in `organization_id`, or `None` if not a member.
+    fn role(&self, organization_id: &str, user_id: &str) -> Option<&str> {
+        self.members
             .get(&(organization_id.to_owned(), user_id.to_owned()))
-            .map(String::as_str))
+            .map(String::as_str)
     }
 
-    fn resource(&'s self, kind: &str, id: &str) -> Result<Option<ResourceOwner<'s>>, Never> {
-        Ok(self
-            .resources
+    /// Who owns the resource `kind`/`id`, or `None` if unknown.
+    fn resource(&self, kind: &str, id: &str) -> Option<ResourceOwner<'_>> {
+        self.resources
             .get(&(kind.to_owned(), id.to_owned()))
             .map(|(org, project)| ResourceOwner {
                 organization_id: org,
                 project_id: project,
-            }))
+            })
     }
 }
 
@@ -292,7 +317,10 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     Ok(Loaded {
         path: path.into(),
         file,
-        engine: Engine::new(Policy::align(), environment),
+        engine: Engine::new(
+            Policy::align().map_err(|e| invalid(format!("the Align policy: {e}")))?,
+            environment,
+        ),
         world,
         now,
     })
@@ -325,7 +353,7 @@ impl Loaded {
                 header(&case.headers, "authorization"),
             ),
         };
-        let auth = self.engine.decide(&self.world, &request, self.now);
+        let auth = self.world.decide(&self.engine, &request, self.now);
         let fail = |what: String| Err(format!("{} :: {}: {what}", self.path.display(), case.name));
         let Some(decision) = auth.decision() else {
             return fail("the decision did not finish".into());

@@ -1,8 +1,8 @@
 //! `GET /admin/v1/organizations/{org}/audit-events`: the audit log, newest first, filtered by
 //! key, actor, action and time range, in pages (`limit`, `cursor` → `nextCursor`).
 
-use policy_core::audit::MAX_PAGE_SIZE;
-use policy_core::{AuditCursor, AuditEvent, AuditFilter};
+use keyscope_audit::MAX_PAGE_SIZE;
+use keyscope_audit::{AuditCursor, AuditEvent, AuditFilter};
 use serde::Deserialize;
 use worker::Request;
 
@@ -39,7 +39,7 @@ struct Listing {
 }
 
 fn listing(q: ListQuery) -> Result<Listing, AdminError> {
-    let invalid = |e: policy_core::AuditParseError| AdminError::invalid(e.to_string());
+    let invalid = |e: keyscope_audit::AuditParseError| AdminError::invalid(e.to_string());
     if let Some(key) = &q.key_id {
         id("keyId", key)?;
     }
@@ -111,7 +111,8 @@ pub async fn list(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, Adm
 #[cfg(test)]
 mod tests {
     use super::*;
-    use policy_core::{AuditActor, Timestamp};
+    use keyscope_audit::AuditActor;
+    use policy_core::Timestamp;
 
     fn parse(q: &str) -> Result<Listing, AdminError> {
         listing(query(&format!("https://x/a?{q}"))?)

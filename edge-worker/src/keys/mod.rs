@@ -17,10 +17,8 @@ pub mod input;
 pub mod lifecycle;
 pub mod view;
 
-use policy_core::{
-    AuditAction, AuditActor, AuditEvent, AuditSource, Fact, FactAction, FactActor, FactCause, FactDetail,
-    RevokeCause,
-};
+use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource, RevokeCause};
+use policy_core::{Fact, FactAction, FactActor, FactCause, FactDetail};
 use worker::{Context, Env};
 
 use self::error::{Reason, ServiceError};

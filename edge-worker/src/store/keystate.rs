@@ -24,7 +24,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use policy_core::{SlidingWindow, Timestamp};
+use keyscope_ratelimit::SlidingWindow;
+use policy_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
 

@@ -5,8 +5,8 @@ use alloc::string::ToString;
 use super::{
     check_hint, check_id, check_name, check_time, Actor, Grants, KeyMaterial, LifecycleError, NewKey,
 };
+use crate::key::record::{KeyRecord, Scope, Timestamp};
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope, Timestamp};
 
 /// A request to create a key, as the acting user asked for it.
 #[derive(Clone, Copy, Debug)]

@@ -17,7 +17,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::{GracePeriod, RevocationPlan, RotationPlan};
-use crate::record::{KeyRecord, Timestamp};
+use crate::key::record::{KeyRecord, Timestamp};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -218,9 +218,9 @@ impl RevocationPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::record::Scope;
     use crate::lifecycle::{Actor, KeyMaterial};
     use crate::policy::Policy;
-    use crate::record::Scope;
 
     const NOW: Timestamp = Timestamp(1_800_000_000_000);
 
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn a_rotation_records_the_rotation_the_new_key_and_a_scheduled_end() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let old = key("u_eng");
         let actor = Actor {
             user_id: "u_boss",
@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_revocation_that_changes_nothing_records_nothing() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let actor = Actor {
             user_id: "u_eng",
             role: Some("engineer"),

@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use super::LifecycleError;
+use crate::key::record::{KeyRecord, Scope};
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope};
 
 /// What a new key may do, as asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_role_the_policy_does_not_define_is_no_membership() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         assert_eq!(policy.member_role(Some("engineer")), Some("engineer"));
         assert_eq!(policy.member_role(Some("intern")), None);
         assert_eq!(policy.member_role(Some("")), None);
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn abilities_follow_the_key_creators() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let can = |role| policy.key_abilities(role);
         assert_eq!(
             can(Some("admin")),
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_preset_is_found_by_the_grants_it_gives() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let names = |preset: &str| -> Vec<String> {
             let set = policy.preset(preset).unwrap().unwrap();
             policy.permission_names(set).map(ToString::to_string).collect()

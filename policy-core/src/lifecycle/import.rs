@@ -17,9 +17,9 @@ use super::{
     check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, LifecycleError,
     MAX_IMPORT_KEYS,
 };
+use crate::key::record::{KeyRecord, Scope, Timestamp};
 use crate::key::KeyHash;
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope, Timestamp};
 
 /// One key to import, as the caller parsed it, with the creator's current role read from the
 /// store.

@@ -23,8 +23,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::key::record::{Scope, Timestamp};
 use crate::policy::Policy;
-use crate::record::{Scope, Timestamp};
 use crate::route::PathId;
 
 mod create;

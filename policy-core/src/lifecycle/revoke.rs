@@ -1,8 +1,8 @@
 //! Revoking a key: a revocation is permanent and never moved later.
 
 use super::{revoked_by, Actor, LifecycleError};
+use crate::key::record::{KeyRecord, Timestamp};
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Timestamp};
 
 /// What revoking a key writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

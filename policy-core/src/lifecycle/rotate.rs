@@ -3,8 +3,8 @@
 use super::{
     check_hint, check_id, Actor, GracePeriod, Grants, KeyMaterial, KeyStatus, LifecycleError, NewKey,
 };
+use crate::key::record::{KeyRecord, Timestamp};
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Timestamp};
 
 /// What rotating a key writes.
 #[derive(Clone, Debug, PartialEq, Eq)]

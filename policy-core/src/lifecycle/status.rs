@@ -7,8 +7,8 @@
 use serde::Serialize;
 
 use super::Actor;
+use crate::key::record::{KeyRecord, Timestamp};
 use crate::policy::Policy;
-use crate::record::{KeyRecord, Timestamp};
 
 /// Where a key stands at a moment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -126,7 +126,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Scope;
+    use crate::key::record::Scope;
 
     fn key(revoked_at: Option<i64>, expires_at: Option<i64>) -> KeyRecord {
         KeyRecord {
@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn revoked_then_expired_then_creator_at_now() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let now = Timestamp(100);
         let status = |r, e, role| policy.key_status(&key(r, e), role, now);
         assert_eq!(status(None, None, Some("member")), KeyStatus::Active);
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_standing_is_the_status_the_preset_and_what_the_viewer_may_do() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         let now = Timestamp(100);
         let viewer = |user_id, role| Actor {
             user_id,

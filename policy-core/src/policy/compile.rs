@@ -5,13 +5,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::permissions::{PermissionSet, MAX_PERMISSIONS};
 use super::{
     CompiledRule, Endpoint, EndpointDocument, InvalidField, Policy, PolicyDocument, PolicyError, Preset,
-    ProjectKeyRule, Role, Segment, Serve, MAX_METHOD_LEN, MAX_SEGMENTS,
+    ProjectKeyRule, Role, Serve, MAX_METHOD_LEN, MAX_SEGMENTS,
 };
-use crate::permissions::{PermissionSet, MAX_PERMISSIONS};
-use crate::route::Router;
-use crate::words::PackedName;
+use crate::route::{PackedName, Router, Row, Segment};
 
 impl Policy {
     /// Parses, validates and compiles a policy document.
@@ -121,7 +120,14 @@ impl Policy {
             endpoints.push(endpoint);
         }
 
-        let router = Router::new(&base_path, &endpoints);
+        let router = Router::new(
+            &base_path,
+            endpoints.iter().map(|e| Row {
+                method: &e.method,
+                segments: &e.segments,
+                wanted: e.project_key.param(),
+            }),
+        );
         let mut sorted_permissions: Vec<(Box<str>, usize)> = permissions
             .iter()
             .enumerate()
@@ -146,7 +152,7 @@ impl Policy {
 
 /// FNV-1a over the permission names and the role names, each followed by a 0xff byte (which
 /// no UTF-8 text contains).
-pub(super) fn stamp_of(permissions: &[Box<str>], roles: &[Role]) -> u64 {
+fn stamp_of(permissions: &[Box<str>], roles: &[Role]) -> u64 {
     let names = permissions
         .iter()
         .map(|p| &**p)
@@ -306,7 +312,7 @@ fn compile_endpoint(
 
     let permission = match &row.permission {
         None => None,
-        Some(name) => Some(permission(at("permission"), name)?),
+        Some(name) => Some((permission(at("permission"), name)?, name.as_str().into())),
     };
     Ok(Endpoint {
         method: row.method.as_str().into(),

@@ -9,30 +9,33 @@
 //! - `document.rs`: the document as written (serde types).
 //! - `error.rs`: why a document was refused.
 //! - `compile.rs`: validation and compilation of a document into a [`Policy`].
+//! - `permissions.rs`: permission sets as bitsets over the declared permissions.
+//! - `routing.rs`: a request matched to its endpoint row (the path work is `crate::route`'s).
 //! - this file: the compiled policy and what callers ask of it.
 
 mod compile;
 mod document;
 mod error;
+pub mod permissions;
+mod routing;
 
 pub use document::{EndpointDocument, KeyCreatorsDocument, PolicyDocument, ProjectKeyRule, Serve};
 pub use error::{InvalidField, PolicyError};
+pub use permissions::{Permission, PermissionSet};
+pub use routing::RouteMatch;
+pub(crate) use routing::{ProjectRule, Routed};
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::permissions::PermissionSet;
-use crate::record::Scope;
-use crate::route::Router;
-use crate::words::{word_at, PackedName};
+use crate::key::record::Scope;
+pub use crate::route::MAX_SEGMENTS;
+use crate::route::{word_at, PackedName, Router, Segment};
 
 /// The Align policy of SPEC, as shipped in `policies/align.json`.
 pub const ALIGN_POLICY_JSON: &str = include_str!("../../policies/align.json");
-
-/// The most path segments an endpoint pattern may have.
-pub const MAX_SEGMENTS: usize = 12;
 
 /// A validated, compiled policy. Cheap to share by reference; decisions borrow it.
 #[derive(Clone, Debug)]
@@ -64,10 +67,23 @@ pub fn path_is_under(path: &str, base: &str) -> bool {
 /// The longest method name a policy may declare.
 pub const MAX_METHOD_LEN: usize = 16;
 
+/// A role the policy defines: its name and what it grants.
 #[derive(Clone, Debug)]
-struct Role {
+pub(crate) struct Role {
     name: PackedName,
     grants: PermissionSet,
+}
+
+impl Role {
+    /// The role's name.
+    pub(crate) fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// What the role grants.
+    pub(crate) fn grants(&self) -> PermissionSet {
+        self.grants
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -82,7 +98,8 @@ pub struct Endpoint {
     pub(crate) method: Box<str>,
     pub(crate) pattern: Box<str>,
     pub(crate) segments: Box<[Segment]>,
-    pub(crate) permission: Option<usize>,
+    /// The permission the row requires: its index and its name.
+    pub(crate) permission: Option<(usize, Box<str>)>,
     pub(crate) project_key: CompiledRule,
     pub(crate) serve_me: bool,
 }
@@ -102,12 +119,13 @@ impl Endpoint {
     pub fn serves_me(&self) -> bool {
         self.serve_me
     }
-}
 
-#[derive(Clone, Debug)]
-pub(crate) enum Segment {
-    Static(Box<str>),
-    Param,
+    /// The permission the row requires, if any.
+    pub fn permission(&self) -> Option<Permission<'_>> {
+        self.permission
+            .as_ref()
+            .map(|(index, name)| Permission::new(*index, name))
+    }
 }
 
 /// A project-key rule with its parameter position resolved.
@@ -131,28 +149,11 @@ impl CompiledRule {
 }
 
 impl Policy {
-    /// The built-in Align policy (SPEC "The default policy").
-    pub fn align() -> Policy {
-        match Policy::from_json(ALIGN_POLICY_JSON) {
-            Ok(policy) => policy,
-            // INVARIANT: the shipped document is validated by this crate's tests.
-            Err(_) => Policy::empty(),
-        }
-    }
-
-    fn empty() -> Policy {
-        Policy {
-            base_path: "/".into(),
-            permissions: Vec::new(),
-            roles: Vec::new(),
-            presets: Vec::new(),
-            organization_key_creators: Vec::new(),
-            project_key_creators: Vec::new(),
-            endpoints: Vec::new(),
-            router: Router::default(),
-            sorted_permissions: Vec::new(),
-            stamp: compile::stamp_of(&[], &[]),
-        }
+    /// The built-in Align policy (SPEC "The default policy"), compiled from
+    /// [`ALIGN_POLICY_JSON`]. It is an `Err` only if that shipped document were invalid, which
+    /// this crate's tests rule out (`docs/decisions/0050-align-policy-is-fallible.md`).
+    pub fn align() -> Result<Policy, PolicyError> {
+        Policy::from_json(ALIGN_POLICY_JSON)
     }
 
     /// A fingerprint of what a [`crate::PreparedKey`] or a [`crate::RoleId`] depends on: the
@@ -208,24 +209,22 @@ impl Policy {
         self.roles.iter().map(|r| r.name.as_str())
     }
 
-    /// The index of a role by name.
+    /// The role named `name` and its position in [`Policy::roles`].
     #[inline]
-    pub(crate) fn role_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn find_role(&self, name: &str) -> Option<(usize, &Role)> {
         let word = word_at(name.as_bytes(), 0);
-        self.roles.iter().position(|r| r.name.is(name, word))
+        self.roles.iter().enumerate().find(|(_, r)| r.name.is(name, word))
     }
 
-    pub(crate) fn role_name(&self, index: usize) -> &str {
-        self.roles.get(index).map_or("", |r| r.name.as_str())
-    }
-
-    pub(crate) fn role_grants_at(&self, index: usize) -> PermissionSet {
-        self.roles.get(index).map_or(PermissionSet::EMPTY, |r| r.grants)
+    /// The role at position `index` of [`Policy::roles`].
+    #[inline]
+    pub(crate) fn role_at(&self, index: usize) -> Option<&Role> {
+        self.roles.get(index)
     }
 
     /// What a role holds, or `None` for a role the policy does not define.
     pub fn role_grants(&self, role: &str) -> Option<PermissionSet> {
-        self.role_index(role).map(|i| self.role_grants_at(i))
+        self.find_role(role).map(|(_, r)| r.grants)
     }
 
     /// A preset's grants: `Some(None)` means "inherit everything" (`full`), `None` means no
@@ -241,7 +240,7 @@ impl Policy {
 
     /// Whether a user of `role` may create a key of `scope`.
     pub fn may_create_key(&self, role: &str, scope: Scope) -> bool {
-        let Some(index) = self.role_index(role) else {
+        let Some((index, _)) = self.find_role(role) else {
             return false;
         };
         match scope {
@@ -267,7 +266,7 @@ impl Policy {
     /// Whether a request for `url` (an absolute URL or a request target, taken as written)
     /// lies under the base path: the requests this policy decides ([`path_is_under`]).
     pub fn covers(&self, url: &str) -> bool {
-        let target = crate::decide::target_of_url(url);
+        let target = crate::decision::target_of_url(url);
         let path = target.split(['?', '#']).next().unwrap_or(target);
         path_is_under(path, &self.base_path)
     }
@@ -312,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_policy_covers_urls_under_its_base_path() {
-        let policy = Policy::align();
+        let policy = Policy::align().unwrap();
         assert!(policy.covers("/api/v1/projects?x=/y"));
         assert!(policy.covers("https://api.example.com/api/v1"));
         assert!(policy.covers("/api/v1#frag"));
@@ -323,6 +322,6 @@ mod tests {
 
     #[test]
     fn the_me_path_is_the_policys_own() {
-        assert_eq!(Policy::align().me_path().as_deref(), Some("/api/v1/me"));
+        assert_eq!(Policy::align().unwrap().me_path().as_deref(), Some("/api/v1/me"));
     }
 }

@@ -5,7 +5,7 @@ use core::num::NonZeroU8;
 
 use percent_encoding::percent_decode;
 
-use crate::words::word_at;
+use super::words::word_at;
 
 /// The longest id a path parameter may hold.
 pub const MAX_ID_LEN: usize = 64;

@@ -1,4 +1,5 @@
-//! Matching a request to an endpoint row (SPEC "Matching a request to an endpoint").
+//! Matching a request to an endpoint row (SPEC "Matching a request to an endpoint"), as a leaf
+//! module: it knows path patterns and ids, not policies or decisions.
 //!
 //! The query string is ignored. The path must begin with `<basePath>/`. Segments are split on
 //! `/`; an empty segment, `.` or `..`, or an id that is not 1–64 characters of
@@ -7,80 +8,29 @@
 //!
 //! - `id.rs`: what a path parameter may hold, and its decoded form.
 //! - `trie.rs`: the rows as a trie per method, walked once over the request's bytes.
+//! - `words.rs`: short byte strings as integers, compared eight bytes at a time.
+//!
+//! The policy compiles its rows into a [`Router`] and turns what it finds into its own
+//! endpoint rows (`policy/routing.rs`).
 
 mod id;
 mod trie;
+mod words;
 
 pub use id::{PathId, MAX_ID_LEN};
-pub(crate) use trie::Router;
+pub(crate) use trie::{Router, Row};
+pub(crate) use words::{word_at, PackedName};
 
-use crate::policy::{Endpoint, Policy};
+use alloc::boxed::Box;
 
-/// A request matched to an endpoint row.
-#[derive(Clone, Copy, Debug)]
-pub struct RouteMatch<'p> {
-    /// The matched row.
-    pub endpoint: &'p Endpoint,
-    /// The decoded value of the parameter the row's project-key rule reads (the project id of
-    /// an `own_path` row, the resource id of an `own_resource` row).
-    pub param: Option<PathId>,
-}
+/// The most path segments an endpoint pattern may have.
+pub const MAX_SEGMENTS: usize = 12;
 
-impl Policy {
-    /// Matches `method` and `target` (path, optionally with a query string) to an endpoint row;
-    /// `None` is `404 not_found`.
-    pub fn route(&self, method: &str, target: &str) -> Option<RouteMatch<'_>> {
-        let mut param = None;
-        let endpoint = self.route_into(method, target, &mut param)?;
-        Some(RouteMatch { endpoint, param })
-    }
-
-    /// [`Policy::route`], writing the parameter in place (a decision keeps it in its own
-    /// state, so the 65-byte id is written once rather than moved). Only the parameter the
-    /// row's project-key rule reads is decoded; the others are only checked.
-    #[inline(always)]
-    pub(crate) fn route_into(
-        &self,
-        method: &str,
-        target: &str,
-        param: &mut Option<PathId>,
-    ) -> Option<&Endpoint> {
-        let found = self.router.find(method, target)?;
-        let endpoint = self.endpoints.get(found.endpoint)?;
-        if let Some((start, end, escaped)) = found.param {
-            *param = if escaped {
-                PathId::decode(target.get(start..end)?)
-            } else {
-                PathId::plain(target.as_bytes(), start, end)
-            };
-            param.as_ref()?;
-        }
-        Some(endpoint)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn align_routes() {
-        let policy = Policy::align();
-        let pattern = |m: &str, t: &str| policy.route(m, t).map(|r| r.endpoint.pattern());
-        assert_eq!(pattern("GET", "/api/v1/me"), Some("/me"));
-        assert_eq!(pattern("HEAD", "/api/v1/projects?x=/y"), Some("/projects"));
-        assert_eq!(pattern("GET", "/api/v1/projects/"), None);
-        assert_eq!(pattern("GET", "/api/v1//projects"), None);
-        assert_eq!(pattern("GET", "/api/v1/projects/./entries"), None);
-        assert_eq!(pattern("GET", "/api/v1/Projects"), None);
-        assert_eq!(pattern("get", "/api/v1/projects"), None);
-        assert_eq!(pattern("PUT", "/api/v1/projects"), None);
-        assert_eq!(pattern("GET", "/api/v2/projects"), None);
-        assert_eq!(pattern("GET", "/api/v1"), None);
-        assert_eq!(pattern("GET", "/api/v1projects"), None);
-        let m = policy
-            .route("POST", "/api/v1/time-entries/te%5F1/approve")
-            .expect("matches");
-        assert_eq!(m.param.as_ref().map(PathId::as_str), Some("te_1"));
-    }
+/// One segment of a path pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Segment {
+    /// Text that must appear as written.
+    Static(Box<str>),
+    /// A parameter: one id.
+    Param,
 }

@@ -12,8 +12,8 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::id::{is_id_byte, PathId, MAX_ID_LEN};
-use crate::policy::{Endpoint, Segment, MAX_SEGMENTS};
-use crate::words::{word_at, PackedName, StaticText};
+use super::words::{word_at, PackedName, StaticText};
+use super::{Segment, MAX_SEGMENTS};
 
 /// The routing tables of one policy.
 #[derive(Clone, Debug)]
@@ -22,12 +22,6 @@ pub(crate) struct Router {
     base: StaticText,
     methods: Vec<MethodTable>,
     nodes: Vec<Node>,
-}
-
-impl Default for Router {
-    fn default() -> Router {
-        Router::new("/", &[])
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -40,7 +34,7 @@ struct MethodTable {
 struct Node {
     statics: Vec<Edge>,
     param: Option<usize>,
-    row: Option<Row>,
+    end: Option<End>,
 }
 
 #[derive(Clone, Debug)]
@@ -49,43 +43,56 @@ struct Edge {
     child: usize,
 }
 
+/// One row to index: its method, its pattern's segments, and the position of the one
+/// parameter whose value its caller reads (the others are only checked).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Row<'r> {
+    /// The method, upper case (`HEAD` is matched as `GET`).
+    pub(crate) method: &'r str,
+    /// The pattern's segments, after the base path.
+    pub(crate) segments: &'r [Segment],
+    /// The segment position whose value [`Found::param`] locates.
+    pub(crate) wanted: Option<usize>,
+}
+
 /// A row ending at a node.
 #[derive(Clone, Copy, Debug)]
-struct Row {
-    endpoint: usize,
-    /// The position of the parameter the row's project-key rule reads.
+struct End {
+    row: usize,
+    /// The position of the parameter the row's caller reads.
     wanted: Option<usize>,
 }
 
 /// A matched row and where, in the target, the parameter it reads is.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Found {
-    /// The index of the matched endpoint row.
-    pub(crate) endpoint: usize,
+    /// The index of the matched row, in the order given to [`Router::new`].
+    pub(crate) row: usize,
     /// Start and end of the wanted parameter in the target, and whether it holds a `%` escape.
     pub(crate) param: Option<(usize, usize, bool)>,
 }
 
 impl Router {
-    /// Indexes `endpoints` under `base_path`.
-    pub(crate) fn new(base_path: &str, endpoints: &[Endpoint]) -> Router {
+    /// Indexes `rows` under `base_path` (rows of one method must not overlap: the policy
+    /// refuses documents where they do).
+    pub(crate) fn new<'r>(base_path: &str, rows: impl IntoIterator<Item = Row<'r>>) -> Router {
         let mut router = Router {
             base: StaticText::new(format!("{base_path}/").as_bytes()),
             methods: Vec::new(),
             nodes: Vec::new(),
         };
-        for (i, endpoint) in endpoints.iter().enumerate() {
-            let mut node = router.root_for(endpoint.method());
-            for segment in endpoint.segments.iter() {
+        for (i, row) in rows.into_iter().enumerate() {
+            let mut node = router.root_for(row.method);
+            for segment in row.segments {
                 node = match segment {
                     Segment::Static(text) => router.static_child(node, text.as_bytes()),
                     Segment::Param => router.param_child(node),
                 };
             }
             if let Some(node) = router.nodes.get_mut(node) {
-                node.row = Some(Row {
-                    endpoint: i,
-                    wanted: endpoint.project_key.param(),
+                node.end = Some(End {
+                    row: i,
+                    wanted: row.wanted,
                 });
             }
         }
@@ -166,15 +173,12 @@ impl Router {
             spans: [(0, 0); MAX_SEGMENTS],
             escaped: 0,
         };
-        let row = self.walk(path, &mut params, root, self.base.len(), 0)?;
-        let param = match row.wanted {
+        let end = self.walk(path, &mut params, root, self.base.len(), 0)?;
+        let param = match end.wanted {
             Some(pos) => Some(params.get(pos)?),
             None => None,
         };
-        Some(Found {
-            endpoint: row.endpoint,
-            param,
-        })
+        Some(Found { row: end.row, param })
     }
 
     /// Matches the path from `at` (the start of segment number `depth` of a row) against the
@@ -188,7 +192,7 @@ impl Router {
         mut node: usize,
         mut at: usize,
         mut depth: usize,
-    ) -> Option<Row> {
+    ) -> Option<End> {
         loop {
             let here = self.nodes.get(node)?;
             let mut next = None;
@@ -199,8 +203,8 @@ impl Router {
                     if edge.text.starts(path, at, first) && is_segment_end(path, end) {
                         if here.param.is_none() {
                             next = Some((edge.child, end));
-                        } else if let Some(row) = self.after(path, params, edge.child, end, depth) {
-                            return Some(row);
+                        } else if let Some(found) = self.after(path, params, edge.child, end, depth) {
+                            return Some(found);
                         }
                         // No other static segment can span the same bytes.
                         break;
@@ -217,7 +221,7 @@ impl Router {
                 }
             };
             if path.get(end) != Some(&b'/') {
-                return self.nodes.get(child)?.row;
+                return self.nodes.get(child)?.end;
             }
             (node, at, depth) = (child, end + 1, depth + 1);
         }
@@ -226,10 +230,10 @@ impl Router {
     /// A segment ended at `end`: the path ends there (the row of `node`), or goes on after `/`
     /// (a nested walk, kept out of line: only a node with both kinds of children needs it).
     #[inline(never)]
-    fn after(&self, path: &[u8], params: &mut Params, node: usize, end: usize, depth: usize) -> Option<Row> {
+    fn after(&self, path: &[u8], params: &mut Params, node: usize, end: usize, depth: usize) -> Option<End> {
         match path.get(end) {
             Some(b'/') => self.walk(path, params, node, end + 1, depth + 1),
-            _ => self.nodes.get(node)?.row,
+            _ => self.nodes.get(node)?.end,
         }
     }
 }

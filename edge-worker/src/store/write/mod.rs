@@ -18,7 +18,8 @@ mod reads;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use policy_core::{AuditCursor, AuditEvent, AuditFilter, KeyHash, Timestamp};
+use keyscope_audit::{AuditCursor, AuditEvent, AuditFilter};
+use policy_core::{KeyHash, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore};

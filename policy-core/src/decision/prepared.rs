@@ -19,9 +19,8 @@ use alloc::rc::Rc;
 use alloc::sync::Arc;
 use core::borrow::Borrow;
 
-use crate::permissions::PermissionSet;
-use crate::policy::Policy;
-use crate::record::{KeyRecord, Scope, Timestamp};
+use crate::key::record::{KeyRecord, Scope, Timestamp};
+use crate::policy::{PermissionSet, Policy};
 
 /// A key record compiled against a policy: the record itself (its immutable fields are what
 /// allowed requests and `/me` report) and its explicit grants as a permission bitset.
@@ -89,7 +88,7 @@ impl Policy {
 
     /// The role named `name`, or `None` for a role the policy does not define.
     pub fn role_id(&self, name: &str) -> Option<RoleId> {
-        self.role_index(name).map(|index| RoleId {
+        self.find_role(name).map(|(index, _)| RoleId {
             index,
             stamp: self.stamp(),
         })

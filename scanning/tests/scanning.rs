@@ -1,7 +1,6 @@
 //! GitHub secret scanning: signature verification against fixed vectors (GitHub's published
 //! sample, and key pairs made here), report parsing and limits, classification, feedback, and
-//! the leak rule. Run with `cargo test -p policy-core --features scanning`.
-#![cfg(feature = "scanning")]
+//! the leak rule.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,14 +10,14 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use keyscope_scanning::{
+    classify, feedback_json, parse_report, token_hash, Classification, FeedbackEntry, KeySetError, Label,
+    LeakEffect, LeakResponse, LeakResponseError, PublicKeySet, ReportError, ReportLimits, SignatureError,
+};
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey as _, LineEnding};
-use policy_core::scanning::{
-    classify, feedback_json, parse_report, token_hash, Classification, FeedbackEntry, KeySetError, Label,
-    LeakAction, LeakActionError, LeakEffect, PublicKeySet, ReportError, ReportLimits, SignatureError,
-};
-use policy_core::{ApiKey, Environment, KeyRecord, Scope, Timestamp};
+use policy_core::{ApiKey, Environment, KeyRecord, Policy, Scope, Timestamp};
 
 // ── GitHub's own sample (docs: "Implement signature verification in your secret alert
 // service"), with the key set its public-keys endpoint published for it. ──
@@ -513,72 +512,100 @@ fn record(revoked_at: Option<i64>) -> KeyRecord {
 
 #[test]
 fn keyscope_on_leak_parses_revoke_by_default_and_flag() {
-    assert_eq!(LeakAction::from_config(None), Ok(LeakAction::Revoke));
-    assert_eq!(LeakAction::from_config(Some("")), Ok(LeakAction::Revoke));
-    assert_eq!(LeakAction::from_config(Some("revoke")), Ok(LeakAction::Revoke));
-    assert_eq!(LeakAction::from_config(Some(" flag ")), Ok(LeakAction::Flag));
+    assert_eq!(LeakResponse::parse(None), Ok(LeakResponse::Revoke));
+    assert_eq!(LeakResponse::parse(Some("")), Ok(LeakResponse::Revoke));
+    assert_eq!(LeakResponse::parse(Some(" \t ")), Ok(LeakResponse::Revoke));
+    assert_eq!(LeakResponse::parse(Some("revoke")), Ok(LeakResponse::Revoke));
+    assert_eq!(LeakResponse::parse(Some(" flag ")), Ok(LeakResponse::Flag));
     for bad in ["Revoke", "FLAG", "delete", "revoke,flag"] {
-        assert_eq!(LeakAction::from_config(Some(bad)), Err(LeakActionError), "{bad}");
+        assert_eq!(LeakResponse::parse(Some(bad)), Err(LeakResponseError), "{bad}");
     }
-    assert_eq!(LeakAction::default(), LeakAction::Revoke);
-    assert_eq!(LeakAction::Flag.to_string(), "flag");
+    assert_eq!(LeakResponse::default(), LeakResponse::Revoke);
+    assert_eq!(LeakResponse::Flag.to_string(), "flag");
 }
 
 #[test]
 fn revoke_mode_revokes_now_unless_revoked_earlier() {
+    let policy = Policy::align().unwrap();
     let now = Timestamp(1_000);
-    let revoke = LeakAction::Revoke;
+    let revoke = LeakResponse::Revoke;
     assert_eq!(
-        revoke.effect_on(&record(None), None, now),
-        LeakEffect::Revoke { at: now }
+        revoke.effect_on(&policy, &record(None), None, now),
+        LeakEffect::Revoke { revoked_at: now }
     );
     // A rotation's scheduled revocation is brought forward.
     assert_eq!(
-        revoke.effect_on(&record(Some(5_000)), None, now),
-        LeakEffect::Revoke { at: now }
+        revoke.effect_on(&policy, &record(Some(5_000)), None, now),
+        LeakEffect::Revoke { revoked_at: now }
     );
     // Already revoked (earlier, or exactly now): a repeated report changes nothing.
     assert_eq!(
-        revoke.effect_on(&record(Some(999)), None, now),
+        revoke.effect_on(&policy, &record(Some(999)), None, now),
         LeakEffect::AlreadyRevoked
     );
     assert_eq!(
-        revoke.effect_on(&record(Some(1_000)), None, now),
+        revoke.effect_on(&policy, &record(Some(1_000)), None, now),
         LeakEffect::AlreadyRevoked
     );
     // A flagged key is revoked once the deployment switches to revoke.
     assert_eq!(
-        revoke.effect_on(&record(None), Some(Timestamp(10)), now),
-        LeakEffect::Revoke { at: now }
+        revoke.effect_on(&policy, &record(None), Some(Timestamp(10)), now),
+        LeakEffect::Revoke { revoked_at: now }
     );
-    assert!(LeakEffect::Revoke { at: now }.changes_anything());
+    assert!(LeakEffect::Revoke { revoked_at: now }.changes_anything());
     assert!(!LeakEffect::AlreadyRevoked.changes_anything());
 }
 
 #[test]
 fn flag_mode_marks_once_and_never_revokes() {
+    let policy = Policy::align().unwrap();
     let now = Timestamp(1_000);
-    let flag = LeakAction::Flag;
+    let flag = LeakResponse::Flag;
     assert_eq!(
-        flag.effect_on(&record(None), None, now),
+        flag.effect_on(&policy, &record(None), None, now),
         LeakEffect::Flag { at: now }
     );
     assert_eq!(
-        flag.effect_on(&record(None), Some(Timestamp(10)), now),
+        flag.effect_on(&policy, &record(None), Some(Timestamp(10)), now),
         LeakEffect::AlreadyFlagged
     );
     assert_eq!(
-        flag.effect_on(&record(Some(5_000)), None, now),
+        flag.effect_on(&policy, &record(Some(5_000)), None, now),
         LeakEffect::Flag { at: now }
     );
     assert_eq!(
-        flag.effect_on(&record(Some(10)), None, now),
+        flag.effect_on(&policy, &record(Some(10)), None, now),
         LeakEffect::AlreadyRevoked
     );
     assert!(!LeakEffect::AlreadyFlagged.changes_anything());
 }
 
-// ── Verdicts and the key-set cache. ──
+#[test]
+fn both_modes_follow_the_one_revocation_plan() {
+    let policy = Policy::align().unwrap();
+    let now = Timestamp(1_000);
+    for revoked_at in [None, Some(10), Some(1_000), Some(1_001), Some(5_000)] {
+        let key = record(revoked_at);
+        let plan = policy.plan_revoke_leaked(&key, now);
+        let revoke = LeakResponse::Revoke.effect_on(&policy, &key, None, now);
+        let flag = LeakResponse::Flag.effect_on(&policy, &key, None, now);
+        if plan.changed {
+            assert_eq!(
+                revoke,
+                LeakEffect::Revoke {
+                    revoked_at: plan.revoked_at
+                },
+                "{revoked_at:?}"
+            );
+            assert_eq!(flag, LeakEffect::Flag { at: now }, "{revoked_at:?}");
+        } else {
+            assert_eq!(revoke, LeakEffect::AlreadyRevoked, "{revoked_at:?}");
+            assert_eq!(flag, LeakEffect::AlreadyRevoked, "{revoked_at:?}");
+        }
+    }
+}
+
+// ── Verdicts. ──
 
 #[test]
 fn a_verdict_is_true_only_for_a_candidate_the_store_found() {
@@ -603,37 +630,6 @@ fn a_verdict_is_true_only_for_a_candidate_the_store_found() {
         FeedbackEntry::verdict(&tokens[1], theirs, true).label,
         Label::FalsePositive
     );
-}
-
-#[test]
-fn the_key_set_is_fetched_when_stale_or_missing_a_key_but_never_in_a_flood() {
-    use policy_core::scanning::{
-        KeySetCache, RefreshNeed, KEY_SET_MAX_AGE_MS, KEY_SET_MIN_FETCH_INTERVAL_MS,
-    };
-    let now = Timestamp(10_000_000);
-    let configured_only = KeySetCache::default();
-    assert!(configured_only.should_fetch(RefreshNeed::Routine, now));
-    let fresh = KeySetCache {
-        fetched_at: Some(now),
-        last_attempt: Some(now),
-    };
-    assert!(!fresh.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + KEY_SET_MAX_AGE_MS - 1)));
-    assert!(fresh.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + KEY_SET_MAX_AGE_MS)));
-    // An unknown identifier fetches at once, but not twice within the minimum interval.
-    assert!(!fresh.should_fetch(
-        RefreshNeed::UnknownIdentifier,
-        Timestamp(now.0 + KEY_SET_MIN_FETCH_INTERVAL_MS - 1)
-    ));
-    assert!(fresh.should_fetch(
-        RefreshNeed::UnknownIdentifier,
-        Timestamp(now.0 + KEY_SET_MIN_FETCH_INTERVAL_MS)
-    ));
-    // A failed attempt also holds off the next one, while the old set stays in use.
-    let failed = KeySetCache {
-        fetched_at: Some(Timestamp(0)),
-        last_attempt: Some(now),
-    };
-    assert!(!failed.should_fetch(RefreshNeed::Routine, Timestamp(now.0 + 1)));
 }
 
 // ── No input panics. ──

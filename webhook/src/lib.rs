@@ -1,6 +1,13 @@
-//! Signed event webhooks: the body keyscope POSTs to `KEYSCOPE_EVENTS_URL`, its signature
-//! header (the Stripe convention, `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`), the
-//! receiver's check, and the retry schedule. No I/O: the adapter sends and waits.
+//! # keyscope-webhook — signed event webhooks
+//!
+//! The body keyscope POSTs to `KEYSCOPE_EVENTS_URL`, its signature header (the Stripe
+//! convention, `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`) and the receiver's
+//! check. `no_std` + `alloc`, no I/O: the adapter sends, and decides when to try again.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
@@ -9,22 +16,13 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::audit::AuditEvent;
+use keyscope_audit::AuditEvent;
 
 /// The request header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Keyscope-Signature";
 
 /// The tolerance receivers should use between `t` and their clock: five minutes, as Stripe.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
-
-/// Deliveries made for one event before giving up (the first attempt included).
-pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;
-
-/// The first retry's delay; each later one is four times longer, up to [`MAX_RETRY_DELAY_SECS`].
-pub const FIRST_RETRY_DELAY_SECS: u32 = 30;
-
-/// The longest wait between two deliveries (6 hours; below Cloudflare Queues' 12-hour limit).
-pub const MAX_RETRY_DELAY_SECS: u32 = 6 * 60 * 60;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -148,22 +146,6 @@ impl<'a> WebhookPayload<'a> {
         // INVARIANT: the event's fields are strings, integers and a JSON map: always serialize.
         serde_json::to_string(self).unwrap_or_default()
     }
-}
-
-/// How long to wait before the next delivery, after `failed_attempts` deliveries failed (a
-/// non-2xx answer or no answer), or `None` to give up. 30 s, 2 min, 8 min, 32 min, 2 h 8 min,
-/// then 6 h, for [`MAX_DELIVERY_ATTEMPTS`] deliveries in all (about 15 hours). No jitter: this
-/// crate owns no RNG; an adapter that wants jitter adds it.
-pub fn retry_delay_secs(failed_attempts: u32) -> Option<u32> {
-    if failed_attempts == 0 || failed_attempts >= MAX_DELIVERY_ATTEMPTS {
-        return None;
-    }
-    let factor = 4u32.checked_pow(failed_attempts - 1).unwrap_or(u32::MAX);
-    Some(
-        FIRST_RETRY_DELAY_SECS
-            .saturating_mul(factor)
-            .min(MAX_RETRY_DELAY_SECS),
-    )
 }
 
 /// Whether an HTTP answer to a delivery counts as delivered (any 2xx).

@@ -1,9 +1,17 @@
-//! Per-key rate limiting as arithmetic: a sliding one-second window the caller keeps wherever it
-//! likes (a Durable Object per key at the edge) and asks before forwarding an allowed request.
+//! # keyscope-ratelimit — per-key rate limiting as arithmetic
+//!
+//! A sliding one-second window the caller keeps wherever it likes (a Durable Object per key at
+//! the edge) and asks before forwarding an allowed request. `no_std` + `alloc`, no clock: the
+//! caller passes `now`.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
 
 use alloc::collections::VecDeque;
 
-use crate::record::Timestamp;
+use policy_core::Timestamp;
 
 /// The window's length: a limit is "requests per second".
 const WINDOW_MS: i64 = 1000;

@@ -1,8 +1,18 @@
-//! The audit trail: what happened to a key or a membership, who did it, when, and from where.
+//! # keyscope-audit — the audit trail as data
 //!
-//! Plain data, no I/O. Times are Unix milliseconds ([`Timestamp`]) as stored; an API view
+//! What happened to a key or a membership, who did it, when, and from where. Plain data, no
+//! I/O, `no_std` + `alloc`. Times are Unix milliseconds ([`Timestamp`]) as stored; an API view
 //! formats them as RFC 3339. An event is written in the same store batch as the change it
 //! records, so one never exists without the other.
+//!
+//! The stored form ([`AuditEvent`]'s JSON) tolerates fields it does not know: a log written by a
+//! newer version during a gradual deployment (or read after a rollback) still lists. What a
+//! request asks for (an action name, an actor, a cursor) is parsed strictly.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -11,7 +21,7 @@ use core::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::record::Timestamp;
+use policy_core::Timestamp;
 
 /// Why a key was revoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,12 +77,10 @@ pub enum AuditAction {
     MemberRoleChanged,
     /// A member left or was removed.
     MemberRemoved,
-    /// A console session was opened.
-    ConsoleSessionOpened,
 }
 
 /// Every action name, in the order of [`AuditAction`]: for filters and documentation.
-pub const ACTION_NAMES: [&str; 9] = [
+pub const ACTION_NAMES: [&str; 8] = [
     "key.created",
     "key.rotated",
     "key.revoked",
@@ -81,7 +89,6 @@ pub const ACTION_NAMES: [&str; 9] = [
     "member.added",
     "member.role_changed",
     "member.removed",
-    "console.session_opened",
 ];
 
 /// An action name or cause that is not one of ours, or a cause where none belongs.
@@ -125,7 +132,6 @@ impl AuditAction {
             AuditAction::MemberAdded => "member.added",
             AuditAction::MemberRoleChanged => "member.role_changed",
             AuditAction::MemberRemoved => "member.removed",
-            AuditAction::ConsoleSessionOpened => "console.session_opened",
         }
     }
 
@@ -165,7 +171,6 @@ impl AuditAction {
             "member.added" => AuditAction::MemberAdded,
             "member.role_changed" => AuditAction::MemberRoleChanged,
             "member.removed" => AuditAction::MemberRemoved,
-            "console.session_opened" => AuditAction::ConsoleSessionOpened,
             _ => return Err(AuditParseError::UnknownAction),
         };
         match cause {
@@ -231,9 +236,10 @@ impl<'de> Deserialize<'de> for AuditActor {
     }
 }
 
-/// Where the change came from: the request's client, or the leak's location.
+/// Where the change came from: the request's client, or the leak's location. Stored inside the
+/// event; fields a newer version adds are ignored on reading.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditSource {
     /// The client's IP address (`CF-Connecting-IP`), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,9 +283,10 @@ pub struct AuditEvent {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The flat serialized form: `action` and `cause` as two strings.
+/// The flat serialized form: `action` and `cause` as two strings. Fields it does not know (what
+/// a newer version writes) are ignored, so a stored log survives a rollout and a rollback.
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct EventWire {
     id: String,
     organization_id: String,
@@ -341,8 +348,7 @@ impl From<AuditEvent> for EventWire {
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// Filters of `GET …/audit-events`. Every filter set must match; the time range is
-/// `[from, to)`. The adapter turns this into its store query; [`AuditFilter::matches`] is the
-/// reference meaning, for tests and in-memory stores.
+/// `[from, to)`. The adapter turns this into its store query.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditFilter {
     /// Only events about this key.
@@ -364,23 +370,6 @@ impl AuditFilter {
             .into_iter()
             .find(|name| *name == text)
             .ok_or(AuditParseError::UnknownAction)
-    }
-
-    /// Whether `event` passes every filter.
-    pub fn matches(&self, event: &AuditEvent) -> bool {
-        passes(&self.key_id, |id| event.key_id.as_ref() == Some(id))
-            && passes(&self.actor, |actor| &event.actor == actor)
-            && passes(&self.action, |name| event.action.as_str() == *name)
-            && passes(&self.from, |from| event.time >= *from)
-            && passes(&self.to, |to| event.time < *to)
-    }
-}
-
-/// An unset filter passes everything.
-fn passes<T>(filter: &Option<T>, test: impl FnOnce(&T) -> bool) -> bool {
-    match filter {
-        None => true,
-        Some(value) => test(value),
     }
 }
 
@@ -437,11 +426,5 @@ impl AuditCursor {
             return Err(AuditParseError::BadCursor);
         }
         Ok(cursor)
-    }
-
-    /// Whether `event` comes after this cursor in listing order (strictly older, or as old with
-    /// a smaller id).
-    pub fn precedes(&self, event: &AuditEvent) -> bool {
-        (event.time, event.id.as_str()) < (self.time, self.id.as_str())
     }
 }

@@ -1,4 +1,5 @@
-//! Permission sets as bitsets over a policy's declared permissions.
+//! Permissions: one declared permission by position and name, and sets of them as bitsets over
+//! a policy's declared permissions.
 
 /// The most permissions one policy may declare.
 pub const MAX_PERMISSIONS: usize = 64;
@@ -57,5 +58,30 @@ impl PermissionSet {
     /// The set as a bit mask: bit `i` is the permission at index `i` in policy order.
     pub const fn bits(self) -> u64 {
         self.0
+    }
+}
+
+/// One of a policy's declared permissions, as an endpoint row requires it and a denial names it:
+/// its position (its bit in a [`PermissionSet`]) and its name. Two permissions of one policy are
+/// the same permission exactly when their indices are equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Permission<'p> {
+    index: usize,
+    name: &'p str,
+}
+
+impl<'p> Permission<'p> {
+    pub(crate) const fn new(index: usize, name: &'p str) -> Permission<'p> {
+        Permission { index, name }
+    }
+
+    /// The permission's position in the policy's declaration order.
+    pub const fn index(self) -> usize {
+        self.index
+    }
+
+    /// The permission's name, e.g. `time_entries:write`.
+    pub const fn name(self) -> &'p str {
+        self.name
     }
 }

@@ -8,7 +8,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::key::{ApiKey, Environment, HexHash, KeyHash};
+use policy_core::{ApiKey, Environment, HexHash, KeyHash};
 
 /// One match GitHub found. `Debug` never shows the token.
 #[derive(Clone, PartialEq, Eq, Deserialize)]

@@ -6,16 +6,26 @@
 //! current role, the project owning a resource. The caller fetches each answer however it likes
 //! (KV, D1, a JS callback, a map) and feeds it back with `provide_*`. Checks run in SPEC's
 //! precedence order and the first failure wins.
+//!
+//! Each phase of a decision holds what it has learnt and nothing else (the key once the store
+//! gave it; the role, the endpoint row and the effective permissions once they are judged), so a
+//! decision cannot be in a state its data contradicts.
+//!
+//! - this file: the engine, the steps, and the decision's phases.
+//! - `reason.rs`: the denials: reason codes, statuses and messages.
+//! - `prepared.rs`: a key compiled once for a policy, and a role resolved once.
+
+pub mod prepared;
+pub mod reason;
 
 use crate::credentials::{KeyHeaders, Presented};
+use crate::key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 use crate::key::{ApiKey, Environment, KeyError, KeyHash};
 use crate::me::MeView;
-use crate::permissions::PermissionSet;
-use crate::policy::{CompiledRule, Endpoint, Policy};
-use crate::prepared::{KeySource, KeyState, PreparedKey, RoleId};
-use crate::reason::{Cause, Denial};
-use crate::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
+use crate::policy::{CompiledRule, Endpoint, PermissionSet, Policy, ProjectRule, Role, Routed};
 use crate::route::PathId;
+use prepared::{KeySource, KeyState, PreparedKey, RoleId};
+use reason::{Cause, Denial};
 
 /// A compiled policy and the key environment a deployment serves.
 #[derive(Clone, Debug)]
@@ -118,6 +128,8 @@ pub struct Allow<'a> {
     pub user_id: &'a str,
     /// The creator's current role.
     pub role: &'a str,
+    /// The same role by identity: its position in [`Policy::roles`] (and the policy's stamp).
+    pub role_id: RoleId,
     /// The key's scope.
     pub scope: Scope,
     /// On a "filtered" row, the project the origin must filter to.
@@ -204,22 +216,53 @@ impl core::fmt::Display for StepError {
 pub struct Authorization<'p, R> {
     policy: &'p Policy,
     now: Timestamp,
-    /// The matched row (`None`: no row matches) and the decoded parameter its rule reads.
-    endpoint: Option<&'p Endpoint>,
-    param: Option<PathId>,
-    record: Option<R>,
-    role: usize,
-    effective: PermissionSet,
-    phase: Phase<'p>,
+    /// The request's row as routed offline, with the parameter its rule reads (`None`: no row
+    /// matches, which is judged once the key is: SPEC's precedence puts the key first).
+    route: Option<Routed<'p>>,
+    phase: Phase<'p, R>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Phase<'p> {
+/// Where a decision is, and what it holds there.
+#[derive(Debug)]
+enum Phase<'p, R> {
+    /// Waiting for the key stored under this hash.
     AwaitKey(KeyHash),
+    /// Refused before the store gave a key (no key, a malformed one, an unknown one, or a
+    /// failed lookup).
+    Refused(Cause<'p>),
+    /// The store gave this key; what has been judged since is the stage.
+    Keyed(R, Stage<'p>),
+}
+
+/// Where a decision about a key the store gave is, and what it holds there (the key is
+/// beside it, in [`Phase::Keyed`], so that moving on never moves the key).
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+enum Stage<'p> {
+    /// The key is live: waiting for its creator's current role.
     AwaitMembership,
-    AwaitResource,
-    Allowed,
+    /// In scope and permitted: waiting for the owner of the resource the path names.
+    AwaitResource {
+        /// What is granted if the resource is the key's.
+        granted: Granted<'p>,
+        /// The resource kind, e.g. `time_entry`.
+        kind: &'p str,
+        /// The resource id from the path.
+        id: PathId,
+    },
+    /// The request may proceed.
+    Allowed(Granted<'p>),
+    /// The request is refused.
     Denied(Cause<'p>),
+}
+
+/// What the key, acting with its creator's role, is granted on the request's endpoint row.
+#[derive(Clone, Copy, Debug)]
+struct Granted<'p> {
+    endpoint: &'p Endpoint,
+    /// The creator's role: its position in the policy's roles and its name.
+    role: (usize, &'p str),
+    effective: PermissionSet,
 }
 
 impl Engine {
@@ -228,9 +271,10 @@ impl Engine {
         Engine { policy, environment }
     }
 
-    /// The Align policy, serving live keys.
-    pub fn align() -> Engine {
-        Engine::new(Policy::align(), Environment::Live)
+    /// The Align policy, serving live keys (an `Err` only if the shipped document were
+    /// invalid: see [`Policy::align`]).
+    pub fn align() -> Result<Engine, crate::policy::PolicyError> {
+        Ok(Engine::new(Policy::align()?, Environment::Live))
     }
 
     /// The compiled policy.
@@ -256,12 +300,8 @@ impl Engine {
             Err(cause) => Authorization {
                 policy: &self.policy,
                 now,
-                endpoint: None,
-                param: None,
-                record: None,
-                role: 0,
-                effective: PermissionSet::EMPTY,
-                phase: Phase::Denied(cause),
+                route: None,
+                phase: Phase::Refused(cause),
             },
         }
     }
@@ -291,143 +331,95 @@ impl Engine {
         target: &str,
         now: Timestamp,
     ) -> Authorization<'_, R> {
-        // Routed before the decision is built, so that the decision is built once, in place
-        // (routing into a field of a built decision makes the compiler copy all of it).
-        let mut param = None;
-        let endpoint = self.policy.route_into(method, target, &mut param);
         Authorization {
             policy: &self.policy,
             now,
-            endpoint,
-            param,
-            record: None,
-            role: 0,
-            effective: PermissionSet::EMPTY,
+            route: self.policy.route_into(method, target),
             phase: Phase::AwaitKey(hash),
         }
     }
-
-    /// Runs a whole decision against a synchronous [`Directory`]; a directory error denies
-    /// with `503 unavailable`.
-    pub fn decide<'s, D: Directory<'s>>(
-        &self,
-        directory: &'s D,
-        request: &Request<'_>,
-        now: Timestamp,
-    ) -> Authorization<'_, D::Record> {
-        let mut auth = self.authorize(request, now);
-        loop {
-            let result = match auth.next() {
-                Step::Done(_) => return auth,
-                Step::LookupKey(hash) => directory.key(&hash).map(|r| auth.provide_key(r)),
-                Step::LookupMembership {
-                    organization_id,
-                    user_id,
-                } => directory
-                    .role(organization_id, user_id)
-                    .map(|role| auth.provide_membership(role)),
-                Step::LookupResource { kind, id } => directory
-                    .resource(kind, id)
-                    .map(|owner| auth.provide_resource(owner)),
-            };
-            // A failed lookup (or, impossibly, an answer out of order) never allows.
-            if !matches!(result, Ok(Ok(()))) {
-                auth.store_failed();
-            }
-        }
-    }
-}
-
-/// A synchronous key directory, for callers whose stores are in memory (tests, benchmarks,
-/// embedded uses). Async callers drive [`Authorization`] themselves.
-pub trait Directory<'s> {
-    /// How a key is handed over: a raw record or a prepared key.
-    type Record: KeySource;
-    /// A lookup failure (denies with `503 unavailable`).
-    type Error;
-    /// The record stored under `hash`.
-    fn key(&'s self, hash: &KeyHash) -> Result<Option<Self::Record>, Self::Error>;
-    /// The current role of `user_id` in `organization_id`, or `None` if not a member.
-    fn role(&'s self, organization_id: &str, user_id: &str) -> Result<Option<&'s str>, Self::Error>;
-    /// Who owns the resource `kind`/`id`, or `None` if unknown.
-    fn resource(&'s self, kind: &str, id: &str) -> Result<Option<ResourceOwner<'s>>, Self::Error>;
 }
 
 impl<'p, R: KeySource> Authorization<'p, R> {
     /// What the decision needs next, or its result.
     pub fn next(&self) -> Step<'_> {
-        match self.phase {
-            Phase::AwaitKey(hash) => Step::LookupKey(hash),
-            Phase::AwaitMembership => match self.record() {
-                Some(record) => Step::LookupMembership {
-                    organization_id: &record.organization_id,
-                    user_id: &record.created_by,
+        match &self.phase {
+            Phase::AwaitKey(hash) => Step::LookupKey(*hash),
+            Phase::Refused(cause) => Step::Done(Decision::Deny(Denial::new(*cause))),
+            Phase::Keyed(key, stage) => match stage {
+                Stage::AwaitMembership => {
+                    let record = key.key_record();
+                    Step::LookupMembership {
+                        organization_id: &record.organization_id,
+                        user_id: &record.created_by,
+                    }
+                }
+                Stage::AwaitResource { kind, id, .. } => Step::LookupResource {
+                    kind,
+                    id: id.as_str(),
                 },
-                None => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
-            },
-            Phase::AwaitResource => match (self.endpoint, self.param.as_ref()) {
-                (Some(endpoint), Some(id)) => match &endpoint.project_key {
-                    CompiledRule::OwnResource { kind, .. } => Step::LookupResource {
-                        kind,
-                        id: id.as_str(),
-                    },
-                    _ => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
-                },
-                _ => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
-            },
-            Phase::Allowed | Phase::Denied(_) => match self.decision() {
-                Some(decision) => Step::Done(decision),
-                None => Step::Done(Decision::Deny(Denial::new(Cause::StoreInconsistent))),
+                Stage::Allowed(granted) => Step::Done(Decision::Allow(self.allow_of(key, granted))),
+                Stage::Denied(cause) => Step::Done(Decision::Deny(Denial::new(*cause))),
             },
         }
     }
 
     /// The decision, once made (`None` while a lookup is outstanding).
     pub fn decision(&self) -> Option<Decision<'_>> {
-        match self.phase {
-            Phase::Denied(cause) => Some(Decision::Deny(Denial::new(cause))),
-            Phase::Allowed => self.allow().map(Decision::Allow),
-            _ => None,
+        match &self.phase {
+            Phase::Refused(cause) | Phase::Keyed(_, Stage::Denied(cause)) => {
+                Some(Decision::Deny(Denial::new(*cause)))
+            }
+            Phase::Keyed(key, Stage::Allowed(granted)) => Some(Decision::Allow(self.allow_of(key, granted))),
+            Phase::AwaitKey(_) | Phase::Keyed(_, Stage::AwaitMembership | Stage::AwaitResource { .. }) => {
+                None
+            }
         }
     }
 
     /// The key's `/me` view, once the request is allowed.
     pub fn me(&self) -> Option<MeView<'_>> {
-        let allow = self.allow()?;
-        let record = self.record()?;
+        let Phase::Keyed(key, Stage::Allowed(granted)) = &self.phase else {
+            return None;
+        };
         Some(MeView::new(
             self.policy,
-            record,
-            allow.role,
-            allow.effective_permissions,
+            key.key_record(),
+            granted.role.1,
+            granted.effective,
         ))
     }
 
-    /// The key record, once the store provided it.
+    /// The key record, once the store provided it (also on a denial that came after).
     pub fn record(&self) -> Option<&KeyRecord> {
-        self.record.as_ref().map(KeySource::key_record)
+        match &self.phase {
+            Phase::Keyed(key, _) => Some(key.key_record()),
+            Phase::AwaitKey(_) | Phase::Refused(_) => None,
+        }
     }
 
-    fn allow(&self) -> Option<Allow<'_>> {
-        if !matches!(self.phase, Phase::Allowed) {
-            return None;
-        }
-        let record = self.record()?;
-        let endpoint = self.endpoint?;
+    fn allow_of<'a>(&'a self, key: &'a R, granted: &Granted<'a>) -> Allow<'a> {
+        let record = key.key_record();
+        let endpoint = granted.endpoint;
         let project_filter = match (record.scope, &endpoint.project_key) {
             (Scope::Project, CompiledRule::Filtered) => record.scoped_project_id.as_deref(),
             _ => None,
         };
-        Some(Allow {
+        let (role, role_name) = granted.role;
+        Allow {
             key_id: &record.id,
             organization_id: &record.organization_id,
             user_id: &record.created_by,
-            role: self.policy.role_name(self.role),
+            role: role_name,
+            role_id: RoleId {
+                index: role,
+                stamp: self.policy.stamp(),
+            },
             scope: record.scope,
             project_filter,
             endpoint,
-            effective_permissions: self.effective,
-        })
+            effective_permissions: granted.effective,
+        }
     }
 
     /// Answers [`Step::LookupKey`]: the record stored under the hash, or `None` if unknown.
@@ -437,7 +429,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
             return Err(StepError::NotAwaitingKey);
         }
         match record {
-            None => self.phase = Phase::Denied(Cause::UnknownKey),
+            None => self.phase = Phase::Refused(Cause::UnknownKey),
             Some(record) => {
                 let state = KeyState::of(record.key_record());
                 self.accept_key(record, state);
@@ -458,128 +450,180 @@ impl<'p, R: KeySource> Authorization<'p, R> {
         Ok(())
     }
 
-    /// Revoked → expired → a project key without its project (a broken store).
+    /// Revoked → expired → a project key without its project (a broken store). Each phase is
+    /// written whole where it is decided (a stage chosen first and stored after is copied in
+    /// at its largest size).
+    #[inline(always)]
     fn accept_key(&mut self, key: R, state: KeyState) {
         let record = key.key_record();
-        self.phase = if state.revoked_at.is_some_and(|t| t <= self.now) {
-            Phase::Denied(Cause::Revoked)
+        let cause = if state.revoked_at.is_some_and(|t| t <= self.now) {
+            Cause::Revoked
         } else if state.expires_at.is_some_and(|t| t <= self.now) {
-            Phase::Denied(Cause::Expired)
+            Cause::Expired
         } else if record.scope == Scope::Project && record.scoped_project_id.is_none() {
-            Phase::Denied(Cause::StoreInconsistent)
+            Cause::StoreInconsistent
         } else {
-            Phase::AwaitMembership
+            self.phase = Phase::Keyed(key, Stage::AwaitMembership);
+            return;
         };
-        self.record = Some(key);
+        self.phase = Phase::Keyed(key, Stage::Denied(cause));
     }
 
     /// Answers [`Step::LookupMembership`]: the creator's current role name, or `None` if the
     /// creator is no longer a member.
     pub fn provide_membership(&mut self, role: Option<&str>) -> Result<(), StepError> {
-        if !matches!(self.phase, Phase::AwaitMembership) {
-            return Err(StepError::NotAwaitingMembership);
-        }
-        match role {
-            None => self.phase = Phase::Denied(Cause::CreatorRemoved),
-            Some(role) => match self.policy.role_index(role) {
-                Some(index) => self.accept_role(index),
-                None => self.phase = Phase::Denied(Cause::StoreInconsistent),
-            },
-        }
-        Ok(())
+        let policy = self.policy;
+        self.answer_membership(|| match role {
+            None => Err(Cause::CreatorRemoved),
+            Some(name) => policy.find_role(name).ok_or(Cause::StoreInconsistent),
+        })
     }
 
     /// Answers [`Step::LookupMembership`] with a role resolved once by [`Policy::role_id`], or
     /// `None` if the creator is no longer a member. A role of another policy (a different
     /// [`Policy::stamp`]) denies `503 unavailable`.
     pub fn provide_role(&mut self, role: Option<RoleId>) -> Result<(), StepError> {
-        if !matches!(self.phase, Phase::AwaitMembership) {
+        let policy = self.policy;
+        self.answer_membership(|| match role {
+            None => Err(Cause::CreatorRemoved),
+            Some(role) if role.stamp == policy.stamp() => policy
+                .role_at(role.index)
+                .map(|found| (role.index, found))
+                .ok_or(Cause::StoreInconsistent),
+            Some(_) => Err(Cause::StoreInconsistent),
+        })
+    }
+
+    /// Answers [`Step::LookupMembership`] with the creator's role as `role` finds it (its index
+    /// and definition, or why there is none), then judges the endpoint.
+    #[inline(always)]
+    fn answer_membership(
+        &mut self,
+        role: impl FnOnce() -> Result<(usize, &'p Role), Cause<'p>>,
+    ) -> Result<(), StepError> {
+        let Phase::Keyed(key, stage @ Stage::AwaitMembership) = &mut self.phase else {
             return Err(StepError::NotAwaitingMembership);
-        }
-        match role {
-            None => self.phase = Phase::Denied(Cause::CreatorRemoved),
-            Some(role) if role.stamp == self.policy.stamp() => self.accept_role(role.index),
-            Some(_) => self.phase = Phase::Denied(Cause::StoreInconsistent),
+        };
+        match role() {
+            Ok((index, role)) => judge(self.policy, self.route.as_ref(), &*key, (index, role), stage),
+            Err(cause) => *stage = Stage::Denied(cause),
         }
         Ok(())
-    }
-
-    /// The creator holds role number `role`: the key's effective permissions, then the
-    /// endpoint checks.
-    fn accept_role(&mut self, role: usize) {
-        let Some(key) = self.record.as_ref() else {
-            self.phase = Phase::Denied(Cause::StoreInconsistent);
-            return;
-        };
-        let record = key.key_record();
-        let explicit = match key.prepared() {
-            Some(prepared) if prepared.stamp() == self.policy.stamp() => prepared.grants(),
-            _ => record
-                .permissions
-                .as_ref()
-                .map(|names| self.policy.permission_set(names.iter().map(|g| g.as_str()))),
-        };
-        let role_grants = self.policy.role_grants_at(role);
-        self.role = role;
-        self.effective = match explicit {
-            None => role_grants,
-            Some(grants) => role_grants.intersect(grants),
-        };
-        self.phase = self.judge_endpoint(record);
-    }
-
-    /// Endpoint known → scope → permission → (resource visibility, asked next).
-    fn judge_endpoint(&self, record: &KeyRecord) -> Phase<'p> {
-        let Some(endpoint) = self.endpoint else {
-            return Phase::Denied(Cause::UnknownEndpoint);
-        };
-        let project_key = record.scope == Scope::Project;
-        if project_key {
-            match &endpoint.project_key {
-                CompiledRule::Deny => return Phase::Denied(Cause::OrganizationEndpoint),
-                CompiledRule::OwnPath { .. } => {
-                    let in_path = self.param.as_ref().map(|p| p.as_str());
-                    if in_path != record.scoped_project_id.as_deref() {
-                        return Phase::Denied(Cause::OtherProject);
-                    }
-                }
-                CompiledRule::Allow | CompiledRule::Filtered | CompiledRule::OwnResource { .. } => {}
-            }
-        }
-        if let Some(permission) = endpoint.permission {
-            if !self.effective.contains(permission) {
-                let name = self.policy.permission_name(permission).unwrap_or("");
-                return Phase::Denied(Cause::MissingPermission(name));
-            }
-        }
-        if project_key && matches!(endpoint.project_key, CompiledRule::OwnResource { .. }) {
-            return Phase::AwaitResource;
-        }
-        Phase::Allowed
     }
 
     /// Answers [`Step::LookupResource`]: who owns the resource, or `None` if unknown.
     pub fn provide_resource(&mut self, owner: Option<ResourceOwner<'_>>) -> Result<(), StepError> {
-        if !matches!(self.phase, Phase::AwaitResource) {
+        let Phase::Keyed(key, stage) = &mut self.phase else {
             return Err(StepError::NotAwaitingResource);
-        }
-        let visible = match (owner, self.record()) {
-            (Some(owner), Some(record)) => {
-                owner.organization_id == record.organization_id
-                    && Some(owner.project_id) == record.scoped_project_id.as_deref()
-            }
-            _ => false,
         };
-        self.phase = if visible {
-            Phase::Allowed
+        let Stage::AwaitResource { granted, .. } = *stage else {
+            return Err(StepError::NotAwaitingResource);
+        };
+        let record = key.key_record();
+        let visible = owner.is_some_and(|owner| {
+            owner.organization_id == record.organization_id
+                && Some(owner.project_id) == record.scoped_project_id.as_deref()
+        });
+        *stage = if visible {
+            Stage::Allowed(granted)
         } else {
-            Phase::Denied(Cause::ResourceNotVisible)
+            Stage::Denied(Cause::ResourceNotVisible)
         };
         Ok(())
     }
 
-    /// Records that a lookup failed: the decision becomes `503 unavailable` (fail closed).
+    /// Records that a lookup failed: the decision becomes `503 unavailable` (fail closed). The
+    /// key, if the store gave it, stays readable through [`Authorization::record`].
     pub fn store_failed(&mut self) {
-        self.phase = Phase::Denied(Cause::StoreUnavailable);
+        match &mut self.phase {
+            Phase::Keyed(_, stage) => *stage = Stage::Denied(Cause::StoreUnavailable),
+            phase @ (Phase::AwaitKey(_) | Phase::Refused(_)) => {
+                *phase = Phase::Refused(Cause::StoreUnavailable)
+            }
+        }
+    }
+}
+
+/// The creator holds `role`: the key's effective permissions, then endpoint known → scope →
+/// permission → (resource visibility, asked next). Writes the next stage in place (a stage
+/// returned by value is built aside and copied in whole).
+#[inline(always)]
+fn judge<'p, R: KeySource>(
+    policy: &'p Policy,
+    route: Option<&Routed<'p>>,
+    key: &R,
+    (index, role): (usize, &'p Role),
+    stage: &mut Stage<'p>,
+) {
+    let record = key.key_record();
+    let explicit = match key.prepared() {
+        Some(prepared) if prepared.stamp() == policy.stamp() => prepared.grants(),
+        _ => record
+            .permissions
+            .as_ref()
+            .map(|names| policy.permission_set(names.iter().map(|g| g.as_str()))),
+    };
+    let effective = match explicit {
+        None => role.grants(),
+        Some(grants) => role.grants().intersect(grants),
+    };
+    let Some(route) = route else {
+        *stage = Stage::Denied(Cause::UnknownEndpoint);
+        return;
+    };
+    let mut resource = None;
+    if record.scope == Scope::Project {
+        match &route.rule {
+            ProjectRule::Deny => {
+                *stage = Stage::Denied(Cause::OrganizationEndpoint);
+                return;
+            }
+            ProjectRule::OwnPath(project) => {
+                if Some(project.as_str()) != record.scoped_project_id.as_deref() {
+                    *stage = Stage::Denied(Cause::OtherProject);
+                    return;
+                }
+            }
+            ProjectRule::OwnResource { kind, id } => resource = Some((*kind, id)),
+            ProjectRule::Allow | ProjectRule::Filtered => {}
+        }
+    }
+    if let Some(permission) = route.endpoint.permission() {
+        if !effective.contains(permission.index()) {
+            *stage = Stage::Denied(Cause::MissingPermission(permission));
+            return;
+        }
+    }
+    let granted = Granted {
+        endpoint: route.endpoint,
+        role: (index, role.name()),
+        effective,
+    };
+    match resource {
+        None => *stage = Stage::Allowed(granted),
+        Some((kind, id)) => {
+            *stage = Stage::AwaitResource {
+                granted,
+                kind,
+                id: *id,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use super::*;
+        std::println!(
+            "phase {} granted {} routed {} optrouted {} cause {} auth {}",
+            core::mem::size_of::<Phase<'static, &PreparedKey>>(),
+            core::mem::size_of::<Granted<'static>>(),
+            core::mem::size_of::<Routed<'static>>(),
+            core::mem::size_of::<Option<Routed<'static>>>(),
+            core::mem::size_of::<Cause<'static>>(),
+            core::mem::size_of::<Authorization<'static, &PreparedKey>>()
+        );
     }
 }

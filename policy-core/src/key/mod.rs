@@ -3,6 +3,11 @@
 //!
 //! Everything here is offline: a malformed key, a failed checksum or a key of the other
 //! environment is rejected before any store is asked.
+//!
+//! - this file: the key itself, its hash and its hint.
+//! - `record.rs`: what the stores hold about a key (its record, scope and times).
+
+pub mod record;
 
 use core::fmt;
 

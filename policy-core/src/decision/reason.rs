@@ -7,6 +7,7 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::key::KeyError;
+use crate::policy::Permission;
 
 /// A denial's reason code (SPEC "Reason codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,8 +114,8 @@ pub enum Cause<'a> {
     OrganizationEndpoint,
     /// A project key naming another project in the path.
     OtherProject,
-    /// The key lacks the named permission.
-    MissingPermission(&'a str),
+    /// The key lacks this permission, which the endpoint row requires.
+    MissingPermission(Permission<'a>),
     /// The resource is unknown or outside the key's project.
     ResourceNotVisible,
     /// Too many requests; retry after this many seconds.
@@ -184,7 +185,7 @@ impl fmt::Display for Cause<'_> {
                 f.write_str("A project-scoped key cannot call this organization-wide endpoint.")
             }
             Cause::OtherProject => f.write_str("This key is scoped to a different project."),
-            Cause::MissingPermission(permission) => write!(f, "Missing {permission} permission."),
+            Cause::MissingPermission(permission) => write!(f, "Missing {} permission.", permission.name()),
             Cause::ResourceNotVisible => f.write_str("Not found."),
             Cause::RateLimited { retry_after } => {
                 write!(

@@ -1,4 +1,7 @@
-//! GitHub secret scanning: the partner protocol's pure half.
+//! # keyscope-scanning — GitHub secret scanning, the partner protocol's pure half
+//!
+//! `no_std` + `alloc`, no I/O. It carries the P-256 arithmetic, which is why it is a crate of its
+//! own: policy-core (and so the npm package's wasm) never links it.
 //!
 //! ```text
 //!   POST body (raw bytes), Github-Public-Key-Identifier, Github-Public-Key-Signature
@@ -16,22 +19,22 @@
 //!   classify ── not a well-formed key of this environment → false positive, no store read
 //!        │ Candidate(KeyHash)
 //!        ▼
-//!   caller looks the hash up; a found key → LeakAction::effect_on(record, flagged_at, now)
-//!        │                                   (the change + its audit event, in one batch)
+//!   caller looks the hash up; a found key → LeakResponse::effect_on(policy, record, flagged_at, now)
+//!        │                      (policy-core's revocation plan; the change + its audit event, in one batch)
 //!        ▼
 //!   FeedbackEntry::verdict(token, classification, found) → feedback_json ── [{"token_hash","token_type","label"}] (the raw token is never echoed)
 //! ```
-//!
-//! Behind the `scanning` cargo feature: it carries P-256 arithmetic, which the npm package's
-//! wasm does not need.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub mod keys;
+extern crate alloc;
+
 pub mod leak;
 pub mod report;
 pub mod signature;
 
-pub use keys::{KeySetCache, RefreshNeed, KEY_SET_MAX_AGE_MS, KEY_SET_MIN_FETCH_INTERVAL_MS};
-pub use leak::{LeakAction, LeakActionError, LeakEffect};
+pub use leak::{LeakEffect, LeakResponse, LeakResponseError};
 pub use report::{
     classify, feedback_json, parse_report, token_hash, Classification, FeedbackEntry, Label, ReportError,
     ReportLimits, ReportedToken,
