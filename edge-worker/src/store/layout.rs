@@ -53,6 +53,11 @@ pub const KEYS_OF_CREATOR: &str = "SELECT id FROM api_keys WHERE organization_id
 /// A member's role: `?1` organization, `?2` user.
 pub const MEMBER_ROLE: &str = "SELECT role FROM members WHERE organization_id = ?1 AND user_id = ?2";
 
+/// The roles of several members, in one query: `?1` organization, `?2` a JSON array of user
+/// ids (one parameter, whatever their number).
+pub const MEMBER_ROLES: &str = "SELECT user_id, role FROM members WHERE organization_id = ?1 \
+     AND user_id IN (SELECT value FROM json_each(?2))";
+
 /// Adds a member or changes their role: `?1` organization, `?2` user, `?3` role.
 pub const MEMBER_PUT: &str = "INSERT INTO members (organization_id, user_id, role) VALUES (?1, ?2, ?3) \
      ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role";

@@ -2,6 +2,8 @@
 //! key, a listing, the organization's projects, audit pages): on the write side's D1 handle,
 //! apart from the writes themselves.
 
+use std::collections::HashMap;
+
 use super::*;
 
 impl Writer {
@@ -20,6 +22,30 @@ impl Writer {
             .first::<Row>(None)
             .await)?;
         Ok(row.map(|r| r.role))
+    }
+
+    /// The current roles of the members among `user_ids`, in one query whatever their number
+    /// (a user who is not a member is absent from the answer).
+    pub async fn member_roles(
+        &self,
+        organization_id: &str,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            user_id: String,
+            role: String,
+        }
+        if user_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(user_ids).map_err(|e| StoreError::D1(e.to_string()))?;
+        let rows = d1(d1(self
+            .statement(MEMBER_ROLES, &[text(organization_id), text(&list)])?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| (r.user_id, r.role)).collect())
     }
 
     /// One key of an organization, with its creator's role.
