@@ -1,13 +1,21 @@
 //! The deployment's configuration, read once per isolate: which keys it accepts, the policy,
-//! where key state is read, the rate limit, where allowed requests go and which browser
-//! origins may call the gateway (CORS). A configuration that
-//! cannot be used makes every request answer `503 unavailable` (logged once per request).
+//! where key state is read, the rate limit, where allowed requests go, which browser origins
+//! may call the gateway (CORS), and the optional parts: the admin API's token, event webhooks,
+//! secret scanning and who may frame the console. Every variable is read here and nowhere
+//! else, each by one rule.
+//!
+//! A core variable that cannot be used makes every request answer `503 unavailable` (logged
+//! once per request). An optional part that is not configured is absent; one configured with
+//! something unusable answers `503` on its own routes only.
 
 use std::fmt;
 use std::sync::OnceLock;
 
+use keyscope_scanning::{LeakResponse, PublicKeySet};
 use policy_core::{Engine, Environment, Policy};
 use worker::Env;
+
+use crate::console::assets::{frame_ancestors, FRAME_ANCESTORS_VAR};
 
 /// Where the hot path reads a key and its state (`KEYSCOPE_STORE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +55,80 @@ pub enum Origin {
 /// The default rate limit (seed 003: 10 requests per second per key).
 pub const DEFAULT_RATE_LIMIT: u32 = 10;
 
+/// A secret's text: never written out (`Debug` shows only whether it is empty).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret's text.
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
+    /// The secret itself, for the one comparison or signature that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(..)"
+        })
+    }
+}
+
+/// Where saved audit events are published (`KEYSCOPE_EVENTS_URL`, `KEYSCOPE_EVENTS_SECRET`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Events {
+    /// No URL: events stay in the audit log only.
+    Off,
+    /// A URL without a secret: nothing is sent (never an unsigned delivery), and each publish
+    /// says so in the log.
+    Unsigned,
+    /// Deliveries to `url`, signed with `secret`.
+    To {
+        /// The receiver.
+        url: String,
+        /// The signing secret.
+        secret: Secret,
+    },
+}
+
+/// Secret scanning (`KEYSCOPE_GITHUB_KEYS`, `KEYSCOPE_ON_LEAK`).
+#[derive(Clone, Debug)]
+pub enum Scanning {
+    /// No key set: the endpoint is absent (`404 not_found`).
+    Off,
+    /// Set to something unusable: the endpoint answers `503 unavailable` with this message.
+    Refused(String),
+    /// Reports are verified with `keys`; a reported key is revoked or flagged per `on_leak`.
+    On {
+        /// GitHub's published keys.
+        keys: PublicKeySet,
+        /// What a verified report does.
+        on_leak: LeakResponse,
+    },
+}
+
+/// Who may frame the key console (`KEYSCOPE_CONSOLE_FRAME_ANCESTORS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameAncestors {
+    /// The CSP `frame-ancestors` sources (`'none'` unless configured).
+    pub sources: String,
+    /// Whether a configured value was refused (framing is then denied, and each page says so
+    /// in the log).
+    pub refused: bool,
+}
+
 /// Everything read from the deployment's variables.
 #[derive(Debug)]
 pub struct Config {
@@ -61,6 +143,14 @@ pub struct Config {
     pub origin: Option<Origin>,
     /// The browser origins the gateway answers CORS for (`None`: the gateway does no CORS).
     pub cors: Option<Cors>,
+    /// The admin API's service token (`None`: the admin API is not configured).
+    pub admin_token: Option<Secret>,
+    /// Where saved audit events are published.
+    pub events: Events,
+    /// The secret-scanning endpoint.
+    pub scanning: Scanning,
+    /// Who may frame the key console.
+    pub frame_ancestors: FrameAncestors,
 }
 
 /// The headers a browser may send on a cross-origin call (the key headers and a JSON body).
@@ -219,6 +309,63 @@ pub struct Vars {
     pub origin_url: Option<String>,
     /// `KEYSCOPE_CORS_ORIGINS`.
     pub cors_origins: Option<String>,
+    /// `KEYSCOPE_ADMIN_TOKEN` (a secret).
+    pub admin_token: Option<Secret>,
+    /// `KEYSCOPE_EVENTS_URL`.
+    pub events_url: Option<String>,
+    /// `KEYSCOPE_EVENTS_SECRET` (a secret or a var).
+    pub events_secret: Option<Secret>,
+    /// `KEYSCOPE_GITHUB_KEYS` (a secret or a var).
+    pub github_keys: Option<String>,
+    /// `KEYSCOPE_ON_LEAK`.
+    pub on_leak: Option<String>,
+    /// `KEYSCOPE_CONSOLE_FRAME_ANCESTORS`.
+    pub frame_ancestors: Option<String>,
+}
+
+/// `KEYSCOPE_RATE_LIMIT`: unset is [`DEFAULT_RATE_LIMIT`]; `off` or a whole number, where any
+/// spelling of zero (`0`, `00`, …) is off too, so that a zero limit never refuses every request.
+pub fn rate_limit(text: Option<&str>) -> Result<Option<u32>, ConfigError> {
+    match text {
+        None => Ok(Some(DEFAULT_RATE_LIMIT)),
+        Some("off") => Ok(None),
+        Some(text) => match text.parse::<u32>() {
+            Ok(0) => Ok(None),
+            Ok(limit) => Ok(Some(limit)),
+            Err(_) => Err(ConfigError::RateLimit(text.into())),
+        },
+    }
+}
+
+/// `KEYSCOPE_EVENTS_URL` and `KEYSCOPE_EVENTS_SECRET`: a blank URL is none.
+pub fn events(url: Option<&str>, secret: Option<&Secret>) -> Events {
+    match (url.map(str::trim).filter(|u| !u.is_empty()), secret) {
+        (None, _) => Events::Off,
+        (Some(url), Some(secret)) if !secret.is_empty() => Events::To {
+            url: url.to_owned(),
+            secret: secret.clone(),
+        },
+        (Some(_), _) => Events::Unsigned,
+    }
+}
+
+/// `KEYSCOPE_GITHUB_KEYS` and `KEYSCOPE_ON_LEAK`: without a key set the endpoint is absent,
+/// unless `KEYSCOPE_ON_LEAK` says it was meant to be there and is unusable.
+pub fn scanning(github_keys: Option<&str>, on_leak: Option<&str>) -> Scanning {
+    let on_leak = match LeakResponse::parse(on_leak) {
+        Ok(action) => action,
+        Err(e) => return Scanning::Refused(e.to_string()),
+    };
+    // A blank value is what an unset variable looks like in some dashboards: absent too.
+    let Some(text) = github_keys.filter(|text| !text.trim().is_empty()) else {
+        return Scanning::Off;
+    };
+    match PublicKeySet::from_json(text) {
+        Ok(keys) => Scanning::On { keys, on_leak },
+        Err(e) => Scanning::Refused(format!(
+            "KEYSCOPE_GITHUB_KEYS is not GitHub's key-set document: {e}"
+        )),
+    }
 }
 
 impl Config {
@@ -246,16 +393,7 @@ impl Config {
             None => StoreMode::Strict,
             Some(name) => StoreMode::from_name(name).ok_or_else(|| ConfigError::Store(name.into()))?,
         };
-        let rate_limit = match vars.rate_limit.as_deref() {
-            None => Some(DEFAULT_RATE_LIMIT),
-            Some("off") => None,
-            // Any spelling of zero (`0`, `00`, …) is off, never a limit that refuses everything.
-            Some(text) => match text.parse::<u32>() {
-                Ok(0) => None,
-                Ok(limit) => Some(limit),
-                Err(_) => return Err(ConfigError::RateLimit(text.into())),
-            },
-        };
+        let rate_limit = rate_limit(vars.rate_limit.as_deref())?;
         let origin = match (&vars.origin_url, vars.origin_service) {
             (_, true) => Some(Origin::Service),
             (Some(url), false) => Some(Origin::Url(url.trim_end_matches('/').to_owned())),
@@ -265,12 +403,17 @@ impl Config {
             None => None,
             Some(list) => Some(Cors::parse(list, policy.endpoints().iter().map(|e| e.method()))?),
         };
+        let (sources, refused) = frame_ancestors(vars.frame_ancestors.as_deref());
         Ok(Config {
             engine: Engine::new(policy, environment),
             store,
             rate_limit,
             origin,
             cors,
+            admin_token: vars.admin_token.clone(),
+            events: events(vars.events_url.as_deref(), vars.events_secret.as_ref()),
+            scanning: scanning(vars.github_keys.as_deref(), vars.on_leak.as_deref()),
+            frame_ancestors: FrameAncestors { sources, refused },
         })
     }
 }
@@ -279,6 +422,8 @@ impl Vars {
     /// Reads the variables from the platform.
     pub fn read(env: &Env) -> Vars {
         let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+        let secret = |name: &str| env.secret(name).ok().map(|v| v.to_string());
+        let secret_or_var = |name: &str| secret(name).or_else(|| var(name));
         Vars {
             environment: var("KEYSCOPE_ENVIRONMENT"),
             policy: var("KEYSCOPE_POLICY"),
@@ -287,6 +432,12 @@ impl Vars {
             origin_service: env.service("ORIGIN").is_ok(),
             origin_url: var("ORIGIN_URL"),
             cors_origins: var("KEYSCOPE_CORS_ORIGINS"),
+            admin_token: secret("KEYSCOPE_ADMIN_TOKEN").map(Secret),
+            events_url: var("KEYSCOPE_EVENTS_URL"),
+            events_secret: secret_or_var("KEYSCOPE_EVENTS_SECRET").map(Secret),
+            github_keys: secret_or_var("KEYSCOPE_GITHUB_KEYS"),
+            on_leak: var("KEYSCOPE_ON_LEAK"),
+            frame_ancestors: var(FRAME_ANCESTORS_VAR),
         }
     }
 }
@@ -387,6 +538,89 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_zero_switches_the_limit_off() {
+        // Found by the `config` fuzz target: "00000000" parsed to a limit of 0 (every request
+        // refused) while "0" meant off.
+        for off in ["off", "0", "00", "00000000", "+0"] {
+            assert_eq!(rate_limit(Some(off)), Ok(None), "{off:?}");
+        }
+        assert_eq!(rate_limit(Some("010")), Ok(Some(10)));
+        assert_eq!(rate_limit(None), Ok(Some(DEFAULT_RATE_LIMIT)));
+        for bad in ["", "-0", " 0", "0x10", "OFF", "4294967296"] {
+            assert_eq!(
+                rate_limit(Some(bad)),
+                Err(ConfigError::RateLimit(bad.into())),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_optional_parts_are_absent_unless_configured() {
+        let config = Config::from_vars(&vars()).unwrap();
+        assert_eq!(config.admin_token, None);
+        assert_eq!(config.events, Events::Off);
+        assert!(matches!(config.scanning, Scanning::Off));
+        assert_eq!(config.frame_ancestors.sources, "'none'");
+        assert!(!config.frame_ancestors.refused);
+    }
+
+    #[test]
+    fn events_are_sent_only_signed() {
+        let secret = Secret::new("whsec_1");
+        assert_eq!(events(Some("  "), Some(&secret)), Events::Off);
+        assert_eq!(events(Some("https://h.test/x"), None), Events::Unsigned);
+        assert_eq!(
+            events(Some("https://h.test/x"), Some(&Secret::new(""))),
+            Events::Unsigned
+        );
+        assert_eq!(
+            events(Some(" https://h.test/x "), Some(&secret)),
+            Events::To {
+                url: "https://h.test/x".into(),
+                secret,
+            }
+        );
+    }
+
+    #[test]
+    fn scanning_set_to_something_unusable_is_refused_not_absent() {
+        assert!(matches!(scanning(None, None), Scanning::Off));
+        assert!(matches!(scanning(None, Some("flag")), Scanning::Off));
+        match scanning(Some("not json"), None) {
+            Scanning::Refused(message) => assert!(message.starts_with("KEYSCOPE_GITHUB_KEYS"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        match scanning(None, Some("delete")) {
+            Scanning::Refused(message) => assert!(message.contains("KEYSCOPE_ON_LEAK"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        // An unusable optional part never makes the whole deployment unusable.
+        let mut v = vars();
+        v.github_keys = Some("{}".into());
+        v.on_leak = Some("delete".into());
+        v.frame_ancestors = Some("'none' 'self'".into());
+        let config = Config::from_vars(&v).unwrap();
+        assert!(matches!(config.scanning, Scanning::Refused(_)));
+        assert!(config.frame_ancestors.refused);
+    }
+
+    #[test]
+    fn secrets_are_never_written_out() {
+        let mut v = vars();
+        v.admin_token = Some(Secret::new("hunter2-admin"));
+        v.events_url = Some("https://h.test/x".into());
+        v.events_secret = Some(Secret::new("hunter2-events"));
+        let config = Config::from_vars(&v).unwrap();
+        let printed = format!("{v:?} {config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(
+            config.admin_token.as_ref().map(Secret::expose),
+            Some("hunter2-admin")
+        );
+    }
+
+    #[test]
     fn the_limit_can_be_switched_off_and_a_service_binding_wins() {
         let mut v = vars();
         v.rate_limit = Some("off".into());
@@ -396,18 +630,5 @@ mod tests {
         assert_eq!(config.rate_limit, None);
         assert_eq!(config.origin, Some(Origin::Service));
         assert_eq!(config.store, StoreMode::D1);
-    }
-
-    #[test]
-    fn every_spelling_of_zero_switches_the_limit_off() {
-        // Found by the `config` fuzz target: "00000000" parsed to a limit of 0 while "0" was off.
-        for zero in ["0", "00", "00000000"] {
-            let mut v = vars();
-            v.rate_limit = Some(zero.into());
-            assert_eq!(Config::from_vars(&v).unwrap().rate_limit, None, "{zero}");
-        }
-        let mut v = vars();
-        v.rate_limit = Some("010".into());
-        assert_eq!(Config::from_vars(&v).unwrap().rate_limit, Some(10));
     }
 }

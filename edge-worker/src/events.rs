@@ -1,5 +1,5 @@
 //! Audit events at the edge: making one (its id, the request's source) and publishing the
-//! saved ones to `KEYSCOPE_EVENTS_URL` as signed webhooks.
+//! saved ones to `KEYSCOPE_EVENTS_URL` as signed webhooks (read once: [`Config::events`]).
 //!
 //! The event itself, its signature and its body are `keyscope-audit`'s and `keyscope-webhook`'s; the
 //! store writes it in the change's own batch ([`crate::store::write`]). Publishing happens only
@@ -13,9 +13,10 @@ use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use keyscope_webhook::{delivered, sign, WebhookPayload, SIGNATURE_HEADER};
 use policy_core::Timestamp;
 use worker::wasm_bindgen::JsValue;
-use worker::{console_error, Context, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{console_error, Context, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::clock::now;
+use crate::config::{Config, Events, Secret};
 
 /// The longest user agent kept in an event, in bytes (cut at a character boundary).
 const MAX_USER_AGENT: usize = 256;
@@ -93,43 +94,31 @@ pub fn event(
     })
 }
 
-/// Where and how events are published, read from the deployment.
+/// Where and how events are published.
 struct Endpoint {
     url: String,
-    secret: String,
-}
-
-fn endpoint(env: &Env) -> Option<Endpoint> {
-    let url = env.var("KEYSCOPE_EVENTS_URL").ok()?.to_string();
-    if url.trim().is_empty() {
-        return None;
-    }
-    let secret = env
-        .secret("KEYSCOPE_EVENTS_SECRET")
-        .or_else(|_| env.var("KEYSCOPE_EVENTS_SECRET"))
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    if secret.is_empty() {
-        // Never an unsigned delivery: a receiver could not tell it from a forgery.
-        console_error!(
-            "keyscope: KEYSCOPE_EVENTS_URL is set without KEYSCOPE_EVENTS_SECRET; events not sent"
-        );
-        return None;
-    }
-    Some(Endpoint {
-        url: url.trim().to_owned(),
-        secret,
-    })
+    secret: Secret,
 }
 
 /// Publishes saved events to `KEYSCOPE_EVENTS_URL`, if configured, after the answer: in order,
 /// each signed, each tried up to three times. Never fails and never delays the caller.
-pub fn publish(env: &Env, ctx: &Context, events: &[AuditEvent]) {
+pub fn publish(config: &Config, ctx: &Context, events: &[AuditEvent]) {
     if events.is_empty() {
         return;
     }
-    let Some(endpoint) = endpoint(env) else {
-        return;
+    let endpoint = match &config.events {
+        Events::Off => return,
+        Events::Unsigned => {
+            // Never an unsigned delivery: a receiver could not tell it from a forgery.
+            console_error!(
+                "keyscope: KEYSCOPE_EVENTS_URL is set without KEYSCOPE_EVENTS_SECRET; events not sent"
+            );
+            return;
+        }
+        Events::To { url, secret } => Endpoint {
+            url: url.clone(),
+            secret: secret.clone(),
+        },
     };
     let bodies: Vec<(String, String)> = events
         .iter()
@@ -163,7 +152,7 @@ async fn deliver(endpoint: &Endpoint, body: &str) -> Result<(), String> {
 async fn send(endpoint: &Endpoint, body: &str) -> Result<(), String> {
     let headers = Headers::new();
     let seconds = now().millis().div_euclid(1000);
-    let signature = sign(endpoint.secret.as_bytes(), seconds, body.as_bytes());
+    let signature = sign(endpoint.secret.expose().as_bytes(), seconds, body.as_bytes());
     let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| e.to_string());
     set("content-type", "application/json")?;
     set("user-agent", "keyscope-events/1")?;

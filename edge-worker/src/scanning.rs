@@ -7,26 +7,25 @@
 //! next request everywhere) → GitHub's feedback array → the events published as webhooks.
 //!
 //! Anything refused (no or bad signature, unknown key identifier, oversize or malformed body,
-//! missing configuration) answers a 4xx/503 `{"reason","message"}` and changes nothing. The raw
+//! unusable configuration) answers a 4xx/503 `{"reason","message"}` and changes nothing. A
+//! deployment without `KEYSCOPE_GITHUB_KEYS` has no such endpoint: `404 not_found`. The raw
 //! token is never logged or echoed: the feedback carries its SHA-256.
 //!
 //! The key set comes from configuration only: this module makes no outbound request. Rotate it
 //! by updating the secret when GitHub publishes a new key (ARCHITECTURE.md "Choices").
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use keyscope_audit::{AuditAction, AuditActor, AuditEvent, RevokeCause};
 use keyscope_scanning::{
-    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakEffect, LeakResponse,
-    PublicKeySet, ReportLimits, KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER,
+    classify, feedback_json, parse_report, Classification, FeedbackEntry, LeakEffect, ReportLimits,
+    KEY_IDENTIFIER_HEADER, SIGNATURE_HEADER,
 };
 use policy_core::Timestamp;
 use worker::{console_error, Context, Env, Request};
 
 use crate::clock::{format_time, now};
-use crate::config::Config;
+use crate::config::{Config, Scanning};
 use crate::events::{cut, event, publish, source};
 use crate::respond::{json, json_text, Answer};
 use crate::store::rows::KeyRow;
@@ -82,38 +81,6 @@ pub async fn handle(mut req: Request, env: &Env, ctx: &Context, config: &Config)
     }
 }
 
-thread_local! {
-    /// The parsed key set and the text it was parsed from (re-parsed only when that changes).
-    static KEY_SET: RefCell<Option<(String, Rc<PublicKeySet>)>> = const { RefCell::new(None) };
-}
-
-/// GitHub's public keys, from `KEYSCOPE_GITHUB_KEYS` (a secret or a var holding the JSON GitHub
-/// publishes at its secret-scanning public-keys endpoint).
-fn key_set(env: &Env) -> Result<Rc<PublicKeySet>, Problem> {
-    let text = env
-        .secret("KEYSCOPE_GITHUB_KEYS")
-        .or_else(|_| env.var("KEYSCOPE_GITHUB_KEYS"))
-        .map(|v| v.to_string())
-        .map_err(|_| Problem::unavailable("secret scanning is not configured: set KEYSCOPE_GITHUB_KEYS"))?;
-    if let Some(set) = KEY_SET.with(|cache| {
-        cache
-            .borrow()
-            .as_ref()
-            .filter(|(source, _)| *source == text)
-            .map(|(_, set)| Rc::clone(set))
-    }) {
-        return Ok(set);
-    }
-    let set = Rc::new(PublicKeySet::from_json(&text).map_err(|e| {
-        console_error!("keyscope: KEYSCOPE_GITHUB_KEYS refused: {e}");
-        Problem::unavailable(format!(
-            "KEYSCOPE_GITHUB_KEYS is not GitHub's key-set document: {e}"
-        ))
-    })?);
-    KEY_SET.with(|cache| *cache.borrow_mut() = Some((text, Rc::clone(&set))));
-    Ok(set)
-}
-
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get(name)
@@ -123,12 +90,25 @@ fn header(req: &Request, name: &str) -> Option<String> {
 }
 
 async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> Result<Answer, Problem> {
+    let configured = match &config.scanning {
+        // Not configured: absent, like any address the deployment does not serve.
+        Scanning::Off => {
+            return Err(Problem::new(
+                404,
+                "not_found",
+                "secret scanning is not configured on this deployment",
+            ))
+        }
+        Scanning::Refused(message) => Err(message),
+        Scanning::On { keys, on_leak } => Ok((keys, *on_leak)),
+    };
     if req.inner().method() != "POST" {
         return Err(Problem::new(405, "method_not_allowed", "send reports with POST"));
     }
-    let on_leak = LeakResponse::parse(env.var("KEYSCOPE_ON_LEAK").ok().map(|v| v.to_string()).as_deref())
-        .map_err(|e| Problem::unavailable(e.to_string()))?;
-    let keys = key_set(env)?;
+    let (keys, on_leak) = configured.map_err(|message| {
+        console_error!("keyscope: secret scanning refused its configuration: {message}");
+        Problem::unavailable(message.clone())
+    })?;
     let limits = ReportLimits::DEFAULT;
     let too_large = |e: keyscope_scanning::ReportError| Problem::new(e.status(), e.reason(), e.to_string());
     let declared = header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
@@ -245,7 +225,7 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
                 applied.pending.len()
             );
         }
-        publish(env, ctx, &events);
+        publish(config, ctx, &events);
     }
     Ok(json_text(200, &feedback_json(&feedback)))
 }

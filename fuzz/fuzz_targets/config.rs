@@ -1,9 +1,13 @@
 //! The deployment's configuration (`edge_worker::config::Config::from_vars`) over arbitrary
-//! variables: environment, policy document, store mode, rate limit, origin and CORS origins.
+//! variables: environment, policy document, store mode, rate limit, origin and CORS origins,
+//! and the optional parts (secret scanning, event webhooks, console framing), which never make
+//! the configuration unusable.
 #![no_main]
 
 use arbitrary::Arbitrary;
-use edge_worker::config::{Config, ConfigError, Origin, StoreMode, Vars, DEFAULT_RATE_LIMIT};
+use edge_worker::config::{
+    Config, ConfigError, Events, Origin, Scanning, Secret, StoreMode, Vars, DEFAULT_RATE_LIMIT,
+};
 use libfuzzer_sys::fuzz_target;
 use policy_core::{Environment, Policy};
 
@@ -18,7 +22,12 @@ const WORDS: &[&str] = &[
     "d1",
     "off",
     "0",
+    "00",
+    "00000000",
+    "010",
     "10",
+    "revoke",
+    "flag",
     "4294967295",
     "4294967296",
     "-1",
@@ -85,6 +94,11 @@ struct Input<'a> {
     cors_origins: Option<(Vec<OriginEntry<'a>>, u8)>,
     /// An `Origin` header to ask the CORS list about.
     asked: &'a str,
+    github_keys: Option<&'a str>,
+    on_leak: Option<Text<'a>>,
+    events_url: Option<&'a str>,
+    events_secret: Option<&'a str>,
+    frame_ancestors: Option<&'a str>,
 }
 
 fuzz_target!(|input: Input<'_>| {
@@ -118,6 +132,12 @@ fuzz_target!(|input: Input<'_>| {
         origin_service: input.origin_service,
         origin_url: input.origin_url.map(str::to_owned),
         cors_origins,
+        admin_token: None,
+        events_url: input.events_url.map(str::to_owned),
+        events_secret: input.events_secret.map(Secret::new),
+        github_keys: input.github_keys.map(str::to_owned),
+        on_leak: input.on_leak.as_ref().map(|t| t.get().to_owned()),
+        frame_ancestors: input.frame_ancestors.map(str::to_owned),
     };
     let environment_ok = vars
         .environment
@@ -153,11 +173,28 @@ fuzz_target!(|input: Input<'_>| {
             assert_eq!(config.store, store);
             let rate = match vars.rate_limit.as_deref() {
                 None => Some(DEFAULT_RATE_LIMIT),
-                Some("off" | "0") => None,
+                Some("off") => None,
                 Some(n) => n.parse::<u32>().ok(),
             };
-            assert_eq!(config.rate_limit, rate);
+            // "0", "00", … all mean off; any other number is the limit.
+            assert_eq!(config.rate_limit, rate.filter(|&n| n != 0));
             assert_ne!(config.rate_limit, Some(0), "a zero limit means off");
+            // The optional parts: absent unless set; set to something unusable, refused on
+            // their own (the configuration above stands).
+            match (&config.scanning, &vars.github_keys) {
+                (Scanning::Off, None) | (Scanning::Refused(_), _) | (Scanning::On { .. }, Some(_)) => {}
+                other => panic!("scanning {other:?}"),
+            }
+            let url_set = vars.events_url.as_deref().is_some_and(|u| !u.trim().is_empty());
+            match &config.events {
+                Events::Off => assert!(!url_set),
+                Events::Unsigned => assert!(url_set && vars.events_secret.as_ref().is_none_or(Secret::is_empty)),
+                Events::To { url, secret } => {
+                    assert!(url_set && !url.is_empty() && !secret.is_empty());
+                    assert_eq!(Some(url.as_str()), vars.events_url.as_deref().map(str::trim));
+                }
+            }
+            assert!(!config.frame_ancestors.sources.is_empty());
             match (&config.origin, vars.origin_service, &vars.origin_url) {
                 (Some(Origin::Service), true, _) | (None, false, None) => {}
                 (Some(Origin::Url(url)), false, Some(raw)) => {

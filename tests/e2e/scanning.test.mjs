@@ -201,8 +201,21 @@ describe("secret scanning: flag mode (KEYSCOPE_ON_LEAK=flag)", () => {
 });
 
 describe("secret scanning: configuration", () => {
-  test("without KEYSCOPE_GITHUB_KEYS, or with a bad KEYSCOPE_ON_LEAK, the endpoint answers 503", async () => {
-    for (const bindings of [{}, { KEYSCOPE_GITHUB_KEYS: KEY_SET, KEYSCOPE_ON_LEAK: "delete" }, { KEYSCOPE_GITHUB_KEYS: "{}" }]) {
+  test("without KEYSCOPE_GITHUB_KEYS the endpoint is absent: 404 not_found, not an outage", async () => {
+    for (const bindings of [{}, { KEYSCOPE_ON_LEAK: "flag" }, { KEYSCOPE_GITHUB_KEYS: "  " }]) {
+      const gw = await startGateway({ bindings });
+      try {
+        const res = await report(gw, JSON.stringify([leak("ghp_x")]));
+        assert.equal(res.status, 404, JSON.stringify(bindings));
+        assert.equal(res.body.reason, "not_found");
+      } finally {
+        await gw.dispose();
+      }
+    }
+  });
+
+  test("a key set or KEYSCOPE_ON_LEAK that does not parse: 503 unavailable (configured, but broken)", async () => {
+    for (const bindings of [{ KEYSCOPE_GITHUB_KEYS: KEY_SET, KEYSCOPE_ON_LEAK: "delete" }, { KEYSCOPE_GITHUB_KEYS: "{}" }]) {
       const gw = await startGateway({ bindings });
       try {
         const res = await report(gw, JSON.stringify([leak("ghp_x")]));

@@ -90,18 +90,23 @@ fn view(event: &AuditEvent) -> Result<serde_json::Value, AdminError> {
 /// One page of the organization's audit events.
 pub async fn list(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
     let listing = listing(query(&req.inner().url())?)?;
-    let mut events = ctx
+    let mut rows = ctx
         .writer()?
         .audit_events(org, &listing.filter, listing.cursor.as_ref(), listing.limit + 1)
         .await?;
-    let more = events.len() > listing.limit;
-    events.truncate(listing.limit);
+    let more = rows.len() > listing.limit;
+    rows.truncate(listing.limit);
+    // The cursor is the last row's position, also when this version could not read that event.
     let next = if more {
-        events.last().map(|last| AuditCursor::after(last).encode())
+        rows.last().map(|(position, _)| position.encode())
     } else {
         None
     };
-    let shown = events.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    let shown = rows
+        .iter()
+        .filter_map(|(_, event)| event.as_ref())
+        .map(view)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(json(
         200,
         &serde_json::json!({ "events": shown, "nextCursor": next }),

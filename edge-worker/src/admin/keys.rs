@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use policy_core::{Actor, Fact, ImportedKey, KeyRecord, Scope};
+use policy_core::{Actor, Fact, ImportedKey, KeyRecord, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 
@@ -213,38 +213,19 @@ struct Import {
     keys: Vec<ImportBody>,
 }
 
-/// Imports keys by hash (migrating without seeing their secrets): all or nothing, with
-/// `policy-core`'s import rules (ARCHITECTURE.md "Choices").
-pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
-    let import: Import = read_body(req, MAX_BATCH_BODY).await?;
-    let writer = ctx.writer()?;
-    let mut roles: HashMap<String, Option<String>> = HashMap::new();
-    for k in &import.keys {
-        if !roles.contains_key(&k.created_by) && policy_core::PathId::is_valid(&k.created_by) {
-            let role = writer.member_role(org, &k.created_by).await?;
-            roles.insert(k.created_by.clone(), role);
-        }
-    }
-    let ids = import
-        .keys
-        .iter()
-        .map(|k| k.id.clone().map_or_else(new_key_id, Ok))
-        .collect::<Result<Vec<String>, _>>()?;
-    let mut times = Vec::with_capacity(import.keys.len());
-    for (i, k) in import.keys.iter().enumerate() {
-        let at = |field: &str| format!("keys[{i}].{field}");
-        times.push([
-            opt_time(&at("createdAt"), k.created_at.as_deref())?,
-            opt_time(&at("lastUsedAt"), k.last_used_at.as_deref())?,
-            opt_time(&at("revokedAt"), k.revoked_at.as_deref())?,
-            opt_time(&at("expiresAt"), k.expires_at.as_deref())?,
-        ]);
-    }
-    let asked: Vec<ImportedKey<'_>> = import
-        .keys
-        .iter()
-        .zip(&ids)
-        .zip(&times)
+/// A key's four times, parsed: created, last used, revoked, expires.
+type Times = [Option<Timestamp>; 4];
+
+/// The import as the plan reads it, with the creators' roles known so far.
+fn asked<'a>(
+    keys: &'a [ImportBody],
+    ids: &'a [String],
+    times: &'a [Times],
+    roles: &'a HashMap<String, String>,
+) -> Vec<ImportedKey<'a>> {
+    keys.iter()
+        .zip(ids)
+        .zip(times)
         .map(
             |((k, key_id), [created_at, last_used_at, revoked_at, expires_at])| ImportedKey {
                 id: key_id,
@@ -252,7 +233,7 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
                 hint: &k.hint,
                 name: &k.name,
                 created_by: &k.created_by,
-                creator_role: roles.get(&k.created_by).and_then(|r| r.as_deref()),
+                creator_role: roles.get(&k.created_by).map(String::as_str),
                 scope: k.scope,
                 scoped_project_id: k.scoped_project_id.as_deref(),
                 permissions: k.permissions.as_deref(),
@@ -262,9 +243,42 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
                 expires_at: *expires_at,
             },
         )
-        .collect();
+        .collect()
+}
+
+/// Imports keys by hash (migrating without seeing their secrets): all or nothing, with
+/// `policy-core`'s import rules (ARCHITECTURE.md "Choices").
+///
+/// The batch is checked before the store is asked anything: its shape by the body's types, its
+/// size and every key by the plan (which needs nothing from the store to refuse). Only then are
+/// the creators' roles read, all in one query, and the plan made with them.
+pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
+    let import: Import = read_body(req, MAX_BATCH_BODY).await?;
+    let ids = import
+        .keys
+        .iter()
+        .map(|k| k.id.clone().map_or_else(new_key_id, Ok))
+        .collect::<Result<Vec<String>, _>>()?;
+    let mut times: Vec<Times> = Vec::with_capacity(import.keys.len());
+    for (i, k) in import.keys.iter().enumerate() {
+        let at = |field: &str| format!("keys[{i}].{field}");
+        times.push([
+            opt_time(&at("createdAt"), k.created_at.as_deref())?,
+            opt_time(&at("lastUsedAt"), k.last_used_at.as_deref())?,
+            opt_time(&at("revokedAt"), k.revoked_at.as_deref())?,
+            opt_time(&at("expiresAt"), k.expires_at.as_deref())?,
+        ]);
+    }
     let at = now();
-    let planned = ctx.config.engine.policy().plan_import(org, &asked, at)?;
+    let policy = ctx.config.engine.policy();
+    // Refused here, a batch costs no query at all.
+    policy.plan_import(org, &asked(&import.keys, &ids, &times, &HashMap::new()), at)?;
+    let writer = ctx.writer()?;
+    let mut creators: Vec<&str> = import.keys.iter().map(|k| k.created_by.as_str()).collect();
+    creators.sort_unstable();
+    creators.dedup();
+    let roles = writer.member_roles(org, &creators).await?;
+    let planned = policy.plan_import(org, &asked(&import.keys, &ids, &times, &roles), at)?;
     let rows: Vec<NewKeyRow> = planned
         .into_iter()
         .map(|p| NewKeyRow {

@@ -48,7 +48,7 @@ pub async fn handle(mut req: Request, env: &Env, platform: &Context, config: &Co
         source: crate::events::source(req.headers()),
         via: "admin_api",
     };
-    let result = match authenticate(&req, env) {
+    let result = match authenticate(&req, config) {
         Ok(()) => route(&mut req, &ctx).await,
         Err(err) => Err(err),
     };
@@ -58,8 +58,8 @@ pub async fn handle(mut req: Request, env: &Env, platform: &Context, config: &Co
     }
 }
 
-fn authenticate(req: &Request, env: &Env) -> Result<(), AdminError> {
-    let Ok(expected) = env.secret("KEYSCOPE_ADMIN_TOKEN").map(|s| s.to_string()) else {
+fn authenticate(req: &Request, config: &Config) -> Result<(), AdminError> {
+    let Some(expected) = &config.admin_token else {
         return Err(AdminError::new(
             Reason::Unavailable,
             "the admin API is not configured: set the KEYSCOPE_ADMIN_TOKEN secret",
@@ -81,7 +81,7 @@ fn authenticate(req: &Request, env: &Env) -> Result<(), AdminError> {
     let token = bearer_token(&presented).unwrap_or("");
     // Digests first, so that neither the length nor the content leaks through timing.
     let same: bool = Sha256::digest(token.as_bytes())
-        .ct_eq(&Sha256::digest(expected.as_bytes()))
+        .ct_eq(&Sha256::digest(expected.expose().as_bytes()))
         .into();
     if token.is_empty() || !same {
         return Err(AdminError::new(

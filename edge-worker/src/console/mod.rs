@@ -84,15 +84,14 @@ async fn route(req: Request, env: &Env, platform: &Context, config: &Config) -> 
     let Some((body, content_type)) = assets::asset(&path) else {
         return Err(ConsoleError::not_found("There is no such page in the console."));
     };
-    let configured = env.var(assets::FRAME_ANCESTORS_VAR).ok().map(|v| v.to_string());
-    let (ancestors, refused) = assets::frame_ancestors(configured.as_deref());
-    if refused {
+    let ancestors = &config.frame_ancestors;
+    if ancestors.refused {
         console_error!(
             "keyscope console: {} refused (a CSP source list of 'self', 'none' or origins); framing is denied",
             assets::FRAME_ANCESTORS_VAR
         );
     }
-    let csp = assets::content_security_policy(&ancestors);
+    let csp = assets::content_security_policy(&ancestors.sources);
     Ok(answer(
         200,
         &[

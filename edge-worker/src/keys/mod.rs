@@ -97,7 +97,7 @@ impl Ctx<'_> {
 
     /// Publishes saved events as webhooks, after the answer.
     pub fn publish(&self, events: &[AuditEvent]) {
-        crate::events::publish(self.env, self.platform, events);
+        crate::events::publish(self.config, self.platform, events);
     }
 }
 

@@ -53,6 +53,11 @@ pub const KEYS_OF_CREATOR: &str = "SELECT id FROM api_keys WHERE organization_id
 /// A member's role: `?1` organization, `?2` user.
 pub const MEMBER_ROLE: &str = "SELECT role FROM members WHERE organization_id = ?1 AND user_id = ?2";
 
+/// The roles of several members, in one query: `?1` organization, `?2` a JSON array of user
+/// ids (one parameter, whatever their number).
+pub const MEMBER_ROLES: &str = "SELECT user_id, role FROM members WHERE organization_id = ?1 \
+     AND user_id IN (SELECT value FROM json_each(?2))";
+
 /// Adds a member or changes their role: `?1` organization, `?2` user, `?3` role.
 pub const MEMBER_PUT: &str = "INSERT INTO members (organization_id, user_id, role) VALUES (?1, ?2, ?3) \
      ON CONFLICT (organization_id, user_id) DO UPDATE SET role = excluded.role";
@@ -87,7 +92,7 @@ pub const AUDIT_INSERT_IF_MEMBER: &str =
      (SELECT 1 FROM members WHERE organization_id = ?2 AND user_id = ?8)";
 
 /// The start of the audit listing's select; the filters follow (see `write/reads.rs`).
-pub const AUDIT_SELECT: &str = "SELECT body FROM audit_events WHERE organization_id = ?1";
+pub const AUDIT_SELECT: &str = "SELECT id, time, body FROM audit_events WHERE organization_id = ?1";
 
 /// Marks a key leaked: `?1` id, `?2` the time (only the first report's time is kept).
 pub const KEY_FLAG_LEAKED: &str = "UPDATE api_keys SET leaked_at = ?2 WHERE id = ?1 AND leaked_at IS NULL";

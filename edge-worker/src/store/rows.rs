@@ -1,4 +1,9 @@
 //! D1 rows and the KV projection: the only place a row becomes a [`KeyRecord`] and back.
+//!
+//! Every stored form here tolerates fields and columns it does not know, whatever deserializer
+//! reads it (serde-wasm-bindgen for KV and D1 today, `serde_json` elsewhere): during a gradual
+//! deployment, or after a rollback, a newer version may have written them. Request bodies stay
+//! strict; stored data is read as far as it is understood.
 
 use policy_core::{KeyRecord, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -9,7 +14,6 @@ use super::StoreError;
 /// A key's hot-path projection in KV (`key:<sha256>`): the record and its creator's role.
 /// The `strict` store mode reads only the immutable fields from it; the `kv` mode reads all.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct KeyEntry {
     /// The key's metadata.
     pub record: KeyRecord,
@@ -19,7 +23,7 @@ pub struct KeyEntry {
 
 /// A resource's owner (`res:<kind>:<id>` in KV, a `resources` row in D1).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct Owner {
     /// Owning organization.
     pub organization_id: String,
@@ -132,4 +136,40 @@ pub fn key_insert_params(hash_hex: &str, r: &KeyRecord) -> Result<Vec<JsValue>, 
         opt_time(r.revoked_at),
         opt_time(r.expires_at),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTRY: &str = r#"{"record":{"id":"key_1","name":"CI","hint":"abcd","organizationId":"org_1",
+        "createdBy":"u_1","scope":"project","scopedProjectId":"p_1","permissions":null,
+        "createdAt":1,"lastUsedAt":null,"revokedAt":null,"expiresAt":null},"role":"admin"}"#;
+
+    #[test]
+    fn a_projection_written_by_a_newer_version_still_reads() {
+        let mut newer: serde_json::Value = serde_json::from_str(ENTRY).unwrap();
+        newer["version"] = 2.into();
+        newer["record"]["environment"] = "live".into();
+        newer["record"]["labels"] = serde_json::json!({ "team": "web" });
+        let entry: KeyEntry = serde_json::from_value(newer).unwrap();
+        let known: KeyEntry = serde_json::from_str(ENTRY).unwrap();
+        assert_eq!(entry.record, known.record);
+        assert_eq!(entry.role.as_deref(), Some("admin"));
+        assert_eq!(entry.record.scoped_project_id.as_deref(), Some("p_1"));
+        // What a known field holds is still checked.
+        let mut wrong: serde_json::Value = serde_json::from_str(ENTRY).unwrap();
+        wrong["record"]["scope"] = "galaxy".into();
+        assert!(serde_json::from_value::<KeyEntry>(wrong).is_err());
+    }
+
+    #[test]
+    fn a_resource_owner_written_by_a_newer_version_still_reads() {
+        let owner: Owner =
+            serde_json::from_str(r#"{"organizationId":"org_1","projectId":"p_1","region":"eu"}"#).unwrap();
+        assert_eq!(
+            (owner.organization_id.as_str(), owner.project_id.as_str()),
+            ("org_1", "p_1")
+        );
+    }
 }

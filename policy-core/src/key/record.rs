@@ -54,9 +54,10 @@ impl fmt::Display for Scope {
 }
 
 /// A key's metadata as the stores hold it (never the secret; the hash is the lookup key).
-/// Serialized in camelCase with times as Unix milliseconds.
+/// Serialized in camelCase with times as Unix milliseconds. Unknown fields are ignored when it
+/// is read: a stored record may come from a newer version during a rollout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct KeyRecord {
     /// Stable key id (shown in `/me` as `apiKeyId`).
     pub id: String,

@@ -2,6 +2,8 @@
 //! key, a listing, the organization's projects, audit pages): on the write side's D1 handle,
 //! apart from the writes themselves.
 
+use std::collections::HashMap;
+
 use super::*;
 
 impl Writer {
@@ -20,6 +22,30 @@ impl Writer {
             .first::<Row>(None)
             .await)?;
         Ok(row.map(|r| r.role))
+    }
+
+    /// The current roles of the members among `user_ids`, in one query whatever their number
+    /// (a user who is not a member is absent from the answer).
+    pub async fn member_roles(
+        &self,
+        organization_id: &str,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            user_id: String,
+            role: String,
+        }
+        if user_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(user_ids).map_err(|e| StoreError::D1(e.to_string()))?;
+        let rows = d1(d1(self
+            .statement(MEMBER_ROLES, &[text(organization_id), text(&list)])?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| (r.user_id, r.role)).collect())
     }
 
     /// One key of an organization, with its creator's role.
@@ -66,16 +92,21 @@ impl Writer {
     }
 
     /// One page of an organization's audit events matching `filter`, newest first, after
-    /// `cursor` (when given): at most `limit` events.
+    /// `cursor` (when given): at most `limit` rows, each with its position in the listing. An
+    /// event this version cannot read (an action or actor a newer version records, written
+    /// during a rollout or read after a rollback) is `None` at its position, so the page still
+    /// reads and the cursor still moves past it.
     pub async fn audit_events(
         &self,
         organization_id: &str,
         filter: &AuditFilter,
         cursor: Option<&AuditCursor>,
         limit: usize,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
+    ) -> Result<Vec<(AuditCursor, Option<AuditEvent>)>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
+            id: String,
+            time: i64,
             body: String,
         }
         let mut sql = String::from(AUDIT_SELECT);
@@ -106,11 +137,16 @@ impl Writer {
         }
         sql.push_str(&format!(" ORDER BY time DESC, id DESC LIMIT {limit}"));
         let rows = d1(d1(self.statement(&sql, &args)?.all().await)?.results::<Row>())?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .map(|row| {
-                serde_json::from_str(&row.body).map_err(|e| StoreError::D1(format!("audit event: {e}")))
+                let position = AuditCursor {
+                    time: Timestamp(row.time),
+                    id: row.id,
+                };
+                (position, serde_json::from_str(&row.body).ok())
             })
-            .collect()
+            .collect())
     }
 
     /// The organization's projects: every project its resources name, in order.
