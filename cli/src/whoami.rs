@@ -1,10 +1,13 @@
 //! `keyscope whoami`: the integration side of `/me` (seed 004) — at start-up, ask the gateway
-//! what the key may do and fail fast, naming every required permission it lacks.
+//! what the key may do and fail fast, naming every required permission it lacks. The URL, the
+//! Bearer header and the judgment of the answer are policy-core's (`check_me`), as for npm's
+//! `checkKey`.
 
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use policy_core::{bearer_value, check_me, me_url, KeyUnfit, AUTHORIZATION_HEADER};
 use serde_json::Value;
 
 /// What `whoami` was asked.
@@ -39,17 +42,9 @@ pub enum WhoamiError {
     NoKey,
     /// The gateway could not be reached (or did not answer in time).
     Unreachable(String),
-    /// The gateway refused the key: status, reason code, message.
-    Refused(u16, String, String),
-    /// The answer was not a `/me` view.
-    BadResponse,
-    /// The key lacks these permissions.
-    Missing {
-        /// The required permissions the key lacks.
-        missing: Vec<String>,
-        /// The key's `/me` view.
-        me: Value,
-    },
+    /// The gateway's answer says the key is unfit (policy-core's judgment of `/me`: refused, not
+    /// a `/me` view, or lacking required permissions).
+    Unfit(KeyUnfit),
 }
 
 impl std::fmt::Display for WhoamiError {
@@ -59,29 +54,7 @@ impl std::fmt::Display for WhoamiError {
                 f.write_str("no key: set KEYSCOPE_KEY (or --key-env NAME) or pipe the key on stdin")
             }
             WhoamiError::Unreachable(why) => write!(f, "could not reach the gateway: {why}"),
-            WhoamiError::Refused(status, reason, message) if reason == "key_revoked" => {
-                write!(f, "the key has been revoked: {message} ({status} {reason})")
-            }
-            WhoamiError::Refused(status, reason, message) => {
-                write!(f, "the gateway refused the key: {message} ({status} {reason})")
-            }
-            WhoamiError::BadResponse => f.write_str("the gateway did not answer with a /me view"),
-            WhoamiError::Missing { missing, me } => {
-                let text = |k: &str| me.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
-                let scope = if text("scope") == "project" {
-                    format!("project-scoped key (project {})", text("scopedProjectId"))
-                } else {
-                    "organization-scoped key".to_owned()
-                };
-                write!(
-                    f,
-                    "the key lacks {} ({scope} {} in organization {}, role {})",
-                    missing.join(", "),
-                    text("apiKeyId"),
-                    text("organizationId"),
-                    text("role")
-                )
-            }
+            WhoamiError::Unfit(unfit) => unfit.fmt(f),
         }
     }
 }
@@ -122,14 +95,13 @@ fn read_key(options: &Options) -> Result<String, WhoamiError> {
 
 fn check(options: &Options) -> Result<Value, WhoamiError> {
     let key = read_key(options)?;
-    let base = options.url.as_deref().unwrap_or_default().trim_end_matches('/');
-    let url = format!("{base}/me");
+    let url = me_url(options.url.as_deref().unwrap_or_default());
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(options.timeout_secs))
         .build();
     let answer = agent
         .get(&url)
-        .set("authorization", &format!("Bearer {key}"))
+        .set(AUTHORIZATION_HEADER, &bearer_value(&key))
         .set("accept", "application/json")
         .call();
     let (status, body) = match answer {
@@ -138,30 +110,6 @@ fn check(options: &Options) -> Result<Value, WhoamiError> {
         // ureq's transport errors name the URL and the cause, never the request's headers.
         Err(ureq::Error::Transport(t)) => return Err(WhoamiError::Unreachable(format!("{url}: {t}"))),
     };
-    let body: Value = body
-        .ok()
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .ok_or(WhoamiError::BadResponse)?;
-    if !(200..300).contains(&status) {
-        let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        return Err(WhoamiError::Refused(status, field("reason"), field("message")));
-    }
-    let held: Vec<&str> = body
-        .get("effectivePermissions")
-        .and_then(Value::as_array)
-        .ok_or(WhoamiError::BadResponse)?
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let missing: Vec<String> = options
-        .require
-        .iter()
-        .filter(|p| !held.contains(&p.as_str()))
-        .cloned()
-        .collect();
-    if missing.is_empty() {
-        Ok(body)
-    } else {
-        Err(WhoamiError::Missing { missing, me: body })
-    }
+    // A body that cannot be read is judged as an empty one (not a `/me` view).
+    check_me(status, &body.unwrap_or_default(), &options.require).map_err(WhoamiError::Unfit)
 }

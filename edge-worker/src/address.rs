@@ -5,7 +5,7 @@
 //! Not `worker::Request::url`: that parses with the `url` crate, whose IDNA and Unicode
 //! normalisation tables and parser are ≈ 200 KiB of the worker's wasm (ARCHITECTURE.md "Build
 //! and size"). Query strings that map onto a struct go through `serde_urlencoded` instead
-//! (`admin::input::query`).
+//! (`keys::input::query`).
 
 use worker::Request;
 

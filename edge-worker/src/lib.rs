@@ -9,6 +9,7 @@
 //! | [`config`] | the deployment's variables, read once per isolate |
 //! | [`gateway`] | the hot path |
 //! | [`admin`] | the admin API (`/admin/v1`) |
+//! | [`keys`] | the key service both the admin API and the console use |
 //! | [`scanning`] | the secret-scanning endpoint (`/secret-scanning/v1/github`) |
 //! | [`events`] | audit events: making them, publishing them as signed webhooks |
 //! | [`console`] | the key console (`/console/`): the page and its API |
@@ -24,6 +25,7 @@ pub mod config;
 pub mod console;
 pub mod events;
 pub mod gateway;
+pub mod keys;
 pub mod respond;
 pub mod scanning;
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue.

@@ -1,15 +1,16 @@
-//! The admin API's input parsing (`edge_worker::admin::input`): JSON bodies of every admin call
-//! within a size limit, ids, RFC 3339 times, query strings and whole numbers written `60.0`.
+//! The admin API's input parsing (`edge_worker::keys::input`): JSON bodies of every admin call
+//! within a size limit, ids, RFC 3339 times, query strings, grants from a preset or permissions,
+//! and grace periods (policy-core's one rule: whole numbers written `60` or `60.0`).
 //!
 //! The handlers' body structs are private to their modules; the structs below mirror them field
-//! for field (names, `deny_unknown_fields`, `camelCase`, defaults, `opt_whole_u32`), so that
-//! `parse_body` runs the same serde code the handlers do.
+//! for field (names, `deny_unknown_fields`, `camelCase`, defaults), so that `parse_body` runs the
+//! same serde code the handlers do, and `grace` / `create_ask` the same reading after it.
 #![no_main]
 
 use arbitrary::Arbitrary;
-use edge_worker::admin::error::{AdminError, Reason};
-use edge_worker::admin::input::{
-    id, opt_time, opt_whole_u32, parse_body, query, time, MAX_BATCH_BODY, MAX_BODY,
+use edge_worker::keys::error::{Reason, ServiceError};
+use edge_worker::keys::input::{
+    create_ask, grace, id, opt_time, parse_body, query, time, MAX_BATCH_BODY, MAX_BODY,
 };
 use edge_worker::clock::{format_time, parse_time};
 use libfuzzer_sys::fuzz_target;
@@ -47,8 +48,8 @@ struct Acting {
 #[allow(dead_code)]
 struct RotateBody {
     acting_user_id: String,
-    #[serde(default, deserialize_with = "opt_whole_u32")]
-    grace_period_seconds: Option<u32>,
+    #[serde(default)]
+    grace_period_seconds: Option<serde_json::Value>,
 }
 
 /// `keys::ImportBody`.
@@ -244,7 +245,7 @@ enum Limit {
 }
 
 /// Every admin input error is a 4xx the handler can send as it is.
-fn check_error(err: &AdminError) {
+fn check_error(err: &ServiceError) {
     assert!(
         matches!(err.reason, Reason::InvalidRequest | Reason::PayloadTooLarge),
         "{err:?}"
@@ -252,7 +253,8 @@ fn check_error(err: &AdminError) {
     let status = err.reason.status();
     assert!((400..500).contains(&status), "{err:?}");
     assert!(!err.message.is_empty());
-    assert_eq!(err.allow, None);
+    // An input error carries no `Allow` header: only the admin router's 405 does, and
+    // `ServiceError` has no such field.
 }
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], limit: usize) -> Option<T> {
@@ -286,12 +288,32 @@ fn every_body(bytes: &[u8], limit: usize) {
         if let Err(err) = opt_time("expiresAt", b.expires_at.as_deref()) {
             check_error(&err);
         }
+        let asked = create_ask(
+            &b.name,
+            b.scope,
+            b.scoped_project_id.as_deref(),
+            b.preset.as_deref(),
+            b.permissions.as_deref(),
+            b.expires_at.as_deref(),
+        );
+        match asked {
+            Ok(_) => assert!(b.preset.is_none() || b.permissions.is_none()),
+            Err(err) => check_error(&err),
+        }
         check_id(&b.acting_user_id);
     }
     if let Some(a) = body::<Acting>(bytes, limit) {
         check_id(&a.acting_user_id);
     }
     if let Some(r) = body::<RotateBody>(bytes, limit) {
+        match grace(r.grace_period_seconds.as_ref()) {
+            Ok(Some(period)) => assert!(period <= policy_core::GracePeriod::MAX),
+            Ok(None) => assert!(r.grace_period_seconds.as_ref().is_none_or(serde_json::Value::is_null)),
+            Err(err) => {
+                check_error(&err);
+                assert!(err.code.is_some(), "a grace period is refused by its rule: {err:?}");
+            }
+        }
         check_id(&r.acting_user_id);
     }
     if let Some(import) = body::<Import>(bytes, limit) {

@@ -297,7 +297,35 @@ export declare class Engine {
   planRevoke(request: { actor: LifecycleActor; key: KeyRecordInput; now?: TimeInput }): { revokedAt: Date; changed: boolean };
   /** Checks that `role` is a role of the policy; throws a `LifecycleError` (`unknown_role`). */
   planMemberRole(role: string): void;
+  /** Throws a `LifecycleError` (`not_a_member`, `not_yours`) unless `actor` may revoke or rotate `key`. */
+  checkKeyChange(request: { actor: LifecycleActor; key: KeyRecordInput }): void;
+  /** A key's status at `now` (default: now) with its creator's current role (null: not a member). */
+  keyStatus(request: { key: KeyRecordInput; creatorRole: string | null; now?: TimeInput }): KeyStatus;
+  /** The preset a key's explicit grants (or null: inherit) amount to, or null. */
+  presetOf(permissions: string[] | null): string | null;
+  /** What a member of `role` (null: no member) may do with keys. */
+  keyAbilities(role: string | null): KeyAbilities;
+  /** The policy's presets, in policy order. */
+  readonly presets: string[];
+  /** The path of the policy's `/me` view, base path included (e.g. `/api/v1/me`), or null. */
+  readonly mePath: string | null;
 }
+
+/** Where a key stands: the gateway refuses every status but `active` (`401 key_revoked`). */
+export type KeyStatus = "active" | "revoked" | "expired" | "creator_left";
+
+/** What a member of a role may do with keys. */
+export interface KeyAbilities {
+  createOrganizationKeys: boolean;
+  createProjectKeys: boolean;
+  /** They may revoke and rotate keys they did not create (an admin). */
+  manageEveryKey: boolean;
+}
+
+/** The header that carries a key: `x-api-key`. */
+export declare const KEY_HEADER: string;
+/** The other header that may carry a key, as `Bearer <key>`: `authorization`. */
+export declare const AUTHORIZATION_HEADER: string;
 
 /** Who acts on a key: a user and their current role in the organization (null: not a member). */
 export interface LifecycleActor {
@@ -337,8 +365,11 @@ export interface PlanRotateRequest {
   actor: LifecycleActor;
   /** The stored record of the key to rotate. */
   key: KeyRecordInput;
-  /** How long the old key keeps working (≤ 30 days); absent: until it is revoked. */
-  gracePeriodSeconds?: number;
+  /**
+   * How long the old key keeps working, in whole seconds (0 to 30 days); absent or null: until
+   * it is revoked. Anything else is a `LifecycleError` (`invalid_grace_period`, `grace_too_long`).
+   */
+  gracePeriodSeconds?: number | null;
   /** The new key's id (default: a fresh `key_…`). */
   id?: string;
   /** The plan's clock (default: now). */
@@ -535,7 +566,7 @@ export declare class CheckKeyError extends KeyscopeError {
 
 /** Why a lifecycle plan was refused (the gateway admin API's rules and messages). */
 export declare class LifecycleError extends KeyscopeError {
-  /** The rule: `not_a_member`, `may_not_create`, `project_required`, `beyond_role`, `not_yours`, `key_revoked`, … */
+  /** The rule, as the admin and console APIs' `code`: `not_a_member`, `may_not_create`, `project_required`, `beyond_role`, `not_yours`, `key_revoked`, `invalid_grace_period`, `preset_and_permissions`, … */
   readonly code: string;
   /** The request field at fault, or null. */
   readonly field: string | null;

@@ -28,5 +28,7 @@ export const {
   hono,
   withKeyscope,
   checkKey,
+  KEY_HEADER,
+  AUTHORIZATION_HEADER,
 } = keyscope;
 export default keyscope;

@@ -51,6 +51,8 @@ const snake = (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const OWNER_FIELDS = ["organizationId", "projectId"];
 
 module.exports = function createDecide(wasm, codec, records) {
+  // The headers that carry a key, as policy-core names them.
+  const [KEY_HEADER, , AUTHORIZATION_HEADER] = wasm.keyHeaders();
   const { Step } = codec;
   const { KeyRecord, normalizeRecord, describe } = records;
   // Methods that cross the boundary as numbers.
@@ -79,8 +81,8 @@ module.exports = function createDecide(wasm, codec, records) {
     if (now instanceof Date) now = now.getTime();
     if (typeof now !== "number" || !Number.isFinite(now)) throw new TypeError("options.now must be a Date or Unix ms");
     const headers = request.headers;
-    const xApiKey = header(headers, "x-api-key");
-    const authorization = header(headers, "authorization");
+    const xApiKey = header(headers, KEY_HEADER);
+    const authorization = header(headers, AUTHORIZATION_HEADER);
     const w = engine._wasm;
     const slot = w.reserve();
     // The key cache's map for these headers (see `keycache.cjs`), read inline.

@@ -117,6 +117,38 @@ module.exports = function createEngine(wasm, decide, plans) {
     planMemberRole(role) {
       plans.planMemberRole(this, role);
     }
+
+    // ---- What a key list shows: the gateway's and the console's rules ----
+
+    /** Throws a `LifecycleError` unless `actor` may revoke or rotate `key`. */
+    checkKeyChange(request) {
+      plans.checkKeyChange(this, request);
+    }
+
+    /** `key`'s status at `now` with its creator's role: `active`, `revoked`, `expired`, `creator_left`. */
+    keyStatus(request) {
+      return plans.keyStatus(this, request);
+    }
+
+    /** The preset that `permissions` (a key's explicit grants, or null) amount to, or null. */
+    presetOf(permissions) {
+      return plans.presetOf(this, permissions);
+    }
+
+    /** What a member of `role` (null: no member) may do with keys. */
+    keyAbilities(role) {
+      return plans.keyAbilities(this, role);
+    }
+
+    /** The policy's presets, in policy order. */
+    get presets() {
+      return this._wasm.presets;
+    }
+
+    /** The path of the policy's `/me` view, base path included, or null. */
+    get mePath() {
+      return this._wasm.mePath ?? null;
+    }
   }
 
   /** The Align policy document (what `new Engine()` compiles), as a fresh object. */

@@ -1,11 +1,15 @@
 "use strict";
-// The key helpers: a new key from the platform's CSPRNG (Web Crypto), and a key validated
-// offline (format, checksum, environment) with its hash and hint. The checks are the engine's;
-// no error message ever echoes a key.
+// The key helpers: a new key from the platform's CSPRNG (Web Crypto), a key validated offline
+// (format, checksum, environment) with its hash and hint, and the names of the headers that
+// carry a key (policy-core's). The checks are the engine's; no error message ever echoes a key.
 
 const { KeyError, call } = require("./errors.cjs");
 
 module.exports = function createKeys(wasm, crypto) {
+  const [keyHeader, keyHeaderName, authorizationHeader, bearerScheme] = wasm.keyHeaders();
+  /** The headers that carry a key: `KEY_HEADER` (`x-api-key`) and `AUTHORIZATION_HEADER` (`Bearer <key>`). */
+  const headers = Object.freeze({ KEY_HEADER: keyHeader, KEY_HEADER_NAME: keyHeaderName, AUTHORIZATION_HEADER: authorizationHeader, BEARER_SCHEME: bearerScheme });
+
   /** `n` bytes from the CSPRNG. */
   function randomBytes(n) {
     const bytes = new Uint8Array(n);
@@ -53,5 +57,5 @@ module.exports = function createKeys(wasm, crypto) {
     return parseKey(text).hint;
   }
 
-  return { randomBytes, generateKey, parseKey, isValidKey, hashKey, keyHint };
+  return { randomBytes, generateKey, parseKey, isValidKey, hashKey, keyHint, headers };
 };

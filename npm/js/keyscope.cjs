@@ -25,7 +25,7 @@ const createKeys = require("./keys.cjs");
 const createLifecycle = require("./lifecycle.cjs");
 const createEngine = require("./engine.cjs");
 const createMiddleware = require("./middleware.cjs");
-const checkKey = require("./checkkey.cjs");
+const createCheckKey = require("./checkkey.cjs");
 
 module.exports = function createKeyscope(wasm, crypto) {
   const codec = createCodec(wasm);
@@ -35,6 +35,7 @@ module.exports = function createKeyscope(wasm, crypto) {
   const plans = createLifecycle(wasm, codec, records, keys);
   const { Engine, alignPolicy, loadPolicy } = createEngine(wasm, decide, plans);
   const { authorize, express, hono, withKeyscope } = createMiddleware(Engine);
+  const checkKey = createCheckKey(wasm, keys.headers);
 
   return {
     Engine,
@@ -58,5 +59,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     hono,
     withKeyscope,
     checkKey,
+    KEY_HEADER: keys.headers.KEY_HEADER,
+    AUTHORIZATION_HEADER: keys.headers.AUTHORIZATION_HEADER,
   };
 };

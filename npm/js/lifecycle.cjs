@@ -1,14 +1,17 @@
 "use strict";
 // The key lifecycle plans behind `engine.planCreate`, `planRotate`, `planRevoke` and
-// `planMemberRole`: the gateway's rules (in the engine) for a backend that manages its own keys.
-// This file makes the secret and a fresh id, converts times and the requests and plans to and
-// from the engine's JSON form (records through `records.cjs`), and nothing more.
+// `planMemberRole`, and what a key list shows of a key (`keyStatus`, `presetOf`,
+// `checkKeyChange`, `keyAbilities`): the gateway's rules (in the engine) for a backend that
+// manages its own keys. This file draws the random bytes (the secret, a fresh id), converts times
+// and the requests and plans to and from the engine's JSON form (records through
+// `records.cjs`), and nothing more: every rule is the engine's.
 
 const { call } = require("./errors.cjs");
 
 module.exports = function createLifecycle(wasm, codec, records, keys) {
   const { recordFields, fromPlanRecord, toMillis } = records;
   const { generateKey, randomBytes } = keys;
+  const idBytes = wasm.keyIdBytes();
 
   /** A time option → Unix ms (undefined stays undefined). */
   function millis(t, name) {
@@ -20,10 +23,16 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
 
   const clock = (now) => millis(now ?? Date.now(), "now");
 
-  /** A fresh key id: `key_` and 24 hex digits from the CSPRNG. */
+  /** A fresh key id, in the engine's format, from the CSPRNG. */
   function newId() {
-    return `key_${[...randomBytes(12)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    return wasm.newKeyId(randomBytes(idBytes));
   }
+
+  /**
+   * A value as JSON carries it to the engine, which judges it: JSON has no NaN or Infinity (they
+   * would become null, i.e. absent), so those travel as text and are refused like text.
+   */
+  const asJson = (v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v);
 
   /** A stored record → policy-core's form (times as Unix ms, absent fields left out). */
   function toPlanRecord(record) {
@@ -44,7 +53,7 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
   /** `engine.planRotate`: `{ secret, hash, record, oldRevokedAt }`. */
   function planRotate(engine, { actor, key, gracePeriodSeconds, id, now } = {}) {
     const fresh = generateKey({ environment: engine.environment });
-    const request = { actor, key: toPlanRecord(key), gracePeriodSeconds, id: id ?? newId(), hint: fresh.hint, now: clock(now) };
+    const request = { actor, key: toPlanRecord(key), gracePeriodSeconds: asJson(gracePeriodSeconds), id: id ?? newId(), hint: fresh.hint, now: clock(now) };
     const plan = JSON.parse(call(() => engine._wasm.planRotate(JSON.stringify(request))));
     return { secret: fresh.secret, hash: fresh.hash, record: fromPlanRecord(plan.new), oldRevokedAt: plan.oldRevokedAt === null ? null : new Date(plan.oldRevokedAt) };
   }
@@ -62,5 +71,32 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
     call(() => engine._wasm.planMemberRole(role));
   }
 
-  return { planCreate, planRotate, planRevoke, planMemberRole };
+  /** `engine.checkKeyChange`: throws unless `actor` may revoke or rotate `key`. */
+  function checkKeyChange(engine, { actor, key } = {}) {
+    call(() => engine._wasm.checkKeyChange(JSON.stringify({ actor, key: toPlanRecord(key) })));
+  }
+
+  /** `engine.keyStatus`: `active`, `revoked`, `expired` or `creator_left` at `now`. */
+  function keyStatus(engine, { key, creatorRole, now } = {}) {
+    if (creatorRole !== undefined && creatorRole !== null && typeof creatorRole !== "string") {
+      throw new TypeError("creatorRole must be a string or null");
+    }
+    return call(() => engine._wasm.keyStatus(JSON.stringify({ key: toPlanRecord(key), creatorRole: creatorRole ?? null, now: clock(now) })));
+  }
+
+  /** `engine.presetOf`: the preset explicit grants amount to, or null. */
+  function presetOf(engine, permissions) {
+    if (permissions !== null && !(Array.isArray(permissions) && permissions.every((p) => typeof p === "string"))) {
+      throw new TypeError("permissions must be an array of permission names or null");
+    }
+    return call(() => engine._wasm.presetOf(JSON.stringify(permissions))) ?? null;
+  }
+
+  /** `engine.keyAbilities`: what a member of `role` (null: no member) may do with keys. */
+  function keyAbilities(engine, role) {
+    if (role !== undefined && role !== null && typeof role !== "string") throw new TypeError("role must be a string or null");
+    return JSON.parse(engine._wasm.keyAbilities(role ?? undefined));
+  }
+
+  return { planCreate, planRotate, planRevoke, planMemberRole, checkKeyChange, keyStatus, presetOf, keyAbilities };
 };

@@ -123,13 +123,7 @@ impl Engine {
     /// Whether `url` (an absolute URL or a request target) lies under the policy's base path:
     /// the requests this engine decides. Middleware passes every other request through.
     pub fn covers(&self, url: &str) -> bool {
-        let target = target_of_url(url);
-        let path = target.split(['?', '#']).next().unwrap_or(target);
-        let base = self.inner.policy().base_path();
-        base == "/"
-            || path
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        self.inner.policy().covers(url)
     }
 
     /// How many decisions are in progress (started and not yet finished).

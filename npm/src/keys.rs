@@ -1,7 +1,11 @@
-//! The key helpers: generating a key from the caller's random bytes, validating one offline,
-//! and checking a key hash's form. The key itself never appears in an error.
+//! The key helpers: generating a key and a key id from the caller's random bytes, validating a
+//! key offline, checking a key hash's form, and the headers that carry a key. The key itself
+//! never appears in an error.
 
-use policy_core::{ApiKey, Environment, KeyHash};
+use policy_core::{
+    key_id, ApiKey, Environment, KeyHash, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER, KEY_HEADER_NAME,
+    KEY_ID_RANDOM_BYTES,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::error::named_error;
@@ -41,6 +45,38 @@ pub fn parse_key(text: &str, environment: Option<String>) -> Result<Vec<String>,
 #[wasm_bindgen(js_name = isKeyHash)]
 pub fn is_key_hash(hash: &str) -> bool {
     KeyHash::from_hex(hash).is_some()
+}
+
+/// A new key id (`key_` and 24 hex digits) from `random`: exactly `keyIdBytes()` bytes from a
+/// CSPRNG. Throws a `RangeError` for another length.
+#[wasm_bindgen(js_name = newKeyId)]
+pub fn new_key_id(random: &[u8]) -> Result<String, JsValue> {
+    let bytes: &[u8; KEY_ID_RANDOM_BYTES] = random.try_into().map_err(|_| {
+        named_error(
+            "RangeError",
+            &format!(
+                "a key id takes {KEY_ID_RANDOM_BYTES} random bytes, not {}",
+                random.len()
+            ),
+            None,
+        )
+    })?;
+    Ok(key_id(bytes))
+}
+
+/// How many random bytes `newKeyId` takes.
+#[wasm_bindgen(js_name = keyIdBytes)]
+pub fn key_id_bytes() -> usize {
+    KEY_ID_RANDOM_BYTES
+}
+
+/// The headers that carry a key, as policy-core names them: `[the key header (lower case), its
+/// written form, the Authorization header (lower case), the Bearer scheme]`.
+#[wasm_bindgen(js_name = keyHeaders)]
+pub fn key_headers() -> Vec<String> {
+    [KEY_HEADER, KEY_HEADER_NAME, AUTHORIZATION_HEADER, BEARER_SCHEME]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// `[secret, hash, hint]`: what `generateKey` and `parseKey` answer with.

@@ -1,10 +1,11 @@
 //! The key lifecycle plans of `policy-core` (create, rotate, revoke, a member's role) for a
-//! JavaScript backend that manages its own keys: the same rules and errors as the gateway's
-//! admin API. Plans are not the hot path, so they cross the boundary as JSON (records in
-//! policy-core's own camelCase form, times as Unix milliseconds).
+//! JavaScript backend that manages its own keys, and what a key list shows of a key (its status
+//! at `now`, its preset, who may change it): the same rules, errors and codes as the gateway's
+//! admin API and console. Plans are not the hot path, so they cross the boundary as JSON
+//! (records in policy-core's own camelCase form, times as Unix milliseconds).
 
 use policy_core::{
-    Actor, CreateKey, ErrorKind, Grants, KeyMaterial, KeyRecord, LifecycleError, Scope, Timestamp,
+    Actor, CreateKey, GracePeriod, Grants, KeyMaterial, KeyRecord, LifecycleError, Scope, Timestamp,
 };
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -47,24 +48,36 @@ struct CreateJson {
     now: i64,
 }
 
-/// `planRotate`'s request.
+/// `planRotate`'s request. The grace period is read by policy-core's one rule
+/// ([`GracePeriod::from_json`]), so that a wrong one is a `LifecycleError` as on the gateway.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RotateJson {
     actor: ActorJson,
     key: KeyRecord,
-    grace_period_seconds: Option<u32>,
+    #[serde(default)]
+    grace_period_seconds: Option<serde_json::Value>,
     id: String,
     hint: String,
     now: i64,
 }
 
-/// `planRevoke`'s request.
+/// `planRevoke`'s and `checkKeyChange`'s request (`now` is not read by the latter).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RevokeJson {
+struct ChangeJson {
     actor: ActorJson,
     key: KeyRecord,
+    #[serde(default)]
+    now: i64,
+}
+
+/// `keyStatus`'s request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StatusJson {
+    key: KeyRecord,
+    creator_role: Option<String>,
     now: i64,
 }
 
@@ -77,18 +90,8 @@ impl Engine {
         let ask: CreateJson = parse(request)?;
         let scope = Scope::from_name(&ask.scope)
             .ok_or_else(|| named_error("TypeError", "scope must be \"organization\" or \"project\"", None))?;
-        let grants = match (&ask.preset, &ask.permissions) {
-            (Some(_), Some(_)) => {
-                return Err(named_error(
-                    "TypeError",
-                    "give preset or permissions, not both",
-                    None,
-                ))
-            }
-            (Some(preset), None) => Grants::Preset(preset),
-            (None, Some(list)) => Grants::Explicit(list),
-            (None, None) => Grants::Inherit,
-        };
+        let grants = Grants::from_request(ask.preset.as_deref(), ask.permissions.as_deref())
+            .map_err(|e| lifecycle_error(&e))?;
         let plan = CreateKey {
             name: &ask.name,
             scope,
@@ -119,6 +122,8 @@ impl Engine {
     #[wasm_bindgen(js_name = planRotate)]
     pub fn plan_rotate(&self, request: &str) -> Result<String, JsValue> {
         let ask: RotateJson = parse(request)?;
+        let grace =
+            GracePeriod::from_json(ask.grace_period_seconds.as_ref()).map_err(|e| lifecycle_error(&e))?;
         let material = KeyMaterial {
             id: &ask.id,
             hint: &ask.hint,
@@ -126,13 +131,7 @@ impl Engine {
         let plan = self
             .inner
             .policy()
-            .plan_rotate(
-                ask.actor.actor(),
-                &ask.key,
-                ask.grace_period_seconds,
-                material,
-                Timestamp(ask.now),
-            )
+            .plan_rotate(ask.actor.actor(), &ask.key, grace, material, Timestamp(ask.now))
             .map_err(|e| lifecycle_error(&e))?;
         Ok(json(&serde_json::json!({
             "new": plan.new,
@@ -143,7 +142,7 @@ impl Engine {
     /// Plans a revocation (see `Policy::plan_revoke`): `{"revokedAt": ms, "changed": bool}`.
     #[wasm_bindgen(js_name = planRevoke)]
     pub fn plan_revoke(&self, request: &str) -> Result<String, JsValue> {
-        let ask: RevokeJson = parse(request)?;
+        let ask: ChangeJson = parse(request)?;
         let plan = self
             .inner
             .policy()
@@ -163,6 +162,57 @@ impl Engine {
             .plan_member_role(role)
             .map_err(|e| lifecycle_error(&e))
     }
+
+    /// Checks that `actor` may revoke or rotate `key` (see `Policy::check_key_change`); throws
+    /// a `LifecycleError` (`not_a_member`, `not_yours`) if not.
+    #[wasm_bindgen(js_name = checkKeyChange)]
+    pub fn check_key_change(&self, request: &str) -> Result<(), JsValue> {
+        let ask: ChangeJson = parse(request)?;
+        self.inner
+            .policy()
+            .check_key_change(&ask.key, &ask.actor.user_id, ask.actor.role.as_deref())
+            .map_err(|e| lifecycle_error(&e))
+    }
+
+    /// A key's status at `now` with its creator's current role (see `Policy::key_status`):
+    /// `active`, `revoked`, `expired` or `creator_left`.
+    #[wasm_bindgen(js_name = keyStatus)]
+    pub fn key_status(&self, request: &str) -> Result<String, JsValue> {
+        let ask: StatusJson = parse(request)?;
+        let status =
+            self.inner
+                .policy()
+                .key_status(&ask.key, ask.creator_role.as_deref(), Timestamp(ask.now));
+        Ok(status.as_str().to_owned())
+    }
+
+    /// The preset that explicit grants amount to (`null` permissions: the inheriting preset),
+    /// or `undefined` (see `Policy::preset_of`). `permissions` is a JSON list or `null`.
+    #[wasm_bindgen(js_name = presetOf)]
+    pub fn preset_of(&self, permissions: &str) -> Result<Option<String>, JsValue> {
+        let list: Option<Vec<String>> = parse(permissions)?;
+        Ok(self.inner.policy().preset_of(list.as_deref()).map(str::to_owned))
+    }
+
+    /// What a member of `role` (absent: no member) may do with keys, as JSON
+    /// `{"createOrganizationKeys", "createProjectKeys", "manageEveryKey"}` (see
+    /// `Policy::key_abilities`).
+    #[wasm_bindgen(js_name = keyAbilities)]
+    pub fn key_abilities(&self, role: Option<String>) -> String {
+        json(&self.inner.policy().key_abilities(role.as_deref()))
+    }
+
+    /// The policy's presets, in policy order.
+    #[wasm_bindgen(getter)]
+    pub fn presets(&self) -> Vec<String> {
+        self.inner.policy().presets().map(str::to_owned).collect()
+    }
+
+    /// The path of the policy's `/me` view, base path included (`/api/v1/me`), if it has one.
+    #[wasm_bindgen(getter, js_name = mePath)]
+    pub fn me_path(&self) -> Option<String> {
+        self.inner.policy().me_path()
+    }
 }
 
 /// A lifecycle request from its JSON, or a `TypeError` saying what is wrong with it.
@@ -177,47 +227,17 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// A stable code per rule.
-fn code(error: &LifecycleError) -> &'static str {
-    match error {
-        LifecycleError::NotAMember => "not_a_member",
-        LifecycleError::MayNotCreate { .. } => "may_not_create",
-        LifecycleError::ProjectRequired => "project_required",
-        LifecycleError::ProjectNotAllowed => "project_not_allowed",
-        LifecycleError::UnknownPreset { .. } => "unknown_preset",
-        LifecycleError::UnknownPermissions(_) => "unknown_permissions",
-        LifecycleError::MalformedPermissions(_) => "malformed_permissions",
-        LifecycleError::BeyondRole { .. } => "beyond_role",
-        LifecycleError::NotYours => "not_yours",
-        LifecycleError::InvalidId { .. } => "invalid_id",
-        LifecycleError::InvalidName => "invalid_name",
-        LifecycleError::InvalidHint => "invalid_hint",
-        LifecycleError::InvalidKeyHash => "invalid_key_hash",
-        LifecycleError::TimeOutOfRange { .. } => "time_out_of_range",
-        LifecycleError::ExpiryNotInFuture => "expiry_not_in_future",
-        LifecycleError::GraceTooLong { .. } => "grace_too_long",
-        LifecycleError::KeyRevoked => "key_revoked",
-        LifecycleError::KeyExpired => "key_expired",
-        LifecycleError::UnknownRole { .. } => "unknown_role",
-        LifecycleError::Duplicate { .. } => "duplicate",
-        _ => "lifecycle",
-    }
-}
-
-/// A `LifecycleError` for JavaScript: message, `code`, `field` (empty when none), `status` and
-/// `kind` (`invalid`, `forbidden`, `conflict`) as a `code\nfield\nstatus\nkind` extra.
+/// A `LifecycleError` for JavaScript: message, `code` (policy-core's rule code), `field` (empty
+/// when none), `status` and `kind` (`invalid`, `forbidden`, `conflict`) as a
+/// `code\nfield\nstatus\nkind` extra.
 fn lifecycle_error(error: &LifecycleError) -> JsValue {
-    let kind = match error.kind() {
-        ErrorKind::Invalid => "invalid",
-        ErrorKind::Forbidden => "forbidden",
-        ErrorKind::Conflict => "conflict",
-        _ => "invalid",
-    };
+    let kind = error.kind();
     let extra = format!(
-        "{}\n{}\n{}\n{kind}",
-        code(error),
+        "{}\n{}\n{}\n{}",
+        error.code(),
         error.field().unwrap_or(""),
-        error.kind().status()
+        kind.status(),
+        kind.as_str()
     );
     named_error("LifecycleError", &error.to_string(), Some(("details", &extra)))
 }

@@ -4,6 +4,34 @@
 //! `Authorization` header with another scheme presents no key. Surrounding whitespace is
 //! trimmed; an empty value presents no key. Two headers that present different keys are
 //! `invalid_key`.
+//!
+//! The header names and the `Bearer` rule live here once: the gateway, the npm package, the
+//! admin API's service token, the console and the CLI all read or write them from here.
+
+/// The header that carries a key (`X-Api-Key`), as HTTP/2 and Node write names (lower case;
+/// header names are case-insensitive).
+pub const KEY_HEADER: &str = "x-api-key";
+/// [`KEY_HEADER`] as documentation and screens show it.
+pub const KEY_HEADER_NAME: &str = "X-Api-Key";
+/// The other header that may carry a key, as `Bearer <key>`.
+pub const AUTHORIZATION_HEADER: &str = "authorization";
+/// The scheme of a bearer token in [`AUTHORIZATION_HEADER`] (its name is case-insensitive).
+pub const BEARER_SCHEME: &str = "Bearer";
+
+/// The token of an `Authorization` value `Bearer <token>`: the scheme name in any case, then a
+/// space or a tab, surrounding whitespace trimmed. `None` for another scheme, `Bearer` alone or a
+/// blank token. The one rule for a key's `Bearer` and the admin API's service token alike.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    match bearer_slot(trim(value.as_bytes())) {
+        Slot::Key(token) => Some(token),
+        Slot::Absent | Slot::Unreadable => None,
+    }
+}
+
+/// The `Authorization` value that presents `token`: `Bearer <token>`.
+pub fn bearer_value(token: &str) -> alloc::string::String {
+    alloc::format!("{BEARER_SCHEME} {token}")
+}
 
 /// What the key headers of a request present.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +76,7 @@ impl<'a> KeyHeaders<'a> {
     /// gateway knows to strip it before forwarding; another scheme is the origin's business.
     pub fn authorization_carries_key(&self) -> bool {
         self.authorization
-            .is_some_and(|raw| !matches!(bearer_token(trim(raw)), Slot::Absent))
+            .is_some_and(|raw| !matches!(bearer_slot(trim(raw)), Slot::Absent))
     }
 
     /// Decides what these headers present.
@@ -59,7 +87,7 @@ impl<'a> KeyHeaders<'a> {
         };
         let from_auth = match self.authorization {
             None => Slot::Absent,
-            Some(raw) => bearer_token(trim(raw)),
+            Some(raw) => bearer_slot(trim(raw)),
         };
         match (from_x, from_auth) {
             (Slot::Absent, Slot::Absent) => Presented::Nothing,
@@ -88,7 +116,7 @@ fn non_empty(value: &[u8]) -> Slot<'_> {
 }
 
 /// `Bearer <token>` with a case-insensitive scheme; any other scheme presents nothing.
-fn bearer_token(value: &[u8]) -> Slot<'_> {
+fn bearer_slot(value: &[u8]) -> Slot<'_> {
     const SCHEME: &[u8] = b"bearer";
     let (Some(scheme), Some(rest)) = (value.get(..SCHEME.len()), value.get(SCHEME.len()..)) else {
         return Slot::Absent;
@@ -135,5 +163,30 @@ mod tests {
             authorization: None,
         };
         assert_eq!(bad.presented(), Presented::Unreadable);
+    }
+
+    #[test]
+    fn one_bearer_rule_for_keys_and_service_tokens() {
+        for (value, token) in [
+            ("Bearer t", Some("t")),
+            ("bearer t", Some("t")),
+            ("BEARER \t t \t", Some("t")),
+            ("Bearer\tt", Some("t")),
+            ("  Bearer t  ", Some("t")),
+            ("Bearer", None),
+            ("Bearer   ", None),
+            ("Bearert", None),
+            ("Basic t", None),
+            ("", None),
+            ("t", None),
+        ] {
+            assert_eq!(bearer_token(value), token, "{value:?}");
+            // The key rule reads the same token out of the same value.
+            let presented = KeyHeaders::from_strs(None, Some(value)).presented();
+            let expected = token.map_or(Presented::Nothing, Presented::Key);
+            assert_eq!(presented, expected, "{value:?}");
+        }
+        assert_eq!(bearer_value("t"), "Bearer t");
+        assert_eq!(bearer_token(&bearer_value("t")), Some("t"));
     }
 }

@@ -82,20 +82,26 @@ mod words;
 pub use audit::{
     AuditAction, AuditActor, AuditCursor, AuditEvent, AuditFilter, AuditParseError, AuditSource, RevokeCause,
 };
-pub use credentials::{KeyHeaders, Presented};
+pub use credentials::{
+    bearer_token, bearer_value, KeyHeaders, Presented, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER,
+    KEY_HEADER_NAME,
+};
 pub use decide::{
     is_identity_header, target_of_url, Allow, Authorization, Decision, Directory, Engine, Request, Step,
     StepError, IDENTITY_HEADER_PREFIX,
 };
 pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
 pub use lifecycle::{
-    check_scope_project, Actor, CreateKey, ErrorKind, Grants, ImportError, ImportedKey, KeyMaterial,
-    LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, LATEST_TIME,
-    MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
+    check_scope_project, key_id, Actor, CreateKey, ErrorKind, Fact, FactAction, FactActor, FactCause,
+    FactDetail, GracePeriod, Grants, ImportError, ImportedKey, KeyAbilities, KeyMaterial, KeyStatus,
+    LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME, KEY_ID_PREFIX,
+    KEY_ID_RANDOM_BYTES, LATEST_TIME, MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
 };
-pub use me::MeView;
+pub use me::{check_me, me_url, KeyUnfit, MeView, MissingPermissions, ME_PATH};
 pub use permissions::PermissionSet;
-pub use policy::{Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON};
+pub use policy::{
+    path_is_under, Endpoint, InvalidField, Policy, PolicyDocument, PolicyError, ALIGN_POLICY_JSON,
+};
 pub use prepared::{KeySource, KeyState, PreparedKey, RoleId};
 pub use ratelimit::SlidingWindow;
 pub use reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};

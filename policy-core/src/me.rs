@@ -1,4 +1,5 @@
-//! The `/me` view: what a key can learn about itself (seed 004 fields plus ours).
+//! The `/me` view: what a key can learn about itself (seed 004 fields plus ours), and the
+//! integration's check of it (`check`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -8,6 +9,10 @@ use serde::Serialize;
 use crate::permissions::PermissionSet;
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Scope};
+
+mod check;
+
+pub use check::{check_me, me_url, KeyUnfit, MissingPermissions, ME_PATH};
 
 /// The body of `GET /me`: `apiKeyId`, `scope`, `scopedProjectId`, `permissions` (the explicit
 /// grants, or null when inheriting), `organizationId`, plus `role`, `effectivePermissions`,

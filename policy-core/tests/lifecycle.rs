@@ -8,8 +8,8 @@
 )]
 
 use policy_core::{
-    Actor, CreateKey, ErrorKind, Grants, ImportError, ImportedKey, KeyHash, KeyMaterial, KeyRecord,
-    LifecycleError, NewKey, Policy, RevocationPlan, Scope, Timestamp, EARLIEST_TIME, LATEST_TIME,
+    Actor, CreateKey, ErrorKind, GracePeriod, Grants, ImportError, ImportedKey, KeyHash, KeyMaterial,
+    KeyRecord, LifecycleError, NewKey, Policy, RevocationPlan, Scope, Timestamp, EARLIEST_TIME, LATEST_TIME,
     MAX_GRACE_SECONDS, MAX_IMPORT_KEYS,
 };
 
@@ -543,17 +543,22 @@ fn rotation_copies_settings_to_the_actor() {
 fn rotation_grace_is_at_most_30_days() {
     let policy = Policy::align();
     let old = record("u_eng", Scope::Project);
-    let rotate = |grace| policy.plan_rotate(actor("u_eng", "engineer"), &old, grace, MATERIAL, NOW);
-    let thirty_days = 30 * 24 * 3600;
+    // The period's rule is `GracePeriod`'s; the plan takes the period it made.
+    let rotate = |grace: Option<u64>| {
+        let grace = grace.map(GracePeriod::from_seconds).transpose()?;
+        policy.plan_rotate(actor("u_eng", "engineer"), &old, grace, MATERIAL, NOW)
+    };
+    let thirty_days: u32 = 30 * 24 * 3600;
+    let thirty_days_u64 = u64::from(thirty_days);
     assert_eq!(
-        rotate(Some(thirty_days)).unwrap().old_revoked_at,
+        rotate(Some(thirty_days_u64)).unwrap().old_revoked_at,
         Some(at(30 * DAY))
     );
-    let err = rotate(Some(thirty_days + 1)).unwrap_err();
+    let err = rotate(Some(thirty_days_u64 + 1)).unwrap_err();
     assert_eq!(
         err,
         LifecycleError::GraceTooLong {
-            seconds: thirty_days + 1
+            seconds: thirty_days_u64 + 1
         }
     );
     assert_eq!(err.kind(), ErrorKind::Invalid);
@@ -572,8 +577,10 @@ fn rotation_grace_is_at_most_30_days() {
 #[test]
 fn rotation_refuses_revoked_and_expired_keys_but_not_scheduled_revocations() {
     let policy = Policy::align();
-    let rotate =
-        |old: &KeyRecord, grace| policy.plan_rotate(actor("u_eng", "engineer"), old, grace, MATERIAL, NOW);
+    let rotate = |old: &KeyRecord, grace: Option<u64>| {
+        let grace = grace.map(|s| GracePeriod::from_seconds(s).unwrap());
+        policy.plan_rotate(actor("u_eng", "engineer"), old, grace, MATERIAL, NOW)
+    };
     let mut old = record("u_eng", Scope::Project);
     old.revoked_at = Some(NOW);
     let err = rotate(&old, None).unwrap_err();

@@ -288,20 +288,22 @@ describe("admin API: bad input", () => {
       ["wrong type", { ...valid, name: 42 }, 400],
       ["missing field", { actingUserId: "u_admin", scope: "organization" }, 400],
       ["unknown scope", { ...valid, scope: "galaxy" }, 400],
-      ["both preset and permissions", { ...valid, preset: "read", permissions: [] }, 400],
-      ["unknown preset", { ...valid, preset: "root" }, 400],
-      ["expiry in the past", { ...valid, expiresAt: "2001-01-01T00:00:00Z" }, 400],
+      ["both preset and permissions", { ...valid, preset: "read", permissions: [] }, 400, "preset_and_permissions"],
+      ["unknown preset", { ...valid, preset: "root" }, 400, "unknown_preset"],
+      ["expiry in the past", { ...valid, expiresAt: "2001-01-01T00:00:00Z" }, 400, "expiry_not_in_future"],
       ["expiry not a time", { ...valid, expiresAt: "tomorrow" }, 400],
-      ["blank name", { ...valid, name: "  " }, 400],
-      ["project key without a project", { ...valid, scope: "project" }, 400],
-      ["organization key with a project", { ...valid, scopedProjectId: "p1" }, 400],
+      ["blank name", { ...valid, name: "  " }, 400, "invalid_name"],
+      ["project key without a project", { ...valid, scope: "project" }, 400, "project_required"],
+      ["organization key with a project", { ...valid, scopedProjectId: "p1" }, 400, "project_not_allowed"],
       ["bad acting user id", { ...valid, actingUserId: "u admin" }, 400],
       ["oversize body", { ...valid, name: "x".repeat(70 * 1024) }, 413],
     ];
-    for (const [what, body, status] of bad) {
+    for (const [what, body, status, code] of bad) {
       const res = body.rawBody !== undefined ? await w.admin.call("POST", path, undefined, { rawBody: body.rawBody }) : await w.admin.call("POST", path, body);
       assert.equal(res.status, status, `${what}: ${res.text}`);
-      assert.deepEqual(Object.keys(res.body), ["reason", "message"], what);
+      // `{reason, message}`, plus the rule's `code` exactly when a lifecycle rule refused.
+      assert.deepEqual(Object.keys(res.body), code === undefined ? ["reason", "message"] : ["reason", "message", "code"], what);
+      assert.equal(res.body.code, code, what);
       assert.match(res.headers["content-type"], /^application\/json/);
     }
     assert.equal(await countKeys(), before, "nothing was written");

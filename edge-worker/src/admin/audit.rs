@@ -7,9 +7,9 @@ use serde::Deserialize;
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{id, opt_time, query};
-use super::Ctx;
 use crate::clock::format_time;
+use crate::keys::input::{id, opt_time, query};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 
 #[derive(Deserialize)]

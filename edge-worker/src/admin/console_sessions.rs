@@ -7,12 +7,13 @@ use serde::Deserialize;
 use worker::Request;
 
 use super::error::{AdminError, Reason};
-use super::input::{id, read_body, MAX_BODY};
-use super::Ctx;
 use crate::address;
 use crate::clock::{format_time, now};
-use crate::console::session::{self, Holder, Sessions};
+use crate::console::session;
+use crate::keys::input::{id, read_body, MAX_BODY};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
+use crate::store::sessions::{Holder, Sessions};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

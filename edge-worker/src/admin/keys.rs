@@ -3,22 +3,23 @@
 //! parse → read → plan (`policy-core`'s lifecycle rules) → apply (one D1 batch, with the
 //! audit events that record the change) → publish the events.
 //!
-//! Create, revoke and rotate are [`super::lifecycle`]'s, shared with the key console. Audit
-//! actor: `user:<actingUserId>` where the call acts for a user (create, revoke, rotate: the plans
-//! authorize that user), `service_token` where none acts (import); every event made here carries
-//! `details.via = "admin_api"` (ARCHITECTURE.md "Choices").
+//! Create, revoke and rotate are the key service's ([`crate::keys::lifecycle`]), shared with the
+//! key console. Which audit events a change records is `policy-core`'s (`Fact`): `user:<actingUserId>`
+//! where the call acts for a user (create, revoke, rotate), `service_token` where none acts
+//! (import); every event made here carries `details.via = "admin_api"`.
 
 use std::collections::HashMap;
 
-use policy_core::{Actor, AuditAction, AuditActor, CreateKey, Grants, ImportedKey, KeyRecord, Scope};
+use policy_core::{Actor, Fact, ImportedKey, KeyRecord, Scope};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{id, new_key_id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
-use super::views::{saved, KeyView};
-use super::{lifecycle, Ctx};
 use crate::clock::now;
+use crate::keys::input::{create_ask, grace, id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
+use crate::keys::lifecycle::{self, new_key_id};
+use crate::keys::view::{saved, KeyView};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
 use crate::store::write::{Applied, NewKeyRow, Writer};
@@ -50,19 +51,14 @@ struct Created {
 pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
     let body: CreateBody = read_body(req, MAX_BODY).await?;
     id("actingUserId", &body.acting_user_id)?;
-    let grants = match (&body.preset, &body.permissions) {
-        (Some(_), Some(_)) => return Err(AdminError::invalid("give preset or permissions, not both")),
-        (Some(preset), None) => Grants::Preset(preset),
-        (None, Some(list)) => Grants::Explicit(list),
-        (None, None) => Grants::Inherit,
-    };
-    let ask = CreateKey {
-        name: &body.name,
-        scope: body.scope,
-        project_id: body.scoped_project_id.as_deref(),
-        grants,
-        expires_at: opt_time("expiresAt", body.expires_at.as_deref())?,
-    };
+    let ask = create_ask(
+        &body.name,
+        body.scope,
+        body.scoped_project_id.as_deref(),
+        body.preset.as_deref(),
+        body.permissions.as_deref(),
+        body.expires_at.as_deref(),
+    )?;
     let writer = ctx.writer()?;
     let role = writer.member_role(org, &body.acting_user_id).await?;
     let actor = Actor {
@@ -133,7 +129,7 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         role: role.as_deref(),
     };
     let (current, applied) = lifecycle::revoke(ctx, &writer, org, actor, key).await?;
-    key_answer(current, &applied)
+    key_answer(current.record, &applied)
 }
 
 /// `{"key": …}` of a saved change, with its `pending` parts.
@@ -149,8 +145,9 @@ fn key_answer(key: KeyRecord, applied: &Applied<()>) -> Result<Answer, AdminErro
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RotateBody {
     acting_user_id: String,
-    #[serde(default, deserialize_with = "super::input::opt_whole_u32")]
-    grace_period_seconds: Option<u32>,
+    /// Read by policy-core's one rule ([`grace`]), so that a wrong one names its rule.
+    #[serde(default)]
+    grace_period_seconds: Option<serde_json::Value>,
 }
 
 /// Rotates a key: a new key with the same settings, made the acting user's; the old one stops
@@ -158,19 +155,20 @@ struct RotateBody {
 pub async fn rotate(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
     let body: RotateBody = read_body(req, MAX_BODY).await?;
     id("actingUserId", &body.acting_user_id)?;
+    let grace = grace(body.grace_period_seconds.as_ref())?;
     let writer = ctx.writer()?;
     let role = writer.member_role(org, &body.acting_user_id).await?;
     let actor = Actor {
         user_id: &body.acting_user_id,
         role: role.as_deref(),
     };
-    let rotated = lifecycle::rotate(ctx, &writer, org, actor, key, body.grace_period_seconds).await?;
+    let rotated = lifecycle::rotate(ctx, &writer, org, actor, key, grace).await?;
     Ok(saved(
         201,
         serde_json::json!({
             "key": KeyView::from_record(rotated.made.record),
             "secret": rotated.made.secret.expose_secret(),
-            "previous": KeyView::from_record(rotated.previous),
+            "previous": KeyView::from_record(rotated.previous.record),
         }),
         &rotated.made.applied,
     ))
@@ -231,7 +229,7 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
         .keys
         .iter()
         .map(|k| k.id.clone().map_or_else(new_key_id, Ok))
-        .collect::<Result<Vec<String>, AdminError>>()?;
+        .collect::<Result<Vec<String>, _>>()?;
     let mut times = Vec::with_capacity(import.keys.len());
     for (i, k) in import.keys.iter().enumerate() {
         let at = |field: &str| format!("keys[{i}].{field}");
@@ -274,19 +272,8 @@ pub async fn import(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
             record: p.record,
         })
         .collect();
-    let events = rows
-        .iter()
-        .map(|row| {
-            lifecycle::key_event(
-                ctx,
-                AuditAction::KeyImported,
-                AuditActor::ServiceToken,
-                &row.record,
-                at,
-                serde_json::json!({ "name": row.record.name, "createdBy": row.record.created_by }),
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let facts: Vec<Fact> = rows.iter().map(|row| Fact::key_imported(&row.record)).collect();
+    let events = ctx.events_of(&facts, at)?;
     let applied = writer.insert_keys(&rows, &events).await?;
     ctx.publish(&events);
     let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::from_record(r.record)).collect();

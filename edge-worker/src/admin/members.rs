@@ -1,18 +1,20 @@
 //! `PUT` / `DELETE /admin/v1/organizations/{org}/members/{user}`: add a member or change their
 //! role; remove them. Their keys act with the change from the next request, everywhere.
 //!
-//! Audit: `member.added` / `member.role_changed` (a put that changes nothing records nothing) and
-//! `member.removed`, by `service_token` (no user acts in these calls), in the change's batch.
+//! Audit (`policy-core`'s facts): `member.added` / `member.role_changed` (a put that changes
+//! nothing records nothing) and `member.removed`, by `service_token` (no user acts in these
+//! calls), in the change's batch.
 
-use policy_core::{AuditAction, AuditActor, AuditEvent};
+use policy_core::Fact;
 use serde::Deserialize;
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{read_body, MAX_BODY};
-use super::views::{saved, MemberView};
-use super::Ctx;
+use super::views::MemberView;
 use crate::clock::now;
+use crate::keys::input::{read_body, MAX_BODY};
+use crate::keys::view::saved;
+use crate::keys::Ctx;
 use crate::respond::{empty, Answer};
 
 #[derive(Deserialize)]
@@ -21,48 +23,13 @@ struct PutMember {
     role: String,
 }
 
-/// An audit event about member `user`, made by the admin API.
-fn member_event(
-    ctx: &Ctx<'_>,
-    org: &str,
-    user: &str,
-    action: AuditAction,
-    details: serde_json::Value,
-) -> Result<AuditEvent, AdminError> {
-    let mut event = ctx.event(org, action, AuditActor::ServiceToken, now())?;
-    event.user_id = Some(user.to_owned());
-    if let serde_json::Value::Object(map) = details {
-        event.details = map;
-    }
-    event
-        .details
-        .insert("via".into(), serde_json::Value::String("admin_api".into()));
-    Ok(event)
-}
-
 /// Adds a member or changes their role.
 pub async fn put(req: &mut Request, ctx: &Ctx<'_>, org: &str, user: &str) -> Result<Answer, AdminError> {
     let put: PutMember = read_body(req, MAX_BODY).await?;
     ctx.config.engine.policy().plan_member_role(&put.role)?;
     let writer = ctx.writer()?;
     let before = writer.member_role(org, user).await?;
-    let events = match before.as_deref() {
-        None => vec![member_event(
-            ctx,
-            org,
-            user,
-            AuditAction::MemberAdded,
-            serde_json::json!({ "role": put.role }),
-        )?],
-        Some(role) if role != put.role => vec![member_event(
-            ctx,
-            org,
-            user,
-            AuditAction::MemberRoleChanged,
-            serde_json::json!({ "previousRole": role, "role": put.role }),
-        )?],
-        Some(_) => Vec::new(),
-    };
+    let events = ctx.events_of(&Fact::member_put(org, user, before.as_deref(), &put.role), now())?;
     let applied = writer.put_member(org, user, &put.role, &events).await?;
     ctx.publish(&events);
     Ok(saved(
@@ -80,13 +47,7 @@ pub async fn put(req: &mut Request, ctx: &Ctx<'_>, org: &str, user: &str) -> Res
 pub async fn remove(ctx: &Ctx<'_>, org: &str, user: &str) -> Result<Answer, AdminError> {
     let writer = ctx.writer()?;
     let before = writer.member_role(org, user).await?;
-    let events = [member_event(
-        ctx,
-        org,
-        user,
-        AuditAction::MemberRemoved,
-        serde_json::json!({ "previousRole": before }),
-    )?];
+    let events = [ctx.event_of(&Fact::member_removed(org, user, before.as_deref()), now())?];
     let applied = writer.remove_member(org, user, &events).await?;
     if !applied.value {
         return Err(AdminError::not_found("member"));

@@ -7,78 +7,37 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`error`] | reason codes, statuses, the error body |
-//! | [`input`] | bodies, ids, times, query strings (natively tested) |
-//! | [`views`] | what a key or member looks like in an answer |
+//! | [`error`] | the error body (reason codes: [`crate::keys::error`]) |
+//! | [`views`] | what a member looks like in an answer (a key: [`crate::keys::view`]) |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
 //! | [`audit`] | the audit log's listing |
-//! | [`lifecycle`] | create, rotate, revoke: read → plan → apply, shared with the console |
 //! | [`console_sessions`] | one-time links to the key console |
 //!
+//! Create, rotate and revoke are the key service's ([`crate::keys`]), shared with the console.
 //! Every key and membership change records its audit events in its own D1 batch and, once
 //! saved, publishes them ([`crate::events`]).
 
 pub mod audit;
 pub mod console_sessions;
 pub mod error;
-pub mod input;
 pub mod keys;
-pub mod lifecycle;
 pub mod members;
 pub mod resources;
 pub mod views;
 
-use policy_core::{AuditAction, AuditActor, AuditEvent, AuditSource};
+use policy_core::{bearer_token, AUTHORIZATION_HEADER};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use worker::{Context, Env, Method, Request};
 
 use self::error::{AdminError, Reason};
-use self::input::id;
 use crate::config::Config;
+use crate::keys::input::id;
+use crate::keys::Ctx;
 use crate::respond::Answer;
-use crate::store::write::Writer;
 
 /// Where the admin API lives.
 pub const PREFIX: &str = "/admin/v1/";
-
-/// What every handler needs.
-pub struct Ctx<'a> {
-    /// The platform bindings.
-    pub env: &'a Env,
-    /// The isolate's configuration.
-    pub config: &'a Config,
-    /// The request's platform context (`wait_until`, for event webhooks).
-    pub platform: &'a Context,
-    /// Where the request came from, for its audit events.
-    pub source: AuditSource,
-    /// Which surface made the change (`admin_api`, `console`), recorded in `details.via`.
-    pub via: &'static str,
-}
-
-impl Ctx<'_> {
-    /// The write side of the stores.
-    pub fn writer(&self) -> Result<Writer, AdminError> {
-        Ok(Writer::open(self.env, self.config.store)?)
-    }
-
-    /// A new audit event of this request, by `actor`, at `at`.
-    pub fn event(
-        &self,
-        org: &str,
-        action: AuditAction,
-        actor: AuditActor,
-        at: policy_core::Timestamp,
-    ) -> Result<AuditEvent, AdminError> {
-        crate::events::event(org, action, actor, self.source.clone(), at)
-            .map_err(|e| AdminError::new(Reason::Unavailable, format!("{e}; nothing was changed")))
-    }
-
-    /// Publishes saved events as webhooks, after the answer.
-    pub fn publish(&self, events: &[AuditEvent]) {
-        crate::events::publish(self.env, self.platform, events);
-    }
-}
 
 /// Serves one admin request (the path starts with [`PREFIX`]).
 pub async fn handle(mut req: Request, env: &Env, platform: &Context, config: &Config) -> Answer {
@@ -114,15 +73,12 @@ fn authenticate(req: &Request, env: &Env) -> Result<(), AdminError> {
     }
     let presented = req
         .headers()
-        .get("authorization")
+        .get(AUTHORIZATION_HEADER)
         .ok()
         .flatten()
         .unwrap_or_default();
-    let token = presented
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
+    // The one Bearer rule, a key's and the service token's alike.
+    let token = bearer_token(&presented).unwrap_or("");
     // Digests first, so that neither the length nor the content leaks through timing.
     let same: bool = Sha256::digest(token.as_bytes())
         .ct_eq(&Sha256::digest(expected.as_bytes()))

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use worker::Request;
 
 use super::error::AdminError;
-use super::input::{id, read_body, MAX_BATCH_BODY, MAX_BODY};
-use super::views::saved;
-use super::Ctx;
+use crate::keys::input::{id, read_body, MAX_BATCH_BODY, MAX_BODY};
+use crate::keys::view::saved;
+use crate::keys::Ctx;
 use crate::respond::{empty, Answer};
 use crate::store::rows::Owner;
 use crate::store::write::ResourceChange;

@@ -1,21 +1,24 @@
 //! `/console/api/…`: the console's own API, acting as the session's user with exactly the
-//! rules of `policy-core` (the same lifecycle plans as the admin API, through
-//! `admin::lifecycle`). Every call re-reads the user's membership; every `POST` must carry the
+//! rules of `policy-core` (the same lifecycle plans as the admin API, through the key service
+//! [`crate::keys`]). Every call re-reads the user's membership; every `POST` must carry the
 //! session's CSRF proof, a JSON body, and no foreign `Origin`.
 
-use policy_core::{Actor, CreateKey, Grants, KeyRecord, Policy, Scope};
+use policy_core::{Actor, KeyStatus, Policy, Scope, Timestamp, KEY_HEADER_NAME};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request};
 
 use super::error::ConsoleError;
-use super::session::{self, Holder, Sessions};
+use super::session;
 use crate::address;
-use crate::admin::input::{opt_time, read_body, MAX_BODY};
-use crate::admin::views::{saved, KeyView};
-use crate::admin::{lifecycle, Ctx};
 use crate::clock::now;
 use crate::config::Config;
+use crate::keys::input::{create_ask, grace, read_body, MAX_BODY};
+use crate::keys::lifecycle;
+use crate::keys::view::{saved, KeyView};
+use crate::keys::Ctx;
 use crate::respond::{json, Answer};
+use crate::store::rows::KeyEntry;
+use crate::store::sessions::{Holder, Sessions};
 use crate::store::write::Writer;
 
 /// The header that carries the CSRF proof.
@@ -28,30 +31,19 @@ enum Route<'a> {
     Revoke(&'a str),
 }
 
-/// A key as the console shows it: the admin API's view, its preset and whether the user may
-/// change it.
+/// A key as the console shows it: the admin API's view, its preset, its status at the time of
+/// the answer (a creator who left included: what the gateway would answer), and what the user may
+/// do with it — all `policy-core`'s, so the page decides nothing.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ConsoleKey {
     #[serde(flatten)]
     key: KeyView,
     preset: Option<String>,
+    status: KeyStatus,
     can_change: bool,
-}
-
-/// The preset whose grants equal `permissions` (`None`: inherit, i.e. a preset without a list).
-fn preset_of(policy: &Policy, permissions: Option<&[String]>) -> Option<String> {
-    policy
-        .presets()
-        .find(|name| match (policy.preset(name), permissions) {
-            (Some(None), None) => true,
-            (Some(Some(set)), Some(list)) => {
-                list.iter().all(|p| policy.permission_index(p).is_some())
-                    && policy.permission_set(list.iter().map(String::as_str)) == set
-            }
-            _ => false,
-        })
-        .map(ToString::to_string)
+    can_rotate: bool,
+    can_revoke: bool,
 }
 
 /// Who is acting, re-read on every call.
@@ -69,14 +61,27 @@ impl Acting {
         }
     }
 
-    fn view(&self, policy: &Policy, record: KeyRecord) -> ConsoleKey {
+    /// The view of a key with its creator's current role, at `now`.
+    fn view(&self, policy: &Policy, entry: KeyEntry, now: Timestamp) -> ConsoleKey {
+        let KeyEntry { record, role } = entry;
+        let status = policy.key_status(&record, role.as_deref(), now);
+        let can_change = policy
+            .check_key_change(&record, &self.holder.user_id, Some(&self.role))
+            .is_ok();
         ConsoleKey {
-            preset: preset_of(policy, record.permissions.as_deref()),
-            can_change: policy
-                .check_key_change(&record, &self.holder.user_id, Some(&self.role))
-                .is_ok(),
+            preset: policy.preset_of(record.permissions.as_deref()).map(str::to_owned),
+            status,
+            can_change,
+            can_rotate: can_change && status.may_rotate(),
+            can_revoke: can_change && status.may_revoke(),
             key: KeyView::from_record(record),
         }
+    }
+
+    /// The view of a key the user just made: its creator is the user, with their role.
+    fn view_own(&self, policy: &Policy, record: policy_core::KeyRecord, now: Timestamp) -> ConsoleKey {
+        let role = Some(self.role.clone());
+        self.view(policy, KeyEntry { record, role }, now)
     }
 }
 
@@ -121,41 +126,33 @@ pub async fn handle(
         via: "console",
     };
     match route {
-        Route::Session => session_view(&req, env, config, &acting).await,
+        Route::Session => session_view(&req, &writer, config, &acting).await,
         Route::Keys if !post => {
             let creator =
                 (!policy.may_manage_every_key(&acting.role)).then_some(acting.holder.user_id.as_str());
             let rows = writer.list_keys(&org, creator).await?;
+            let at = now();
             let mut keys = Vec::with_capacity(rows.len());
             for row in rows {
-                keys.push(acting.view(policy, row.into_entry()?.record));
+                keys.push(acting.view(policy, row.into_entry()?, at));
             }
             Ok(json(200, &serde_json::json!({ "keys": keys })))
         }
         Route::Keys => {
             let body: CreateBody = read_body(&mut req, MAX_BODY).await?;
-            if body.scope == Scope::Project {
-                let projects = Sessions::open(env)?.projects(&org).await?;
-                let known = body
-                    .scoped_project_id
-                    .as_ref()
-                    .is_some_and(|p| projects.contains(p));
-                if !known {
-                    return Err(ConsoleError::invalid("Pick one of the organization's projects."));
-                }
-            }
-            let ask = CreateKey {
-                name: &body.name,
-                scope: body.scope,
-                project_id: body.scoped_project_id.as_deref(),
-                grants: Grants::Preset(&body.preset),
-                expires_at: opt_time("expiresAt", body.expires_at.as_deref())?,
-            };
+            let ask = create_ask(
+                &body.name,
+                body.scope,
+                body.scoped_project_id.as_deref(),
+                body.preset.as_deref(),
+                body.permissions.as_deref(),
+                body.expires_at.as_deref(),
+            )?;
             let made = lifecycle::create(&ctx, &writer, &org, acting.actor(), &ask).await?;
             Ok(saved(
                 201,
                 serde_json::json!({
-                    "key": acting.view(policy, made.record),
+                    "key": acting.view_own(policy, made.record, now()),
                     "secret": made.secret.expose_secret(),
                 }),
                 &made.applied,
@@ -163,37 +160,33 @@ pub async fn handle(
         }
         Route::Rotate(key) => {
             let body: RotateBody = read_body(&mut req, MAX_BODY).await?;
-            let rotated = lifecycle::rotate(
-                &ctx,
-                &writer,
-                &org,
-                acting.actor(),
-                key,
-                body.grace_period_seconds,
-            )
-            .await?;
+            let grace = grace(body.grace_period_seconds.as_ref())?;
+            let rotated = lifecycle::rotate(&ctx, &writer, &org, acting.actor(), key, grace).await?;
+            let at = now();
             Ok(saved(
                 201,
                 serde_json::json!({
-                    "key": acting.view(policy, rotated.made.record),
+                    "key": acting.view_own(policy, rotated.made.record, at),
                     "secret": rotated.made.secret.expose_secret(),
-                    "previous": acting.view(policy, rotated.previous),
+                    "previous": acting.view(policy, rotated.previous, at),
                 }),
                 &rotated.made.applied,
             ))
         }
         Route::Revoke(key) => {
             let _: Empty = read_body(&mut req, MAX_BODY).await?;
-            let (record, applied) = lifecycle::revoke(&ctx, &writer, &org, acting.actor(), key).await?;
+            let (entry, applied) = lifecycle::revoke(&ctx, &writer, &org, acting.actor(), key).await?;
             Ok(saved(
                 200,
-                serde_json::json!({ "key": acting.view(policy, record) }),
+                serde_json::json!({ "key": acting.view(policy, entry, now()) }),
                 &applied,
             ))
         }
     }
 }
 
+/// The admin API's create body without `actingUserId` (the session's user acts): the same
+/// fields, read by the same rules.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateBody {
@@ -201,7 +194,10 @@ struct CreateBody {
     scope: Scope,
     #[serde(default)]
     scoped_project_id: Option<String>,
-    preset: String,
+    #[serde(default)]
+    preset: Option<String>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
     #[serde(default)]
     expires_at: Option<String>,
 }
@@ -209,8 +205,9 @@ struct CreateBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RotateBody {
+    /// Read by policy-core's one rule ([`grace`]).
     #[serde(default)]
-    grace_period_seconds: Option<u32>,
+    grace_period_seconds: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -257,11 +254,10 @@ async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> 
         }
     }
     let policy = config.engine.policy();
-    let role = Writer::open(env, config.store)?
+    let stored = Writer::open(env, config.store)?
         .member_role(&holder.organization_id, &holder.user_id)
-        .await?
-        .filter(|role| policy.role_grants(role).is_some());
-    let Some(role) = role else {
+        .await?;
+    let Some(role) = policy.member_role(stored.as_deref()).map(str::to_owned) else {
         sessions.end(&hash).await?;
         return Err(ConsoleError::session_expired(NOT_A_MEMBER));
     };
@@ -271,21 +267,16 @@ async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> 
 /// `GET /console/api/session`.
 async fn session_view(
     req: &Request,
-    env: &Env,
+    writer: &Writer,
     config: &Config,
     acting: &Acting,
 ) -> Result<Answer, ConsoleError> {
     let policy = config.engine.policy();
     let gateway_url =
         address::origin(req).ok_or_else(|| ConsoleError::invalid("The address could not be read."))?;
-    let me_path = policy
-        .endpoints()
-        .iter()
-        .find(|e| e.serves_me() && e.method() == "GET")
-        .map(|e| format!("{}{}", policy.base_path(), e.pattern()));
-    let may_project = policy.may_create_key(&acting.role, Scope::Project);
-    let projects: Vec<serde_json::Value> = if may_project {
-        Sessions::open(env)?
+    let can = policy.key_abilities(Some(&acting.role));
+    let projects: Vec<serde_json::Value> = if can.create_project_keys {
+        writer
             .projects(&acting.holder.organization_id)
             .await?
             .into_iter()
@@ -301,15 +292,11 @@ async fn session_view(
             "userId": acting.holder.user_id,
             "role": acting.role,
             "gatewayUrl": gateway_url,
-            "keyHeader": "X-Api-Key",
-            "mePath": me_path,
+            "keyHeader": KEY_HEADER_NAME,
+            "mePath": policy.me_path(),
             "csrfToken": session::csrf_proof(&acting.token),
             "returnUrl": acting.holder.return_url,
-            "can": {
-                "createOrganizationKeys": policy.may_create_key(&acting.role, Scope::Organization),
-                "createProjectKeys": may_project,
-                "manageEveryKey": policy.may_manage_every_key(&acting.role),
-            },
+            "can": can,
             "presets": policy.presets().collect::<Vec<_>>(),
             "projects": projects,
         }),

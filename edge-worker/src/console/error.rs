@@ -1,10 +1,11 @@
 //! The console API's errors: `{"reason", "message"}` like every other answer, the message a
-//! sentence the page shows as it is.
+//! sentence the page shows as it is, plus `code` when a lifecycle rule refused (the admin API's
+//! and npm's code for the same rule).
 
 use policy_core::LifecycleError;
 use serde::Serialize;
 
-use crate::admin::error::AdminError;
+use crate::keys::error::ServiceError;
 use crate::respond::{json, Answer};
 use crate::store::StoreError;
 
@@ -17,6 +18,8 @@ pub struct ConsoleError {
     pub reason: &'static str,
     /// One sentence for the person using the page.
     pub message: String,
+    /// The lifecycle rule that refused, when one did.
+    pub code: Option<&'static str>,
 }
 
 impl ConsoleError {
@@ -26,6 +29,7 @@ impl ConsoleError {
             status: 401,
             reason: "session_expired",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -35,6 +39,7 @@ impl ConsoleError {
             status: 403,
             reason: "forbidden",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -44,6 +49,7 @@ impl ConsoleError {
             status: 400,
             reason: "invalid_request",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -53,6 +59,7 @@ impl ConsoleError {
             status: 404,
             reason: "not_found",
             message: message.into(),
+            code: None,
         }
     }
 
@@ -62,6 +69,7 @@ impl ConsoleError {
             status: 405,
             reason: "method_not_allowed",
             message: format!("This address answers {allow} only."),
+            code: None,
         }
     }
 
@@ -71,12 +79,15 @@ impl ConsoleError {
         struct Body<'a> {
             reason: &'a str,
             message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<&'a str>,
         }
         let response = json(
             self.status,
             &Body {
                 reason: self.reason,
                 message: &self.message,
+                code: self.code,
             },
         )?;
         response.headers().set("x-content-type-options", "nosniff")?;
@@ -84,7 +95,8 @@ impl ConsoleError {
     }
 }
 
-/// The admin API's first letter is lower case (it answers programs); the page shows sentences.
+/// The key service's first letter is lower case (the admin API answers programs); the page shows
+/// sentences.
 fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = chars
@@ -98,25 +110,26 @@ fn sentence(message: &str) -> String {
     out
 }
 
-impl From<AdminError> for ConsoleError {
-    fn from(err: AdminError) -> ConsoleError {
+impl From<ServiceError> for ConsoleError {
+    fn from(err: ServiceError) -> ConsoleError {
         ConsoleError {
             status: err.reason.status(),
             reason: err.reason.code(),
             message: sentence(&err.message),
+            code: err.code,
         }
     }
 }
 
 impl From<StoreError> for ConsoleError {
     fn from(err: StoreError) -> ConsoleError {
-        AdminError::from(err).into()
+        ServiceError::from(err).into()
     }
 }
 
 impl From<LifecycleError> for ConsoleError {
     fn from(err: LifecycleError) -> ConsoleError {
-        AdminError::from(err).into()
+        ServiceError::from(err).into()
     }
 }
 

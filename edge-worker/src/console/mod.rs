@@ -5,8 +5,8 @@
 //! | module | job |
 //! |---|---|
 //! | [`assets`] | the embedded page and its security headers |
-//! | [`session`] | link tokens, the session cookie, the CSRF proof, their D1 rows |
-//! | [`api`] | `/console/api/…`: the key rules, acting as the session's user |
+//! | [`session`] | link tokens, the session cookie, the CSRF proof (their rows: [`crate::store::sessions`]) |
+//! | [`api`] | `/console/api/…`: the key service ([`crate::keys`]), acting as the session's user |
 //! | [`error`] | the console API's `{"reason","message"}` |
 //!
 //! `/console` is served only while the policy's base path is elsewhere: the console never
@@ -17,29 +17,28 @@ pub mod assets;
 pub mod error;
 pub mod session;
 
-use policy_core::Timestamp;
+use policy_core::{path_is_under, Timestamp};
 use web_sys::{Headers, Response, ResponseInit};
 use worker::{console_error, Context, Env, Request};
 
 use self::error::ConsoleError;
-use self::session::Sessions;
 use crate::address;
 use crate::clock::now;
 use crate::config::Config;
 use crate::respond::Answer;
+use crate::store::sessions::Sessions;
 
 /// Where the console lives.
 pub const PREFIX: &str = "/console";
 
 /// Whether the console may be served at all: the public API's base path is not below it.
 pub fn available(config: &Config) -> bool {
-    let base = config.engine.policy().base_path();
-    base != PREFIX && !base.starts_with("/console/")
+    !path_is_under(config.engine.policy().base_path(), PREFIX)
 }
 
 /// Whether this request is the console's.
 pub fn serves(path: &str, config: &Config) -> bool {
-    (path == PREFIX || path.starts_with("/console/")) && available(config)
+    path_is_under(path, PREFIX) && available(config)
 }
 
 /// Serves one console request ([`serves`] said yes).

@@ -1,19 +1,12 @@
-//! Console links and sessions: the one-time link token, the session cookie, the CSRF proof
-//! derived from it, and their D1 rows (`migrations/0003_console.sql`). Only SHA-256 digests of
-//! link tokens and cookies are stored; the CSRF proof is stored nowhere.
+//! Console links and sessions: the one-time link token, the session cookie and the CSRF proof
+//! derived from it. Only SHA-256 digests of link tokens and cookies are stored (their rows:
+//! [`crate::store::sessions`]); the CSRF proof is stored nowhere.
 
-use policy_core::Timestamp;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use wasm_bindgen::JsValue;
-use worker::{D1Database, Env};
 
-use crate::admin::error::AdminError;
-use crate::admin::input::random_bytes;
-use crate::store::layout::D1_BINDING;
-use crate::store::rows::{opt_text, text, time};
-use crate::store::StoreError;
+use crate::keys::error::ServiceError;
+use crate::keys::lifecycle::random_bytes;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "keyscope_console";
@@ -25,7 +18,7 @@ pub const SESSION_LIFETIME_MS: i64 = 60 * 60 * 1000;
 pub const MAX_RETURN_URL: usize = 2048;
 
 /// A fresh secret: 32 bytes from the platform's CSPRNG, as 64 lowercase hex digits.
-pub fn new_token() -> Result<String, AdminError> {
+pub fn new_token() -> Result<String, ServiceError> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
@@ -88,147 +81,6 @@ pub fn is_return_url(url: &str) -> bool {
     };
     url.len() <= MAX_RETURN_URL
         && rest.is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| (b'!'..=b'~').contains(&b)))
-}
-
-/// Who a link or session acts for.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct Holder {
-    /// The organization.
-    pub organization_id: String,
-    /// The user.
-    pub user_id: String,
-    /// Where the page's Back link goes.
-    pub return_url: Option<String>,
-}
-
-/// The console's D1 tables.
-pub struct Sessions {
-    db: D1Database,
-}
-
-fn d1<T>(result: worker::Result<T>) -> Result<T, StoreError> {
-    result.map_err(|e| StoreError::D1(e.to_string()))
-}
-
-impl Sessions {
-    /// Opens the tables (the `DB` binding).
-    pub fn open(env: &Env) -> Result<Sessions, StoreError> {
-        let db = env.d1(D1_BINDING).map_err(|_| StoreError::Unbound(D1_BINDING))?;
-        Ok(Sessions { db })
-    }
-
-    async fn run(&self, sql: &str, args: &[JsValue]) -> Result<(), StoreError> {
-        d1(d1(self.db.prepare(sql).bind(args))?.run().await)?;
-        Ok(())
-    }
-
-    async fn first<T: serde::de::DeserializeOwned>(
-        &self,
-        sql: &str,
-        args: &[JsValue],
-    ) -> Result<Option<T>, StoreError> {
-        d1(d1(self.db.prepare(sql).bind(args))?.first::<T>(None).await)
-    }
-
-    /// Stores a one-time link (by its token's digest).
-    pub async fn issue_link(
-        &self,
-        token_hash: &str,
-        holder: &Holder,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.run(
-            "INSERT INTO console_links (token_hash, organization_id, user_id, return_url, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[
-                text(token_hash),
-                text(&holder.organization_id),
-                text(&holder.user_id),
-                opt_text(holder.return_url.as_deref()),
-                time(expires_at),
-            ],
-        )
-        .await
-    }
-
-    /// Takes a link: deletes it and answers who it was for, when it exists and has not expired.
-    /// One statement, so a link opens at most one session. Expired rows are swept on the way.
-    pub async fn redeem_link(&self, token_hash: &str, now: Timestamp) -> Result<Option<Holder>, StoreError> {
-        let holder = self
-            .first::<Holder>(
-                "DELETE FROM console_links WHERE token_hash = ?1 AND expires_at > ?2 \
-                 RETURNING organization_id, user_id, return_url",
-                &[text(token_hash), time(now)],
-            )
-            .await?;
-        self.run("DELETE FROM console_links WHERE expires_at <= ?1", &[time(now)])
-            .await?;
-        self.run(
-            "DELETE FROM console_sessions WHERE expires_at <= ?1",
-            &[time(now)],
-        )
-        .await?;
-        Ok(holder)
-    }
-
-    /// Stores a session (by its cookie's digest).
-    pub async fn start(
-        &self,
-        session_hash: &str,
-        holder: &Holder,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.run(
-            "INSERT INTO console_sessions (session_hash, organization_id, user_id, return_url, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[
-                text(session_hash),
-                text(&holder.organization_id),
-                text(&holder.user_id),
-                opt_text(holder.return_url.as_deref()),
-                time(expires_at),
-            ],
-        )
-        .await
-    }
-
-    /// The session with this cookie digest, unless it has expired.
-    pub async fn session(&self, session_hash: &str, now: Timestamp) -> Result<Option<Holder>, StoreError> {
-        self.first::<Holder>(
-            "SELECT organization_id, user_id, return_url FROM console_sessions \
-             WHERE session_hash = ?1 AND expires_at > ?2",
-            &[text(session_hash), time(now)],
-        )
-        .await
-    }
-
-    /// Ends a session (its user is no longer a member).
-    pub async fn end(&self, session_hash: &str) -> Result<(), StoreError> {
-        self.run(
-            "DELETE FROM console_sessions WHERE session_hash = ?1",
-            &[text(session_hash)],
-        )
-        .await
-    }
-
-    /// The organization's projects: every project its resources name, in order.
-    pub async fn projects(&self, organization_id: &str) -> Result<Vec<String>, StoreError> {
-        #[derive(Deserialize)]
-        struct Row {
-            project_id: String,
-        }
-        let rows = d1(d1(d1(self
-            .db
-            .prepare(
-                "SELECT DISTINCT project_id FROM resources WHERE organization_id = ?1 \
-                 ORDER BY project_id LIMIT 1000",
-            )
-            .bind(&[text(organization_id)]))?
-        .all()
-        .await)?
-        .results::<Row>())?;
-        Ok(rows.into_iter().map(|r| r.project_id).collect())
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! Every way forwarding can fail is a [`ForwardError`], and [`ForwardError::cause`] is the one
 //! place that turns it into a truthful JSON answer.
 
-use policy_core::{is_identity_header, Allow, Cause, Denial};
+use policy_core::{is_identity_header, Allow, Cause, Denial, AUTHORIZATION_HEADER, KEY_HEADER};
 use web_sys::{Headers, Request, RequestInit, RequestRedirect, Response};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
@@ -161,9 +161,9 @@ fn outgoing(
         .keys()
         .filter(|name| is_identity_header(name) || HOP_BY_HOP.contains(&name.as_str()))
         .collect();
-    dropped.push("x-api-key".into());
+    dropped.push(KEY_HEADER.into());
     if authorization_carries_key {
-        dropped.push("authorization".into());
+        dropped.push(AUTHORIZATION_HEADER.into());
     }
     for name in dropped {
         headers.delete(&name).map_err(ForwardError::Prepare)?;

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use policy_core::{
     target_of_url, Authorization, Decision, Denial, KeyHeaders, PreparedKey, Request as DecisionRequest,
-    ResourceOwner, Step,
+    ResourceOwner, Step, AUTHORIZATION_HEADER, KEY_HEADER,
 };
 use worker::{console_error, Context, Env};
 
@@ -49,8 +49,8 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     let method = req.method();
     let url = req.url();
     let request_headers = req.headers();
-    let x_api_key = request_headers.get("x-api-key").ok().flatten();
-    let authorization = request_headers.get("authorization").ok().flatten();
+    let x_api_key = request_headers.get(KEY_HEADER).ok().flatten();
+    let authorization = request_headers.get(AUTHORIZATION_HEADER).ok().flatten();
     let key_headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
     let request = DecisionRequest {
         method: &method,

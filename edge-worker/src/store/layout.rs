@@ -95,3 +95,36 @@ pub const KEY_FLAG_LEAKED: &str = "UPDATE api_keys SET leaked_at = ?2 WHERE id =
 /// Keys by hash, for a secret-scanning report (after [`KEY_ROW_SELECT`]): `?1` a JSON array of
 /// lowercase hex hashes, so a report of any size is one query with one parameter.
 pub const KEYS_BY_HASHES: &str = "WHERE k.key_hash IN (SELECT value FROM json_each(?1))";
+
+/// Stores a console link: `?1` token digest, `?2` organization, `?3` user, `?4` return URL,
+/// `?5` expiry.
+pub const LINK_INSERT: &str =
+    "INSERT INTO console_links (token_hash, organization_id, user_id, return_url, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// Takes a console link, once, unless expired: `?1` token digest, `?2` now.
+pub const LINK_REDEEM: &str = "DELETE FROM console_links WHERE token_hash = ?1 AND expires_at > ?2 \
+     RETURNING organization_id, user_id, return_url";
+
+/// Sweeps expired console links: `?1` now.
+pub const LINKS_SWEEP: &str = "DELETE FROM console_links WHERE expires_at <= ?1";
+
+/// Sweeps expired console sessions: `?1` now.
+pub const SESSIONS_SWEEP: &str = "DELETE FROM console_sessions WHERE expires_at <= ?1";
+
+/// Stores a console session: `?1` cookie digest, `?2` organization, `?3` user, `?4` return
+/// URL, `?5` expiry.
+pub const SESSION_INSERT: &str =
+    "INSERT INTO console_sessions (session_hash, organization_id, user_id, return_url, expires_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// A console session unless expired: `?1` cookie digest, `?2` now.
+pub const SESSION_SELECT: &str = "SELECT organization_id, user_id, return_url FROM console_sessions \
+     WHERE session_hash = ?1 AND expires_at > ?2";
+
+/// Ends a console session: `?1` cookie digest.
+pub const SESSION_DELETE: &str = "DELETE FROM console_sessions WHERE session_hash = ?1";
+
+/// An organization's projects, every one its resources name, in order: `?1` organization.
+pub const PROJECTS_OF_ORGANIZATION: &str =
+    "SELECT DISTINCT project_id FROM resources WHERE organization_id = ?1 ORDER BY project_id LIMIT 1000";

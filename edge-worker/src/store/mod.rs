@@ -8,6 +8,7 @@
 //! | [`read`] | the hot path's reads (KV or D1) |
 //! | [`write`] | the write path: plans applied as one D1 batch, then projections |
 //! | [`keystate`] | the Durable Object and its client |
+//! | [`sessions`] | the key console's links and sessions |
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub mod keystate;
 pub mod layout;
 pub mod read;
 pub mod rows;
+pub mod sessions;
 pub mod write;
 
 /// Why a store could not answer or apply a change.

@@ -94,6 +94,15 @@ impl ImportError {
             _ => ErrorKind::Invalid,
         }
     }
+
+    /// The rule that refused: `import_size` for an empty or too large import, else the code of
+    /// the key's rule ([`LifecycleError::code`]).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ImportError::Empty | ImportError::TooMany { .. } => "import_size",
+            ImportError::Key { error, .. } => error.code(),
+        }
+    }
 }
 
 impl fmt::Display for ImportError {

@@ -12,8 +12,12 @@
 //! | revoke a key ([`Policy::plan_revoke`]) | `revoke.rs` |
 //! | import keys by hash ([`Policy::plan_import`]) | `import.rs` |
 //! | set a member's role ([`Policy::plan_member_role`]) | `member.rs` |
-//! | who may create which key with which grants, who may change it | `grants.rs` |
-//! | field rules (ids, names, hints, times) and the errors | this file |
+//! | who may create which key with which grants, who may change it, who is a member | `grants.rs` |
+//! | a rotation's grace period, one parse rule for every surface ([`GracePeriod`]) | `grace.rs` |
+//! | a new key's id from the caller's random bytes ([`key_id`]) | `id.rs` |
+//! | a key's status at `now`, its creator included ([`KeyStatus`]) | `status.rs` |
+//! | the audit facts each change implies ([`Fact`]) | `facts.rs` |
+//! | field rules (ids, names, hints, times) and the errors, each with its rule `code` | this file |
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -24,17 +28,25 @@ use crate::record::{Scope, Timestamp};
 use crate::route::PathId;
 
 mod create;
+mod facts;
+mod grace;
 mod grants;
+mod id;
 mod import;
 mod member;
 mod revoke;
 mod rotate;
+mod status;
 
 pub use create::CreateKey;
-pub use grants::{check_scope_project, Grants, NewKey};
+pub use facts::{Fact, FactAction, FactActor, FactCause, FactDetail};
+pub use grace::GracePeriod;
+pub use grants::{check_scope_project, Grants, KeyAbilities, NewKey};
+pub use id::{key_id, KEY_ID_PREFIX, KEY_ID_RANDOM_BYTES};
 pub use import::{ImportError, ImportedKey, PlannedImport};
 pub use revoke::RevocationPlan;
 pub use rotate::RotationPlan;
+pub use status::KeyStatus;
 
 /// A key's name holds at most this many characters (and at least one that is not blank).
 pub const MAX_NAME_CHARS: usize = 100;
@@ -81,6 +93,15 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The class's name: `invalid`, `forbidden` or `conflict`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Conflict => "conflict",
+        }
+    }
+
     /// The HTTP status of this class: `400`, `403` or `409`.
     pub const fn status(self) -> u16 {
         match self {
@@ -149,11 +170,16 @@ pub enum LifecycleError {
     },
     /// A new key's expiry is not in the future.
     ExpiryNotInFuture,
+    /// A rotation grace period that is not a whole number of seconds from 0 up (a fraction, a
+    /// negative number, text, a boolean…).
+    InvalidGracePeriod,
     /// A rotation grace period longer than [`MAX_GRACE_SECONDS`].
     GraceTooLong {
-        /// The period asked for, in seconds.
-        seconds: u32,
+        /// The period asked for, in seconds (saturated at `u64::MAX`).
+        seconds: u64,
     },
+    /// Both a preset and explicit permissions were given: a key's grants come from one.
+    PresetAndPermissions,
     /// The key is revoked (its revocation time has come): it cannot be rotated.
     KeyRevoked,
     /// The key has expired: a rotation would copy an expiry in the past.
@@ -196,8 +222,39 @@ impl LifecycleError {
             | LifecycleError::InvalidKeyHash
             | LifecycleError::TimeOutOfRange { .. }
             | LifecycleError::ExpiryNotInFuture
+            | LifecycleError::InvalidGracePeriod
             | LifecycleError::GraceTooLong { .. }
+            | LifecycleError::PresetAndPermissions
             | LifecycleError::UnknownRole { .. } => ErrorKind::Invalid,
+        }
+    }
+
+    /// The rule that refused, as a stable code: what every surface writes (npm's
+    /// `LifecycleError.code`, the admin and console APIs' `code`).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            LifecycleError::NotAMember => "not_a_member",
+            LifecycleError::MayNotCreate { .. } => "may_not_create",
+            LifecycleError::ProjectRequired => "project_required",
+            LifecycleError::ProjectNotAllowed => "project_not_allowed",
+            LifecycleError::UnknownPreset { .. } => "unknown_preset",
+            LifecycleError::UnknownPermissions(_) => "unknown_permissions",
+            LifecycleError::MalformedPermissions(_) => "malformed_permissions",
+            LifecycleError::BeyondRole { .. } => "beyond_role",
+            LifecycleError::NotYours => "not_yours",
+            LifecycleError::InvalidId { .. } => "invalid_id",
+            LifecycleError::InvalidName => "invalid_name",
+            LifecycleError::InvalidHint => "invalid_hint",
+            LifecycleError::InvalidKeyHash => "invalid_key_hash",
+            LifecycleError::TimeOutOfRange { .. } => "time_out_of_range",
+            LifecycleError::ExpiryNotInFuture => "expiry_not_in_future",
+            LifecycleError::InvalidGracePeriod => "invalid_grace_period",
+            LifecycleError::GraceTooLong { .. } => "grace_too_long",
+            LifecycleError::PresetAndPermissions => "preset_and_permissions",
+            LifecycleError::KeyRevoked => "key_revoked",
+            LifecycleError::KeyExpired => "key_expired",
+            LifecycleError::UnknownRole { .. } => "unknown_role",
+            LifecycleError::Duplicate { .. } => "duplicate",
         }
     }
 
@@ -212,7 +269,10 @@ impl LifecycleError {
             LifecycleError::InvalidHint => Some("hint"),
             LifecycleError::InvalidKeyHash => Some("keyHash"),
             LifecycleError::ExpiryNotInFuture => Some("expiresAt"),
-            LifecycleError::GraceTooLong { .. } => Some("gracePeriodSeconds"),
+            LifecycleError::InvalidGracePeriod | LifecycleError::GraceTooLong { .. } => {
+                Some("gracePeriodSeconds")
+            }
+            LifecycleError::PresetAndPermissions => Some("preset"),
             LifecycleError::UnknownPermissions(_) | LifecycleError::MalformedPermissions(_) => {
                 Some("permissions")
             }
@@ -276,10 +336,15 @@ impl fmt::Display for LifecycleError {
                 write!(f, "{field} must be between the years 2000 and 9999")
             }
             LifecycleError::ExpiryNotInFuture => f.write_str("expiresAt must be in the future"),
+            LifecycleError::InvalidGracePeriod => write!(
+                f,
+                "gracePeriodSeconds must be a whole number of seconds from 0 to {MAX_GRACE_SECONDS} (30 days)"
+            ),
             LifecycleError::GraceTooLong { seconds } => write!(
                 f,
                 "gracePeriodSeconds is at most {MAX_GRACE_SECONDS} (30 days), not {seconds}"
             ),
+            LifecycleError::PresetAndPermissions => f.write_str("give preset or permissions, not both"),
             LifecycleError::KeyRevoked => f.write_str("the key is revoked; create a new key instead"),
             LifecycleError::KeyExpired => f.write_str("the key has expired; create a new key instead"),
             LifecycleError::UnknownRole { role, known } => {
@@ -339,7 +404,61 @@ pub(crate) fn check_time(field: &'static str, at: Option<Timestamp>) -> Result<(
     }
 }
 
-/// Whether a revocation time has come at `now` (SPEC: revoked when `revokedAt <= now`).
-pub(crate) fn revoked_by(revoked_at: Option<Timestamp>, now: Timestamp) -> bool {
-    revoked_at.is_some_and(|t| t <= now)
+pub(crate) use status::revoked_by;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::collections::BTreeSet;
+    use alloc::vec;
+
+    #[test]
+    fn every_rule_has_its_own_code() {
+        let errors = vec![
+            LifecycleError::NotAMember,
+            LifecycleError::MayNotCreate {
+                role: "member".into(),
+                scope: Scope::Project,
+            },
+            LifecycleError::ProjectRequired,
+            LifecycleError::ProjectNotAllowed,
+            LifecycleError::UnknownPreset {
+                preset: "x".into(),
+                known: Vec::new(),
+            },
+            LifecycleError::UnknownPermissions(Vec::new()),
+            LifecycleError::MalformedPermissions(Vec::new()),
+            LifecycleError::BeyondRole {
+                role: "member".into(),
+                permissions: Vec::new(),
+            },
+            LifecycleError::NotYours,
+            LifecycleError::InvalidId { field: "id" },
+            LifecycleError::InvalidName,
+            LifecycleError::InvalidHint,
+            LifecycleError::InvalidKeyHash,
+            LifecycleError::TimeOutOfRange { field: "expiresAt" },
+            LifecycleError::ExpiryNotInFuture,
+            LifecycleError::InvalidGracePeriod,
+            LifecycleError::GraceTooLong { seconds: 1 },
+            LifecycleError::PresetAndPermissions,
+            LifecycleError::KeyRevoked,
+            LifecycleError::KeyExpired,
+            LifecycleError::UnknownRole {
+                role: "x".into(),
+                known: Vec::new(),
+            },
+            LifecycleError::Duplicate {
+                field: "id",
+                first: 0,
+            },
+        ];
+        let codes: BTreeSet<&str> = errors.iter().map(LifecycleError::code).collect();
+        assert_eq!(codes.len(), errors.len(), "codes are distinct");
+        assert!(codes
+            .iter()
+            .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert_eq!(LifecycleError::NotYours.code(), "not_yours");
+        assert_eq!(ErrorKind::Conflict.as_str(), "conflict");
+    }
 }

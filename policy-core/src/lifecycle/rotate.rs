@@ -1,7 +1,7 @@
 //! Rotating a key: a new key with the old one's settings, and when the old one stops.
 
 use super::{
-    check_hint, check_id, revoked_by, Actor, Grants, KeyMaterial, LifecycleError, NewKey, MAX_GRACE_SECONDS,
+    check_hint, check_id, Actor, GracePeriod, Grants, KeyMaterial, KeyStatus, LifecycleError, NewKey,
 };
 use crate::policy::Policy;
 use crate::record::{KeyRecord, Timestamp};
@@ -17,15 +17,18 @@ pub struct RotationPlan {
     /// grace period was given: the old key keeps working until it is revoked (SPEC: "create new
     /// → switch → confirm → revoke old; both work meanwhile") and its revocation is left as it is.
     pub old_revoked_at: Option<Timestamp>,
+    /// The grace period asked for (what the audit facts record).
+    pub grace: Option<GracePeriod>,
 }
 
 impl Policy {
     /// Plans the rotation of `old` by `actor`.
     ///
-    /// Checks, first failure wins: the grace period (≤ [`MAX_GRACE_SECONDS`], 30 days), the new
-    /// id and hint, that `actor` may change `old` ([`Policy::check_key_change`]), that `old` is
-    /// not revoked (`409`; a revocation merely scheduled, e.g. by an earlier rotation, does not
-    /// stop a rotation) nor expired (`409`: the copied expiry would be past), then the copied
+    /// Checks, first failure wins (the grace period's own rule is [`GracePeriod`]'s, applied
+    /// where the request is read): the new id and hint, that `actor` may change `old`
+    /// ([`Policy::check_key_change`]), that `old` is not revoked (`409`; a revocation merely
+    /// scheduled, e.g. by an earlier rotation, does not stop a rotation) nor expired (`409`: the
+    /// copied expiry would be past) — [`KeyStatus::of_state`] at `now` — then the copied
     /// settings against the actor's role ([`Policy::check_new_key`]) — an admin rotating an
     /// engineer's key makes an admin's key with the same grants; an engineer cannot rotate an
     /// organization key into being.
@@ -33,22 +36,18 @@ impl Policy {
         &self,
         actor: Actor<'_>,
         old: &KeyRecord,
-        grace_seconds: Option<u32>,
+        grace: Option<GracePeriod>,
         material: KeyMaterial<'_>,
         now: Timestamp,
     ) -> Result<RotationPlan, LifecycleError> {
-        if let Some(seconds) = grace_seconds.filter(|s| *s > MAX_GRACE_SECONDS) {
-            return Err(LifecycleError::GraceTooLong { seconds });
-        }
         check_id("actingUserId", actor.user_id)?;
         check_id("id", material.id)?;
         check_hint(material.hint)?;
         self.check_key_change(old, actor.user_id, actor.role)?;
-        if revoked_by(old.revoked_at, now) {
-            return Err(LifecycleError::KeyRevoked);
-        }
-        if old.expires_at.is_some_and(|t| t <= now) {
-            return Err(LifecycleError::KeyExpired);
+        match KeyStatus::of_state(old.revoked_at, old.expires_at, now) {
+            KeyStatus::Revoked => return Err(LifecycleError::KeyRevoked),
+            KeyStatus::Expired => return Err(LifecycleError::KeyExpired),
+            KeyStatus::Active | KeyStatus::CreatorLeft => {}
         }
         let grants = match &old.permissions {
             None => Grants::Inherit,
@@ -70,10 +69,14 @@ impl Policy {
             revoked_at: None,
             ..old.clone()
         };
-        let old_revoked_at = grace_seconds.map(|seconds| {
-            let end = Timestamp(now.0.saturating_add(i64::from(seconds) * 1000));
+        let old_revoked_at = grace.map(|period| {
+            let end = Timestamp(now.0.saturating_add(period.millis()));
             old.revoked_at.map_or(end, |at| at.min(end))
         });
-        Ok(RotationPlan { new, old_revoked_at })
+        Ok(RotationPlan {
+            new,
+            old_revoked_at,
+            grace,
+        })
     }
 }

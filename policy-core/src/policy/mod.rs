@@ -19,6 +19,7 @@ pub use document::{EndpointDocument, KeyCreatorsDocument, PolicyDocument, Projec
 pub use error::{InvalidField, PolicyError};
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -49,6 +50,15 @@ pub struct Policy {
     sorted_permissions: Vec<(Box<str>, usize)>,
     /// What compiled keys and role ids depend on (see [`Policy::stamp`]).
     stamp: u64,
+}
+
+/// Whether `path` is `base` itself or lies below it (`base/…`): the one "under the base
+/// path" rule (a policy's requests, the console's paths). A trailing `/` of `base` is ignored, so
+/// every path is under `/`. The query string is not part of `path`.
+pub fn path_is_under(path: &str, base: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    path.strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The longest method name a policy may declare.
@@ -254,6 +264,23 @@ impl Policy {
         }
     }
 
+    /// Whether a request for `url` (an absolute URL or a request target, taken as written)
+    /// lies under the base path: the requests this policy decides ([`path_is_under`]).
+    pub fn covers(&self, url: &str) -> bool {
+        let target = crate::decide::target_of_url(url);
+        let path = target.split(['?', '#']).next().unwrap_or(target);
+        path_is_under(path, &self.base_path)
+    }
+
+    /// The path of the `/me` view, base path included (`/api/v1/me` for Align): the `GET` row
+    /// the gateway answers itself, if the policy has one.
+    pub fn me_path(&self) -> Option<String> {
+        self.endpoints
+            .iter()
+            .find(|e| e.serve_me && &*e.method == "GET")
+            .map(|e| alloc::format!("{}{}", self.base_path, e.pattern))
+    }
+
     /// The endpoint rows, in document order.
     pub fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
@@ -263,5 +290,39 @@ impl Policy {
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.method, self.pattern)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_the_base_path_means_the_base_or_below_it() {
+        assert!(path_is_under("/api/v1", "/api/v1"));
+        assert!(path_is_under("/api/v1/", "/api/v1"));
+        assert!(path_is_under("/api/v1/me", "/api/v1"));
+        assert!(!path_is_under("/api/v10", "/api/v1"));
+        assert!(!path_is_under("/api", "/api/v1"));
+        assert!(!path_is_under("/other", "/api/v1"));
+        assert!(path_is_under("/console/api/keys", "/console"));
+        assert!(!path_is_under("/consoles", "/console"));
+        assert!(path_is_under("/anything", "/"));
+    }
+
+    #[test]
+    fn a_policy_covers_urls_under_its_base_path() {
+        let policy = Policy::align();
+        assert!(policy.covers("/api/v1/projects?x=/y"));
+        assert!(policy.covers("https://api.example.com/api/v1"));
+        assert!(policy.covers("/api/v1#frag"));
+        assert!(!policy.covers("https://api.example.com/api/v10/projects"));
+        assert!(!policy.covers("/health"));
+        assert!(!policy.covers("https://api.example.com?/api/v1"));
+    }
+
+    #[test]
+    fn the_me_path_is_the_policys_own() {
+        assert_eq!(Policy::align().me_path().as_deref(), Some("/api/v1/me"));
     }
 }

@@ -1,5 +1,6 @@
-//! The reads the admin API makes before it plans a change (a member's role, a key, a listing,
-//! audit pages): on the write side's D1 handle, apart from the writes themselves.
+//! The reads the admin API and the console make before they plan a change (a member's role, a
+//! key, a listing, the organization's projects, audit pages): on the write side's D1 handle,
+//! apart from the writes themselves.
 
 use super::*;
 
@@ -110,6 +111,20 @@ impl Writer {
                 serde_json::from_str(&row.body).map_err(|e| StoreError::D1(format!("audit event: {e}")))
             })
             .collect()
+    }
+
+    /// The organization's projects: every project its resources name, in order.
+    pub async fn projects(&self, organization_id: &str) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            project_id: String,
+        }
+        let rows = d1(d1(self
+            .statement(PROJECTS_OF_ORGANIZATION, &[text(organization_id)])?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| r.project_id).collect())
     }
 
     pub(super) async fn keys_of_creator(

@@ -1,13 +1,12 @@
-//! Reading the admin API's input: JSON bodies within a size limit, ids, times and query
-//! strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
+//! Reading the input of the admin and console APIs: JSON bodies within a size limit, ids, times
+//! and query strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
 //! natively.
 
-use policy_core::{PathId, Timestamp};
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer};
+use policy_core::{CreateKey, GracePeriod, Grants, PathId, Scope, Timestamp};
+use serde::de::DeserializeOwned;
 use worker::Request;
 
-use super::error::{AdminError, Reason};
+use super::error::{Reason, ServiceError};
 use crate::clock::parse_time;
 
 /// Bodies of single calls are at most this large.
@@ -16,7 +15,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const MAX_BATCH_BODY: usize = 1024 * 1024;
 
 /// Reads a JSON body of at most `limit` bytes.
-pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T, AdminError> {
+pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> Result<T, ServiceError> {
     let declared = req
         .headers()
         .get("content-length")
@@ -29,34 +28,34 @@ pub async fn read_body<T: DeserializeOwned>(req: &mut Request, limit: usize) -> 
     let bytes = req
         .bytes()
         .await
-        .map_err(|_| AdminError::invalid("the body could not be read"))?;
+        .map_err(|_| ServiceError::invalid("the body could not be read"))?;
     parse_body(&bytes, limit)
 }
 
-fn too_large(limit: usize) -> AdminError {
-    AdminError::new(
+fn too_large(limit: usize) -> ServiceError {
+    ServiceError::new(
         Reason::PayloadTooLarge,
         format!("the body is limited to {limit} bytes"),
     )
 }
 
 /// Parses a JSON body of at most `limit` bytes.
-pub fn parse_body<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, AdminError> {
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, ServiceError> {
     if bytes.len() > limit {
         return Err(too_large(limit));
     }
     if bytes.is_empty() {
-        return Err(AdminError::invalid("a JSON body is required"));
+        return Err(ServiceError::invalid("a JSON body is required"));
     }
-    serde_json::from_slice(bytes).map_err(|e| AdminError::invalid(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| ServiceError::invalid(format!("invalid JSON body: {e}")))
 }
 
 /// An id in a path or body: what a request path can name (`PathId::is_valid`).
-pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
+pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, ServiceError> {
     if PathId::is_valid(value) {
         Ok(value)
     } else {
-        Err(AdminError::invalid(format!(
+        Err(ServiceError::invalid(format!(
             "{what} must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'"
         )))
     }
@@ -64,60 +63,49 @@ pub fn id<'a>(what: &str, value: &'a str) -> Result<&'a str, AdminError> {
 
 /// An RFC 3339 time in field `field`, within the years 0000–9999 in UTC (what responses can
 /// write back, [`parse_time`]).
-pub fn time(field: &str, value: &str) -> Result<Timestamp, AdminError> {
+pub fn time(field: &str, value: &str) -> Result<Timestamp, ServiceError> {
     parse_time(value).ok_or_else(|| {
-        AdminError::invalid(format!(
+        ServiceError::invalid(format!(
             "{field} must be an RFC 3339 time in the years 0000-9999 (UTC), e.g. 2026-12-31T00:00:00Z"
         ))
     })
 }
 
 /// An optional RFC 3339 time.
-pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, AdminError> {
+pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ServiceError> {
     value.map(|v| time(field, v)).transpose()
 }
 
-/// An optional whole number written `60` or `60.0` (JSON does not tell them apart, and JSON
-/// Schema's `integer` accepts both), for `#[serde(deserialize_with)]`. `null` is absent; a
-/// fraction, a negative number or one beyond `u32` is refused.
-pub fn opt_whole_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    let whole = match number.as_u64() {
-        Some(n) => u32::try_from(n).ok(),
-        None => number
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
-            .map(|f| f as u32),
-    };
-    whole
-        .map(Some)
-        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number from 0 to {}", u32::MAX)))
+/// A rotation's `gracePeriodSeconds` as the body carried it (a JSON value, `None` when absent):
+/// policy-core's one rule ([`GracePeriod::from_json`]), so that the admin API, the console and
+/// the npm plans answer the same period the same way, with the same `code`.
+pub fn grace(value: Option<&serde_json::Value>) -> Result<Option<GracePeriod>, ServiceError> {
+    Ok(GracePeriod::from_json(value)?)
+}
+
+/// A create body's fields as a plan takes them: grants from `preset` or `permissions`
+/// ([`Grants::from_request`]), the expiry read as an RFC 3339 time. Both APIs take these fields.
+pub fn create_ask<'a>(
+    name: &'a str,
+    scope: Scope,
+    project_id: Option<&'a str>,
+    preset: Option<&'a str>,
+    permissions: Option<&'a [String]>,
+    expires_at: Option<&str>,
+) -> Result<CreateKey<'a>, ServiceError> {
+    Ok(CreateKey {
+        name,
+        scope,
+        project_id,
+        grants: Grants::from_request(preset, permissions)?,
+        expires_at: opt_time("expiresAt", expires_at)?,
+    })
 }
 
 /// Parses a query string into `T` (unknown parameters are refused when `T` denies them).
-pub fn query<T: DeserializeOwned>(url: &str) -> Result<T, AdminError> {
+pub fn query<T: DeserializeOwned>(url: &str) -> Result<T, ServiceError> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    serde_urlencoded::from_str(query).map_err(|e| AdminError::invalid(format!("invalid query: {e}")))
-}
-
-/// A fresh key id: `key_` and 24 hex digits from the platform's CSPRNG.
-pub fn new_key_id() -> Result<String, AdminError> {
-    let bytes = random_bytes::<12>()?;
-    Ok(format!("key_{}", hex::encode(bytes)))
-}
-
-/// Bytes from the platform's CSPRNG (Web Crypto).
-pub fn random_bytes<const N: usize>() -> Result<[u8; N], AdminError> {
-    let mut bytes = [0u8; N];
-    getrandom::getrandom(&mut bytes).map_err(|_| {
-        AdminError::new(
-            Reason::Unavailable,
-            "the random source failed; nothing was created",
-        )
-    })?;
-    Ok(bytes)
+    serde_urlencoded::from_str(query).map_err(|e| ServiceError::invalid(format!("invalid query: {e}")))
 }
 
 #[cfg(test)]
@@ -152,13 +140,16 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Grace {
-        #[serde(default, deserialize_with = "opt_whole_u32")]
-        seconds: Option<u32>,
+        #[serde(default)]
+        seconds: Option<serde_json::Value>,
     }
 
     #[test]
     fn whole_numbers_may_be_written_with_a_zero_fraction() {
-        let seconds = |body: &str| parse_body::<Grace>(body.as_bytes(), 64).map(|g| g.seconds);
+        let seconds = |body: &str| {
+            let body = parse_body::<Grace>(body.as_bytes(), 64)?;
+            grace(body.seconds.as_ref()).map(|g| g.map(GracePeriod::seconds))
+        };
         assert_eq!(seconds(r#"{"seconds":60}"#).unwrap(), Some(60));
         assert_eq!(seconds(r#"{"seconds":60.0}"#).unwrap(), Some(60));
         assert_eq!(seconds(r#"{"seconds":6e1}"#).unwrap(), Some(60));
@@ -168,7 +159,25 @@ mod tests {
         for bad in ["60.5", "-1", "-0.5", "4294967296", "1e300", "\"60\"", "true"] {
             let err = seconds(&format!(r#"{{"seconds":{bad}}}"#)).unwrap_err();
             assert_eq!(err.reason, Reason::InvalidRequest, "{bad}");
+            assert!(
+                matches!(err.code, Some("invalid_grace_period" | "grace_too_long")),
+                "{bad}: {err:?}"
+            );
         }
+    }
+
+    #[test]
+    fn grants_come_from_a_preset_or_permissions_with_the_rule_code() {
+        let list = vec![String::from("search")];
+        let ask =
+            |preset, permissions| create_ask("CI", Scope::Organization, None, preset, permissions, None);
+        assert_eq!(ask(Some("read"), None).unwrap().grants, Grants::Preset("read"));
+        assert_eq!(ask(None, None).unwrap().grants, Grants::Inherit);
+        let err = ask(Some("read"), Some(&list)).unwrap_err();
+        assert_eq!(
+            (err.reason, err.code),
+            (Reason::InvalidRequest, Some("preset_and_permissions"))
+        );
     }
 
     #[test]
