@@ -1,7 +1,8 @@
 // Types of the `keyscope` package (written by hand over the wasm bindings): one set of
 // declarations, exported as CommonJS by `index.d.cts` and as an ES module by `index.d.mts`.
-import type { RequestHandler } from "express";
-import type { MiddlewareHandler } from "hono";
+// They import nothing: Express's and Hono's own types are used only by the subpaths
+// `keyscope/express` and `keyscope/hono` (express.d.cts, hono.d.cts), so a project with neither
+// peer compiles these strictly, without skipLibCheck.
 
 /** `live` keys start `ck_live_`, `test` keys `ck_test_`. */
 export type Environment = "live" | "test";
@@ -482,11 +483,23 @@ export interface KeyscopeVariables {
   keyscope: Allowed;
 }
 
-/** Express middleware; sets `req.keyscope` (typed on `Express.Request`) to the `Allowed` decision. */
-export declare function express(options: MiddlewareOptions): RequestHandler;
+/**
+ * Middleware in Express's shape, `(req, res, next)`, usable wherever Express takes a
+ * `RequestHandler`. `keyscope/express` exports the same function typed as Express's own.
+ */
+export type ExpressMiddleware = (req: any, res: any, next: (error?: unknown) => void) => void;
 
-/** Hono middleware; `c.get("keyscope")` (typed through `ContextVariableMap`) holds the decision. */
-export declare function hono(options: MiddlewareOptions): MiddlewareHandler<{ Variables: KeyscopeVariables }>;
+/**
+ * Middleware in Hono's shape, `(c, next)`, usable wherever Hono takes a `MiddlewareHandler`.
+ * `keyscope/hono` exports the same function typed as Hono's own, with `c.get("keyscope")` typed.
+ */
+export type HonoMiddleware = (c: any, next: () => Promise<void>) => Promise<Response | void>;
+
+/** Express middleware; sets `req.keyscope` (typed on `Express.Request`) to the `Allowed` decision. */
+export declare function express(options: MiddlewareOptions): ExpressMiddleware;
+
+/** Hono middleware; `c.get("keyscope")` holds the decision (typed when imported from `keyscope/hono`). */
+export declare function hono(options: MiddlewareOptions): HonoMiddleware;
 
 /**
  * Wraps a fetch handler: denials and `/me` are answered; other requests under the base path
@@ -596,12 +609,5 @@ declare global {
       /** The keyscope decision, set by `keyscope.express` on requests it allowed. */
       keyscope?: Allowed;
     }
-  }
-}
-
-declare module "hono" {
-  interface ContextVariableMap {
-    /** The keyscope decision, set by `keyscope.hono` on requests it allowed. */
-    keyscope: Allowed;
   }
 }

@@ -1,6 +1,8 @@
 // A typed use of every export: `tsc --noEmit` must accept it against the installed package.
 import express from "express";
 import { Hono } from "hono";
+import { express as expressTyped } from "keyscope/express";
+import { hono as honoTyped } from "keyscope/hono";
 import keyscope, {
   Engine,
   KeyRecord,
@@ -60,11 +62,17 @@ const sync = engine.authorizeSync({ method: "GET", url: "/api/v1/me", headers: {
 });
 if (sync.allowed && sync.servesMe) console.log(sync.me()?.apiKeyId);
 
+// The root's middleware needs neither peer's types; the subpaths' are Express's and Hono's own.
 const app = express();
 app.use(keyscope.express({ store, engine }));
+app.use(expressTyped({ store, engine }));
+const handlerType: express.RequestHandler = expressTyped({ store });
+void handlerType;
 
 const hono = new Hono();
 hono.use("*", keyscope.hono({ store }));
+hono.use("*", honoTyped({ store }));
+new Hono().get("/api/v1/me-too", honoTyped({ store }), (c) => c.json({ keyId: c.get("keyscope").keyId }));
 
 const handler = withKeyscope(async (_request: Request, decision) => new Response(decision?.keyId ?? "outside the base path"), { store });
 const everywhere = withKeyscope(async (_request: Request, decision) => new Response(decision.keyId), { store, paths: "all" });

@@ -1,0 +1,3 @@
+"use strict";
+// `require("keyscope/express")`: the root's `express` middleware (the same function).
+module.exports = { express: require("./index.cjs").express };
