@@ -133,7 +133,11 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
     let tokens = parse_report(&body, limits).map_err(too_large)?;
 
     let environment = config.engine.environment();
-    let classes: Vec<Classification> = tokens.iter().map(|t| classify(&t.token, environment)).collect();
+    let prefix = config.engine.policy().key_prefix();
+    let classes: Vec<Classification> = tokens
+        .iter()
+        .map(|t| classify(&t.token, prefix, environment))
+        .collect();
     let mut hashes: Vec<String> = classes
         .iter()
         .filter_map(|c| match c {

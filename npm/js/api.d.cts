@@ -215,18 +215,32 @@ export interface EndpointDocument {
   projectKey: ProjectKeyRule;
   /** For `own_resource`: the kind of resource the parameter names (e.g. `time_entry`). */
   resourceKind?: string | null;
-  /** For `own_path` / `own_resource`: which parameter holds the project / resource id. */
+  /**
+   * For `own_path` / `own_resource`: which parameter holds the project / resource id (may be
+   * left out when one parameter other than the organization and user parameters remains).
+   */
   param?: string | null;
+  /**
+   * On a row whose pattern holds `userParam`: the permission needed, beyond `permission`, to
+   * name a user other than the key's creator (without it the row is limited to that user).
+   */
+  othersPermission?: string | null;
   /** `me` for the endpoint answered with the key's `/me` view. */
   serve?: "me" | null;
 }
 
 /** A policy document (see `keyscope/policies/align.json`). Unknown fields are an error. */
 export interface PolicyDocument {
+  /** The deployment's key prefix: 2–12 of `a-z0-9`, the first a letter (default `ck`). */
+  keyPrefix?: string;
   /** The prefix every endpoint path is relative to, e.g. `/api/v1`. */
   basePath: string;
-  /** Every permission the API knows (at most 64). */
+  /** Every permission the API knows (1 to 256). */
   permissions: string[];
+  /** The path parameter naming the organization (tenant), e.g. `workspaceId`. */
+  organizationParam?: string;
+  /** The path parameter naming a user, e.g. `userId`. */
+  userParam?: string;
   /** Role name → the permissions the role holds. */
   roles: Record<string, string[]>;
   /** Which roles may create keys of each scope. */
@@ -275,8 +289,14 @@ export declare class Engine {
   constructor(options?: EngineOptions);
   /** The key environment served. */
   readonly environment: Environment;
+  /** The policy's key prefix (`keyPrefix`, default `ck`). */
+  readonly keyPrefix: string;
   /** The policy's base path, e.g. `/api/v1`. */
   readonly basePath: string;
+  /** A new key of this engine's prefix and environment. */
+  generateKey(): GeneratedKey;
+  /** Validates a key offline as one of this engine's prefix and environment; throws `KeyError`. */
+  parseKey(text: string): GeneratedKey;
   /** Every permission the policy knows, in policy order. */
   readonly permissions: string[];
   /** Every role the policy knows. */
@@ -435,7 +455,7 @@ export declare function authorize(
 
 /** A freshly generated key. Show `secret` once; store only `hash` and `hint`. */
 export interface GeneratedKey {
-  /** The whole key: `ck_live_…` / `ck_test_…`, 44 characters. */
+  /** The whole key: `<prefix>_live_…` / `<prefix>_test_…` (44 characters with the default `ck`). */
   secret: string;
   /** SHA-256 of the key, lower-case hex: what stores keep. */
   hash: string;
@@ -445,20 +465,26 @@ export interface GeneratedKey {
   environment: Environment;
 }
 
+/** Which keys a key helper means: the environment, and the deployment's key prefix (default `ck`). */
+export interface KeyOptions {
+  environment?: Environment;
+  prefix?: string;
+}
+
 /** A new key from Web Crypto randomness. */
-export declare function generateKey(options?: { environment?: Environment }): GeneratedKey;
+export declare function generateKey(options?: KeyOptions): GeneratedKey;
 /**
  * Validates a key offline (length, prefix, alphabet, checksum; the environment when given).
  * Throws an `Error` named `KeyError` with `code` (`wrong_length`, `unknown_prefix`,
  * `bad_character`, `checksum_mismatch`, `wrong_environment`).
  */
-export declare function parseKey(text: string, options?: { environment?: Environment }): GeneratedKey;
+export declare function parseKey(text: string, options?: KeyOptions): GeneratedKey;
 /** Whether `text` is a valid key (of `environment`, when given). */
-export declare function isValidKey(text: string, options?: { environment?: Environment }): boolean;
+export declare function isValidKey(text: string, options?: KeyOptions): boolean;
 /** The SHA-256 (hex) of a valid key. Throws `KeyError` for an invalid one. */
-export declare function hashKey(text: string): string;
+export declare function hashKey(text: string, options?: Pick<KeyOptions, "prefix">): string;
 /** The last four characters of a valid key. Throws `KeyError` for an invalid one. */
-export declare function keyHint(text: string): string;
+export declare function keyHint(text: string, options?: Pick<KeyOptions, "prefix">): string;
 
 /** Options of the middleware. */
 export interface MiddlewareOptions {

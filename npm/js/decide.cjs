@@ -215,7 +215,7 @@ module.exports = function createDecide(wasm, codec, records) {
     const step = codec.step(outcome);
     if (step === Step.Allow) {
       const p = codec.payload(outcome);
-      return new Allowed(engine, d.record, codec.filtered(p), codec.role(p), codec.permissionSet(p), 0, undefined, false);
+      return new Allowed(engine, d.record, codec.filtered(p), codec.role(p), codec.permissionSet(p), undefined);
     }
     if (step === Step.Deny) return denial(engine, codec.denial(outcome));
     // `/me`, or an allow under a policy too wide for one number.
@@ -223,7 +223,7 @@ module.exports = function createDecide(wasm, codec, records) {
     const out = w.finishAllowWide(d.slot);
     // Not an allow after all: never answered as one.
     if (out === undefined) return denial(engine, w.finishDeny(d.slot));
-    return new Allowed(engine, d.record, out[0] === 1, out[1], out[2], out[3], me, true);
+    return new Allowed(engine, d.record, out[0] === 1, out[1], out.subarray(2), me);
   }
 
   /** Denial number `n` of `engine`, its body read from wasm once and cached. */

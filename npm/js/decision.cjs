@@ -12,11 +12,10 @@ const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=
  */
 class Allowed {
   #set;
-  #high;
-  #wide;
   #names;
   #me;
-  constructor(engine, record, filtered, role, set, high, me, wide) {
+  /** `set`: a number under a narrow policy (at most 40 bits), else 32-bit words, lowest first. */
+  constructor(engine, record, filtered, role, set, me) {
     this.allowed = true;
     this.status = 200;
     this.keyId = record.id;
@@ -27,8 +26,6 @@ class Allowed {
     this.projectFilter = filtered ? record.scopedProjectId : null;
     this.servesMe = me !== undefined;
     this.#set = set;
-    this.#high = high;
-    this.#wide = wide;
     this.#names = engine._permissions;
     this.#me = me;
   }
@@ -37,11 +34,8 @@ class Allowed {
     const names = [];
     for (let i = 0; i < this.#names.length; i++) {
       // Narrow: up to 40 bits in one double, so no 32-bit operators on it.
-      const bit = this.#wide
-        ? i < 32
-          ? (this.#set >>> i) & 1
-          : (this.#high >>> (i - 32)) & 1
-        : Math.floor(this.#set / 2 ** i) % 2;
+      const bit =
+        typeof this.#set === "number" ? Math.floor(this.#set / 2 ** i) % 2 : (this.#set[i >>> 5] >>> (i & 31)) & 1;
       if (bit === 1) names.push(this.#names[i]);
     }
     return names;

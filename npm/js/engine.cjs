@@ -16,7 +16,7 @@ function policyText(policy) {
   throw new PolicyError("policy must be a policy document (object) or its JSON text", "document");
 }
 
-module.exports = function createEngine(wasm, decide, plans) {
+module.exports = function createEngine(wasm, decide, plans, keys) {
   /** A compiled policy and the key environment it serves. */
   class Engine {
     /**
@@ -51,9 +51,24 @@ module.exports = function createEngine(wasm, decide, plans) {
       return this._wasm.environment;
     }
 
+    /** The policy's key prefix (`keyPrefix`, default `ck`): keys are `<prefix>_live_…` / `<prefix>_test_…`. */
+    get keyPrefix() {
+      return this._wasm.keyPrefix;
+    }
+
     /** The policy's base path, e.g. `/api/v1`. */
     get basePath() {
       return this._wasm.basePath;
+    }
+
+    /** A new key of this engine's prefix and environment: `{ secret, hash, hint, environment }`. */
+    generateKey() {
+      return keys.generateKey({ environment: this.environment, prefix: this.keyPrefix });
+    }
+
+    /** Validates a key offline as one of this engine's prefix and environment (throws a `KeyError`). */
+    parseKey(text) {
+      return keys.parseKey(text, { environment: this.environment, prefix: this.keyPrefix });
     }
 
     /** Every permission the policy knows, in policy order. */

@@ -19,21 +19,22 @@ module.exports = function createKeys(wasm, crypto) {
 
   /**
    * A new API key from the platform's CSPRNG (Web Crypto). Show `secret` once; store `hash`.
-   * @param {{ environment?: "live" | "test" }} [options]
+   * `prefix` is the deployment's key prefix (a policy's `keyPrefix`; default `ck`).
+   * @param {{ environment?: "live" | "test", prefix?: string }} [options]
    */
   function generateKey(options = {}) {
     const environment = options.environment ?? "live";
-    const [secret, hash, hint] = call(() => wasm.generateKey(environment, randomBytes(64)));
+    const [secret, hash, hint] = call(() => wasm.generateKey(environment, randomBytes(64), options.prefix));
     return { secret, hash, hint, environment };
   }
 
   /**
-   * Validates a key offline (format, checksum, and `environment` when given). Throws a
-   * `KeyError` with a `code`; the message never echoes the key.
+   * Validates a key offline (format, checksum, and `environment` when given) as a key of
+   * `prefix` (default `ck`). Throws a `KeyError` with a `code`; the message never echoes the key.
    */
   function parseKey(text, options = {}) {
     if (typeof text !== "string") throw new KeyError("not_a_string", "a key must be a string");
-    const [secret, hash, hint, environment] = call(() => wasm.parseKey(text, options.environment));
+    const [secret, hash, hint, environment] = call(() => wasm.parseKey(text, options.environment, options.prefix));
     return { secret, hash, hint, environment };
   }
 
@@ -47,14 +48,14 @@ module.exports = function createKeys(wasm, crypto) {
     }
   }
 
-  /** The SHA-256 (hex) of a valid key: what stores keep instead of the key. */
-  function hashKey(text) {
-    return parseKey(text).hash;
+  /** The SHA-256 (hex) of a valid key (of `options.prefix`, default `ck`): what stores keep instead of the key. */
+  function hashKey(text, options = {}) {
+    return parseKey(text, options).hash;
   }
 
-  /** The last four characters of a valid key, shown in key lists. */
-  function keyHint(text) {
-    return parseKey(text).hint;
+  /** The last four characters of a valid key (of `options.prefix`, default `ck`), shown in key lists. */
+  function keyHint(text, options = {}) {
+    return parseKey(text, options).hint;
   }
 
   return { randomBytes, generateKey, parseKey, isValidKey, hashKey, keyHint, headers };

@@ -33,7 +33,7 @@ module.exports = function createKeyscope(wasm, crypto) {
   const keys = createKeys(wasm, crypto);
   const decide = createDecide(wasm, codec, records);
   const plans = createLifecycle(wasm, codec, records, keys);
-  const { Engine, alignPolicy, loadPolicy } = createEngine(wasm, decide, plans);
+  const { Engine, alignPolicy, loadPolicy } = createEngine(wasm, decide, plans, keys);
   const { authorize, express, hono, withKeyscope } = createMiddleware(Engine);
   const checkKey = createCheckKey(wasm, keys.headers);
 

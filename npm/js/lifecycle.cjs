@@ -44,7 +44,7 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
 
   /** `engine.planCreate`: `{ secret, hash, record }`. */
   function planCreate(engine, { organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt, id, now } = {}) {
-    const key = generateKey({ environment: engine.environment });
+    const key = generateKey({ environment: engine.environment, prefix: engine.keyPrefix });
     const request = { organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt: millis(expiresAt, "expiresAt"), id: id ?? newId(), hint: key.hint, now: clock(now) };
     const record = fromPlanRecord(JSON.parse(call(() => engine._wasm.planCreate(JSON.stringify(request)))));
     return { secret: key.secret, hash: key.hash, record };
@@ -52,7 +52,7 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
 
   /** `engine.planRotate`: `{ secret, hash, record, oldRevokedAt }`. */
   function planRotate(engine, { actor, key, gracePeriodSeconds, id, now } = {}) {
-    const fresh = generateKey({ environment: engine.environment });
+    const fresh = generateKey({ environment: engine.environment, prefix: engine.keyPrefix });
     const request = { actor, key: toPlanRecord(key), gracePeriodSeconds: asJson(gracePeriodSeconds), id: id ?? newId(), hint: fresh.hint, now: clock(now) };
     const plan = JSON.parse(call(() => engine._wasm.planRotate(JSON.stringify(request))));
     return { secret: fresh.secret, hash: fresh.hash, record: fromPlanRecord(plan.new), oldRevokedAt: plan.oldRevokedAt === null ? null : new Date(plan.oldRevokedAt) };

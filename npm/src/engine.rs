@@ -101,6 +101,12 @@ impl Engine {
         self.inner.environment().as_str().to_owned()
     }
 
+    /// The policy's key prefix (`keyPrefix`, default `ck`).
+    #[wasm_bindgen(getter, js_name = keyPrefix)]
+    pub fn key_prefix(&self) -> String {
+        self.inner.policy().key_prefix().as_str().to_owned()
+    }
+
     /// The policy's base path, e.g. `/api/v1`.
     #[wasm_bindgen(getter, js_name = basePath)]
     pub fn base_path(&self) -> String {

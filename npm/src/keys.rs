@@ -3,36 +3,55 @@
 //! never appears in an error.
 
 use policy_core::{
-    key_id, ApiKey, Environment, KeyHash, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER, KEY_HEADER_NAME,
-    KEY_ID_RANDOM_BYTES,
+    key_id, ApiKey, Environment, KeyHash, KeyPrefix, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER,
+    KEY_HEADER_NAME, KEY_ID_RANDOM_BYTES,
 };
 use wasm_bindgen::prelude::*;
 
 use crate::error::named_error;
 
-/// A new key for `environment` (`live` / `test`) from `random` (at least 64 bytes from a
-/// CSPRNG, e.g. `crypto.getRandomValues`), as `[secret, hash, hint]`.
+/// The key prefix `prefix` names (`ck` when absent); a `TypeError` for an invalid one.
+fn prefix_of(prefix: Option<String>) -> Result<KeyPrefix, JsValue> {
+    match prefix.as_deref() {
+        None => Ok(KeyPrefix::DEFAULT),
+        Some(text) => KeyPrefix::parse(text)
+            .map_err(|e| named_error("TypeError", &format!("key prefix {text:?}: {e}"), None)),
+    }
+}
+
+/// A new key of `prefix` (default `ck`) for `environment` (`live` / `test`) from `random` (at
+/// least 64 bytes from a CSPRNG, e.g. `crypto.getRandomValues`), as `[secret, hash, hint]`.
 #[wasm_bindgen(js_name = generateKey)]
-pub fn generate_key(environment: &str, random: &[u8]) -> Result<Vec<String>, JsValue> {
+pub fn generate_key(
+    environment: &str,
+    random: &[u8],
+    prefix: Option<String>,
+) -> Result<Vec<String>, JsValue> {
     let environment = Environment::from_name(environment)
         .ok_or_else(|| named_error("TypeError", &format!("unknown environment {environment:?}"), None))?;
-    let key =
-        ApiKey::generate(environment, random).map_err(|e| named_error("RangeError", &e.to_string(), None))?;
+    let prefix = prefix_of(prefix)?;
+    let key = ApiKey::generate_with(&prefix, environment, random)
+        .map_err(|e| named_error("RangeError", &e.to_string(), None))?;
     Ok(key_parts(&key))
 }
 
-/// Validates `text` offline (length, prefix, alphabet, checksum, and the environment when
-/// given) and returns `[secret, hash, hint, environment]`. Throws an `Error` named `KeyError`
+/// Validates `text` offline as a key of `prefix` (default `ck`): length, prefix, alphabet,
+/// checksum, and the environment when given; returns `[secret, hash, hint, environment]`. Throws an `Error` named `KeyError`
 /// whose `code` says why (`wrong_length`, `unknown_prefix`, `bad_character`,
 /// `checksum_mismatch`, `wrong_environment`); the message never echoes the key.
 #[wasm_bindgen(js_name = parseKey)]
-pub fn parse_key(text: &str, environment: Option<String>) -> Result<Vec<String>, JsValue> {
+pub fn parse_key(
+    text: &str,
+    environment: Option<String>,
+    prefix: Option<String>,
+) -> Result<Vec<String>, JsValue> {
+    let prefix = prefix_of(prefix)?;
     let parsed = match environment.as_deref() {
-        None => ApiKey::parse(text),
+        None => ApiKey::parse_with(text, &prefix),
         Some(name) => {
             let environment = Environment::from_name(name)
                 .ok_or_else(|| named_error("TypeError", &format!("unknown environment {name:?}"), None))?;
-            ApiKey::parse_for(text, environment)
+            ApiKey::parse_for_with(text, &prefix, environment)
         }
     };
     let key = parsed.map_err(|e| named_error("KeyError", &e.to_string(), Some(("code", e.code()))))?;

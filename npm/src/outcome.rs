@@ -16,14 +16,20 @@ impl Engine {
         self.auth(slot)?.me().map(|me| me.to_json())
     }
 
-    /// At `AllowMe` / `AllowWide`: `[filtered, role, low 32 bits, high 32 bits]` — whether
-    /// the project filter (the key record's project) applies, the index in `roles` of the role
-    /// the key acted with, and the effective permission set (bit `i` = `permissions[i]`);
-    /// `undefined` if the decision is not an allow. Releases the slot.
+    /// At `AllowMe` / `AllowWide`: `[filtered, role, w0, …, w7]` — whether the project filter
+    /// (the key record's project) applies, the index in `roles` of the role the key acted with,
+    /// and the effective permission set as eight 32-bit words, lowest first (bit `i % 32` of
+    /// word `i / 32` = `permissions[i]`); `undefined` if the decision is not an allow. Releases
+    /// the slot.
     #[wasm_bindgen(js_name = finishAllowWide)]
     pub fn finish_allow_wide(&mut self, slot: u32) -> Option<Vec<u32>> {
         let (filtered, role, set) = self.take_allow(slot)?;
-        Some(vec![u32::from(filtered), role, set as u32, (set >> 32) as u32])
+        let mut out = vec![u32::from(filtered), role];
+        for word in set {
+            out.push(word as u32);
+            out.push((word >> 32) as u32);
+        }
+        Some(out)
     }
 
     /// At `Deny`: the number of the denial, whose body `denial(n)` gives (the same number for
@@ -90,6 +96,8 @@ fn denial_key(cause: Cause<'_>) -> DenialKey {
         Cause::UnknownEndpoint => DenialKey::Plain(6),
         Cause::OrganizationEndpoint => DenialKey::Plain(7),
         Cause::OtherProject => DenialKey::Plain(8),
+        Cause::OtherOrganization => DenialKey::Plain(15),
+        Cause::OwnUserOnly => DenialKey::Plain(16),
         Cause::ResourceNotVisible => DenialKey::Plain(9),
         Cause::StoreUnavailable => DenialKey::Plain(10),
         Cause::StoreInconsistent => DenialKey::Plain(11),
@@ -121,7 +129,7 @@ impl Engine {
                 // INVARIANT: narrow sets are below 2^40 and roles below 256: this double is exact.
                 Some((filtered, role, set)) => {
                     f64::from(u8::from(filtered))
-                        + 2.0 * (f64::from(role) + f64::from(ROLE_RADIX) * set as f64)
+                        + 2.0 * (f64::from(role) + f64::from(ROLE_RADIX) * set[0] as f64)
                 }
                 None => return self.outcome(slot, Step::Deny),
             },
@@ -132,13 +140,16 @@ impl Engine {
     }
 
     /// An allow's project filter flag, role index and permission set; releases the slot.
-    fn take_allow(&mut self, slot: u32) -> Option<(bool, u32, u64)> {
+    fn take_allow(
+        &mut self,
+        slot: u32,
+    ) -> Option<(bool, u32, [u64; policy_core::policy::permissions::WORDS])> {
         let out = {
             let allow = self.auth(slot)?.decision()?.allowed()?;
             (
                 allow.project_filter.is_some(),
                 allow.role_id.index() as u32,
-                allow.effective_permissions.bits(),
+                allow.effective_permissions.words(),
             )
         };
         self.release(slot);

@@ -17,7 +17,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 const NOW: f64 = 1_795_000_000_000.0;
 
 fn key() -> Vec<String> {
-    generate_key("live", &[7u8; 64]).expect("64 bytes are enough")
+    generate_key("live", &[7u8; 64], None).expect("64 bytes are enough")
 }
 
 /// The number of `GET` in `methods()`.
@@ -419,18 +419,30 @@ fn key_helpers() {
     assert!(is_key_hash(&hash));
     assert!(!is_key_hash("xyz"));
     assert_eq!(
-        parse_key(&secret, None).unwrap(),
+        parse_key(&secret, None, None).unwrap(),
         [secret.clone(), hash, hint, "live".into()]
     );
-    let err = parse_key(&secret, Some("test".into())).unwrap_err();
+    let err = parse_key(&secret, Some("test".into()), None).unwrap_err();
     assert_eq!(prop(&err, "code").as_deref(), Some("wrong_environment"));
     let mut tampered = secret.clone();
     tampered.replace_range(10..11, if &secret[10..11] == "a" { "b" } else { "a" });
-    let err = parse_key(&tampered, None).unwrap_err();
+    let err = parse_key(&tampered, None, None).unwrap_err();
     assert_eq!(prop(&err, "code").as_deref(), Some("checksum_mismatch"));
     assert!(
         !prop(&err, "message").unwrap().contains(&secret[8..]),
         "never echoes the key"
     );
-    assert!(generate_key("live", &[255u8; 64]).is_err(), "all-rejected bytes");
+    assert!(
+        generate_key("live", &[255u8; 64], None).is_err(),
+        "all-rejected bytes"
+    );
+    // A deployment prefix: generated and parsed under it, refused under the default.
+    let [own, ..] =
+        <[String; 3]>::try_from(generate_key("live", &[7u8; 64], Some("acme".into())).unwrap()).unwrap();
+    assert!(own.starts_with("acme_live_"));
+    assert!(parse_key(&own, Some("live".into()), Some("acme".into())).is_ok());
+    let err = parse_key(&own, None, None).unwrap_err();
+    assert_eq!(prop(&err, "code").as_deref(), Some("wrong_length"));
+    let err = generate_key("live", &[7u8; 64], Some("ACME".into())).unwrap_err();
+    assert_eq!(prop(&err, "name").as_deref(), Some("TypeError"));
 }

@@ -90,6 +90,7 @@ pub use credentials::{
     bearer_token, bearer_value, KeyHeaders, Presented, AUTHORIZATION_HEADER, BEARER_SCHEME, KEY_HEADER,
     KEY_HEADER_NAME,
 };
+pub use decision::explain::{Access, Check, Condition, Explanation, Verdict};
 pub use decision::prepared::{KeySource, KeyState, PreparedKey, RoleId};
 pub use decision::reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
 pub use decision::{
@@ -97,7 +98,7 @@ pub use decision::{
     IDENTITY_HEADER_PREFIX,
 };
 pub use key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
-pub use key::{ApiKey, Environment, GenerateError, HexHash, KeyError, KeyHash};
+pub use key::{ApiKey, Environment, GenerateError, HexHash, InvalidPrefix, KeyError, KeyHash, KeyPrefix};
 pub use lifecycle::{
     check_scope_project, key_id, Actor, CreateKey, ErrorKind, Fact, FactAction, FactActor, FactCause,
     FactDetail, GracePeriod, Grants, ImportError, ImportedKey, KeyAbilities, KeyMaterial, KeyStanding,

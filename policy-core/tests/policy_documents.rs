@@ -13,7 +13,7 @@ fn invalid(doc: &str) -> (String, String) {
     match Policy::from_json(doc) {
         Err(PolicyError::Invalid(bad)) => (bad.field().to_owned(), bad.problem().to_owned()),
         Err(other) => panic!("expected an invalid field, got {other}"),
-        Ok(_) => panic!("expected an error"),
+        Ok(_) => panic!("expected an error for {}", &doc[..doc.len().min(300)]),
     }
 }
 
@@ -121,7 +121,7 @@ fn invalid_values_name_the_field() {
         (
             align_with(|d| d["endpoints"][5]["method"] = "GET".into()),
             "endpoints[5]",
-            "overlaps",
+            "same method and path shape as endpoints[4]",
         ),
         (
             align_with(|d| d["endpoints"][1]["projectKey"] = "own_path".into()),
@@ -136,7 +136,86 @@ fn invalid_values_name_the_field() {
         (
             align_with(|d| d["endpoints"][2] = d["endpoints"][1].clone()),
             "endpoints[2]",
-            "overlaps",
+            "same method and path shape as endpoints[1]",
+        ),
+        (
+            // Another parameter name is the same shape.
+            align_with(|d| d["endpoints"][4]["path"] = "/projects/:project/time-entries".into()),
+            "endpoints[6]",
+            "same method and path shape as endpoints[4]",
+        ),
+        (
+            align_with(|d| d["keyPrefix"] = "CK".into()),
+            "keyPrefix",
+            "starts with a letter",
+        ),
+        (
+            align_with(|d| d["keyPrefix"] = "a".into()),
+            "keyPrefix",
+            "2 to 12",
+        ),
+        (
+            align_with(|d| d["keyPrefix"] = "ck_x".into()),
+            "keyPrefix",
+            "a-z and 0-9",
+        ),
+        (
+            align_with(|d| d["permissions"] = serde_json::json!([])),
+            "permissions",
+            "at least one",
+        ),
+        (
+            align_with(|d| d["organizationParam"] = "tenant".into()),
+            "organizationParam",
+            ":tenant",
+        ),
+        (
+            align_with(|d| d["organizationParam"] = ":id".into()),
+            "organizationParam",
+            "not a parameter name",
+        ),
+        (
+            align_with(|d| {
+                d["organizationParam"] = "id".into();
+                d["userParam"] = "id".into();
+            }),
+            "userParam",
+            "organization parameter",
+        ),
+        (
+            align_with(|d| d["endpoints"][1]["othersPermission"] = "read:user".into()),
+            "endpoints[1].othersPermission",
+            "userParam",
+        ),
+        (
+            align_with(|d| {
+                d["userParam"] = "id".into();
+                d["endpoints"][1]["othersPermission"] = "read:user".into();
+            }),
+            "endpoints[1].othersPermission",
+            ":id",
+        ),
+        (
+            align_with(|d| {
+                d["userParam"] = "id".into();
+                d["endpoints"][3]["othersPermission"] = "read:everyone".into();
+            }),
+            "endpoints[3].othersPermission",
+            "read:everyone",
+        ),
+        (
+            // The only parameter is the organization's: an own_path row has nothing to read.
+            align_with(|d| d["organizationParam"] = "id".into()),
+            "endpoints[4].path",
+            "other than the organization and user parameters",
+        ),
+        (
+            align_with(|d| {
+                d["organizationParam"] = "id".into();
+                d["endpoints"][4]["param"] = "id".into();
+            }),
+            "endpoints[4].param",
+            "organization or user parameter",
         ),
         (
             align_with(|d| d["permissions"][1] = "read:project".into()),
@@ -185,11 +264,81 @@ fn invalid_values_name_the_field() {
 #[test]
 fn too_many_permissions_is_an_error() {
     let doc = align_with(|d| {
-        d["permissions"] = (0..65)
+        d["permissions"] = (0..257)
             .map(|i| serde_json::Value::from(format!("p{i}")))
             .collect();
     });
     assert_eq!(invalid(&doc).0, "permissions");
+    let fits = align_with(|d| {
+        let mut names: Vec<serde_json::Value> = d["permissions"].as_array().unwrap().clone();
+        names.extend((names.len()..256).map(|i| serde_json::Value::from(format!("p{i}"))));
+        d["permissions"] = names.into();
+        d["roles"]["admin"] = d["permissions"].clone();
+    });
+    let policy = Policy::from_json(&fits).expect("256 permissions fit");
+    let admin = policy.role_grants("admin").unwrap();
+    assert_eq!(admin.len(), 256);
+    assert!(admin.contains(255));
+    assert_eq!(policy.permission_index("p255"), Some(255));
+}
+
+#[test]
+fn the_tenant_and_the_user_sit_in_the_path() {
+    let doc = r#"{
+      "keyPrefix": "clk",
+      "basePath": "/api/v1",
+      "organizationParam": "workspaceId",
+      "userParam": "userId",
+      "permissions": ["read:entry", "read:others", "read:expense"],
+      "roles": {"member": ["read:entry", "read:expense"]},
+      "keyCreators": {"organization": ["member"], "project": ["member"]},
+      "endpoints": [
+        {"method": "GET", "path": "/workspaces/:workspaceId/user/:userId/entries/:entryId",
+         "permission": "read:entry", "othersPermission": "read:others", "projectKey": "own_resource",
+         "resourceKind": "entry"},
+        {"method": "GET", "path": "/workspaces/:workspaceId/expenses/categories",
+         "permission": "read:expense", "projectKey": "allow"},
+        {"method": "GET", "path": "/workspaces/:workspaceId/expenses/:expenseId",
+         "permission": "read:expense", "projectKey": "own_resource", "resourceKind": "expense"}
+      ]
+    }"#;
+    let policy = Policy::from_json(doc).expect("valid");
+    assert_eq!(policy.key_prefix().as_str(), "clk");
+    assert_eq!(policy.organization_param(), Some("workspaceId"));
+    let m = policy
+        .route("GET", "/api/v1/workspaces/ws%5F1/user/u_2/entries/e_3")
+        .expect("matches");
+    assert_eq!(m.param.unwrap().as_str(), "e_3");
+    assert_eq!(m.organization.unwrap().as_str(), "ws_1");
+    assert_eq!(m.user.unwrap().as_str(), "u_2");
+    let row = m.endpoint;
+    assert!(row.names_organization() && row.names_user());
+    assert_eq!(row.others_permission().unwrap().name(), "read:others");
+    assert_eq!(row.rule_param(), Some("entryId"));
+    assert_eq!(row.resource_kind(), Some("entry"));
+    // The static segment wins beside the parameter, whatever the order of the rows.
+    let categories = |policy: &Policy| {
+        policy
+            .route("GET", "/api/v1/workspaces/w/expenses/categories")
+            .unwrap()
+            .endpoint
+            .pattern()
+            .to_owned()
+    };
+    assert_eq!(
+        categories(&policy),
+        "/workspaces/:workspaceId/expenses/categories"
+    );
+    let mut swapped: serde_json::Value = serde_json::from_str(doc).unwrap();
+    swapped["endpoints"].as_array_mut().unwrap().swap(1, 2);
+    let swapped = Policy::from_json(&swapped.to_string()).unwrap();
+    assert_eq!(
+        categories(&swapped),
+        "/workspaces/:workspaceId/expenses/categories"
+    );
+    assert!(policy
+        .route("GET", "/api/v1/workspaces/w/expenses/ex_1")
+        .is_some());
 }
 
 #[test]

@@ -8,7 +8,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use policy_core::{ApiKey, Environment, HexHash, KeyHash};
+use policy_core::{ApiKey, Environment, HexHash, KeyHash, KeyPrefix};
 
 /// One match GitHub found. `Debug` never shows the token.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -144,9 +144,10 @@ pub enum Classification {
     Candidate(KeyHash),
 }
 
-/// Classifies a token against the environment this deployment serves.
-pub fn classify(token: &str, environment: Environment) -> Classification {
-    match ApiKey::parse_for(token, environment) {
+/// Classifies a token against the key prefix and the environment this deployment serves: a
+/// key of another deployment (another prefix) is not ours.
+pub fn classify(token: &str, prefix: &KeyPrefix, environment: Environment) -> Classification {
+    match ApiKey::parse_for_with(token, prefix, environment) {
         Ok(key) => Classification::Candidate(key.hash()),
         Err(_) => Classification::NotOurs,
     }

@@ -17,7 +17,7 @@ use keyscope_scanning::{
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey as _, LineEnding};
-use policy_core::{ApiKey, Environment, KeyRecord, Policy, Scope, Timestamp};
+use policy_core::{ApiKey, Environment, KeyPrefix, KeyRecord, Policy, Scope, Timestamp};
 
 // ── GitHub's own sample (docs: "Implement signature verification in your secret alert
 // service"), with the key set its public-keys endpoint published for it. ──
@@ -434,25 +434,47 @@ fn live_key() -> ApiKey {
 fn only_well_formed_keys_of_this_environment_are_candidates() {
     let key = live_key();
     assert_eq!(
-        classify(key.expose_secret(), Environment::Live),
+        classify(key.expose_secret(), &KeyPrefix::DEFAULT, Environment::Live),
         Classification::Candidate(key.hash())
     );
     // Ours in form, but the other environment: not a token this deployment issued.
     assert_eq!(
-        classify(key.expose_secret(), Environment::Test),
+        classify(key.expose_secret(), &KeyPrefix::DEFAULT, Environment::Test),
         Classification::NotOurs
     );
     let mut broken = key.expose_secret().to_string();
     let last = broken.pop().unwrap();
     broken.push(if last == 'A' { 'B' } else { 'A' });
-    assert_eq!(classify(&broken, Environment::Live), Classification::NotOurs);
+    assert_eq!(
+        classify(&broken, &KeyPrefix::DEFAULT, Environment::Live),
+        Classification::NotOurs
+    );
     for token in ["some_token", "", "ck_live_", &format!("{} ", key.expose_secret())] {
         assert_eq!(
-            classify(token, Environment::Live),
+            classify(token, &KeyPrefix::DEFAULT, Environment::Live),
             Classification::NotOurs,
             "{token:?}"
         );
     }
+}
+
+#[test]
+fn a_key_of_another_deployments_prefix_is_not_ours() {
+    let acme = KeyPrefix::parse("acme").unwrap();
+    let ours = ApiKey::generate_with(&acme, Environment::Live, &[7u8; 64]).unwrap();
+    assert_eq!(
+        classify(ours.expose_secret(), &acme, Environment::Live),
+        Classification::Candidate(ours.hash())
+    );
+    // A default-prefix key is well formed, but another deployment's.
+    assert_eq!(
+        classify(live_key().expose_secret(), &acme, Environment::Live),
+        Classification::NotOurs
+    );
+    assert_eq!(
+        classify(ours.expose_secret(), &KeyPrefix::DEFAULT, Environment::Live),
+        Classification::NotOurs
+    );
 }
 
 #[test]
@@ -615,8 +637,8 @@ fn a_verdict_is_true_only_for_a_candidate_the_store_found() {
         key.expose_secret()
     );
     let tokens = parse_report(body.as_bytes(), ReportLimits::DEFAULT).unwrap();
-    let ours = classify(&tokens[0].token, Environment::Live);
-    let theirs = classify(&tokens[1].token, Environment::Live);
+    let ours = classify(&tokens[0].token, &KeyPrefix::DEFAULT, Environment::Live);
+    let theirs = classify(&tokens[1].token, &KeyPrefix::DEFAULT, Environment::Live);
     assert_eq!(
         FeedbackEntry::verdict(&tokens[0], ours, true).label,
         Label::TruePositive

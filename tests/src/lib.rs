@@ -20,6 +20,10 @@ use serde_json::{Map, Value};
 pub struct VectorFile {
     /// What the file covers.
     pub description: String,
+    /// The policy the cases are decided under: a path relative to the vector file
+    /// (`policies/<name>.json`; default: Align).
+    #[serde(default)]
+    pub policy: Option<String>,
     /// `live` (default) or `test`.
     #[serde(default)]
     pub environment: Option<String>,
@@ -248,6 +252,14 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io(path.into(), e))?;
     let file: VectorFile = serde_json::from_str(&text).map_err(|e| LoadError::Format(path.into(), e))?;
     let invalid = |msg: String| LoadError::Invalid(path.into(), msg);
+    let policy = match file.policy.as_deref() {
+        None => Policy::align().map_err(|e| invalid(format!("the Align policy: {e}")))?,
+        Some(name) => {
+            let at = path.parent().unwrap_or(Path::new(".")).join(name);
+            let text = std::fs::read_to_string(&at).map_err(|e| LoadError::Io(at.clone(), e))?;
+            Policy::from_json(&text).map_err(|e| invalid(format!("{}: {e}", at.display())))?
+        }
+    };
     let environment = match file.environment.as_deref() {
         None => Environment::Live,
         Some(name) => Environment::from_name(name).ok_or_else(|| invalid(format!("environment {name:?}")))?,
@@ -277,7 +289,8 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         );
     }
     for k in &file.keys {
-        let parsed = ApiKey::parse(&k.secret).map_err(|e| invalid(format!("key {}: {e}", k.id)))?;
+        let parsed = ApiKey::parse_with(&k.secret, policy.key_prefix())
+            .map_err(|e| invalid(format!("key {}: {e}", k.id)))?;
         let opt_time = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
         let record = KeyRecord {
             id: k.id.clone(),
@@ -317,10 +330,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     Ok(Loaded {
         path: path.into(),
         file,
-        engine: Engine::new(
-            Policy::align().map_err(|e| invalid(format!("the Align policy: {e}")))?,
-            environment,
-        ),
+        engine: Engine::new(policy, environment),
         world,
         now,
     })
@@ -371,7 +381,7 @@ impl Loaded {
                     return fail(format!("expected status {:?}, got {denial}", expect.status));
                 }
                 let body: Value = serde_json::from_str(&denial.to_json()).map_err(|e| e.to_string())?;
-                let secret_like = |s: &str| s.contains("ck_live_") || s.contains("ck_test_");
+                let secret_like = |s: &str| s.contains("_live_") || s.contains("_test_");
                 if body["reason"] != denial.reason().code()
                     || body["message"].as_str().is_none_or(secret_like)
                 {

@@ -34,10 +34,16 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
     Ok(bytes)
 }
 
-/// A new key's secret, made from the platform's CSPRNG by `policy-core`.
+/// A new key's secret, of the policy's key prefix, made from the platform's CSPRNG by
+/// `policy-core`.
 pub fn new_secret(ctx: &Ctx<'_>) -> Result<ApiKey, ServiceError> {
-    ApiKey::generate(ctx.config.engine.environment(), &random_bytes::<64>()?)
-        .map_err(|e| ServiceError::new(Reason::Unavailable, e.to_string()))
+    let engine = &ctx.config.engine;
+    ApiKey::generate_with(
+        engine.policy().key_prefix(),
+        engine.environment(),
+        &random_bytes::<64>()?,
+    )
+    .map_err(|e| ServiceError::new(Reason::Unavailable, e.to_string()))
 }
 
 /// A new key's secret and id, before the plan.

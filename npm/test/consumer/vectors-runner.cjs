@@ -1,7 +1,7 @@
 "use strict";
 // Runs every conformance vector (tests/vectors/*.json) through an installed `keyscope`
 // module: SPEC's expectations exactly (no gateway or platform in between), for both the async
-// `authorize` and `authorizeSync`. Called from a CommonJS and an ES module test file.
+// `authorize` and `authorizeSync`, each file under the policy it names (default: Align).
 const assert = require("node:assert/strict");
 const { createHash } = require("node:crypto");
 const { readdirSync, readFileSync } = require("node:fs");
@@ -30,7 +30,7 @@ function world(vector) {
   return { sync, async, roles, keys };
 }
 
-function check(c, vector, w, d) {
+function check(c, vector, w, d, engine) {
   const e = c.expect;
   assert.equal(d.allowed, e.allow, `allowed (${d.reason ?? ""} ${d.message ?? ""})`);
   if (!e.allow) {
@@ -39,7 +39,7 @@ function check(c, vector, w, d) {
     assert.equal(typeof d.message, "string");
     assert.deepEqual(Object.keys(d.body()), ["reason", "message"]);
     assert.equal(d.wwwAuthenticate !== null, d.status === 401, "WWW-Authenticate exactly on 401");
-    for (const k of vector.keys ?? []) assert.ok(!d.message.includes(k.secret.slice(8, 20)), "never echo a key");
+    for (const k of vector.keys ?? []) assert.ok(!d.message.includes(k.secret.slice(-36, -6)), "never echo a key");
     return;
   }
   assert.equal(d.status, 200);
@@ -50,7 +50,7 @@ function check(c, vector, w, d) {
   assert.equal(d.userId, key.createdBy);
   assert.equal(d.scope, key.scope);
   assert.equal(d.role, w.roles.get(`${key.organizationId}\n${key.createdBy}`));
-  const isMe = /^\/api\/v1\/me(\?|$)/.test(c.path);
+  const isMe = c.path.split("?")[0] === engine.mePath;
   assert.equal(d.servesMe, isMe, "servesMe exactly on GET /me");
   if (!isMe) assert.equal(d.me(), null);
   if (e.me) {
@@ -66,15 +66,16 @@ module.exports = function runVectors(keyscope, flavour) {
   assert.ok(files.length > 0, "vectors found");
   for (const file of files) {
     const vector = JSON.parse(readFileSync(join(VECTORS, file), "utf8"));
-    const engine = new keyscope.Engine({ environment: vector.environment ?? "live" });
+    const policy = vector.policy === undefined ? undefined : readFileSync(join(VECTORS, vector.policy), "utf8");
+    const engine = new keyscope.Engine({ environment: vector.environment ?? "live", policy });
     const now = Date.parse(vector.now);
     const w = world(vector);
     describe(`${flavour}: vectors/${file}`, () => {
       for (const c of vector.cases) {
         test(c.name, async () => {
           const request = { method: c.method, url: c.path, headers: c.headers ?? {} };
-          check(c, vector, w, await engine.authorize(request, w.async, { now }));
-          check(c, vector, w, engine.authorizeSync(request, w.sync, { now }));
+          check(c, vector, w, await engine.authorize(request, w.async, { now }), engine);
+          check(c, vector, w, engine.authorizeSync(request, w.sync, { now }), engine);
         });
       }
     });

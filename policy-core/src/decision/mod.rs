@@ -14,7 +14,9 @@
 //! - this file: the engine, the steps, and the decision's phases.
 //! - `reason.rs`: the denials: reason codes, statuses and messages.
 //! - `prepared.rs`: a key compiled once for a policy, and a role resolved once.
+//! - `explain.rs`: a decision explained (the check that decided it), and a key's access table.
 
+pub mod explain;
 pub mod prepared;
 pub mod reason;
 
@@ -314,10 +316,12 @@ impl Engine {
             Presented::Nothing => Err(Cause::NoKey),
             Presented::Conflict => Err(Cause::ConflictingHeaders),
             Presented::Unreadable => Err(Cause::Malformed(KeyError::BadCharacter)),
-            Presented::Key(text) => match ApiKey::parse_for(text, self.environment) {
-                Ok(key) => Ok(key.hash()),
-                Err(err) => Err(Cause::Malformed(err)),
-            },
+            Presented::Key(text) => {
+                match ApiKey::parse_for_with(text, self.policy.key_prefix(), self.environment) {
+                    Ok(key) => Ok(key.hash()),
+                    Err(err) => Err(Cause::Malformed(err)),
+                }
+            }
         }
     }
 
@@ -544,8 +548,9 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     }
 }
 
-/// The creator holds `role`: the key's effective permissions, then endpoint known → scope →
-/// permission → (resource visibility, asked next). Writes the next stage in place (a stage
+/// The creator holds `role`: the key's effective permissions, then endpoint known →
+/// organization in the path → project scope → permission → user in the path → (resource
+/// visibility, asked next). Writes the next stage in place (a stage
 /// returned by value is built aside and copied in whole).
 #[inline(always)]
 fn judge<'p, R: KeySource>(
@@ -571,6 +576,12 @@ fn judge<'p, R: KeySource>(
         *stage = Stage::Denied(Cause::UnknownEndpoint);
         return;
     };
+    if let Some(organization) = &route.organization {
+        if organization.as_str() != record.organization_id {
+            *stage = Stage::Denied(Cause::OtherOrganization);
+            return;
+        }
+    }
     let mut resource = None;
     if record.scope == Scope::Project {
         match &route.rule {
@@ -592,6 +603,19 @@ fn judge<'p, R: KeySource>(
         if !effective.contains(permission.index()) {
             *stage = Stage::Denied(Cause::MissingPermission(permission));
             return;
+        }
+    }
+    if let Some(user) = &route.user {
+        if user.as_str() != record.created_by {
+            let denied = match route.endpoint.others_permission() {
+                None => Some(Cause::OwnUserOnly),
+                Some(others) if !effective.contains(others.index()) => Some(Cause::MissingPermission(others)),
+                Some(_) => None,
+            };
+            if let Some(cause) = denied {
+                *stage = Stage::Denied(cause);
+                return;
+            }
         }
     }
     let granted = Granted {

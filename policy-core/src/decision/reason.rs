@@ -114,6 +114,11 @@ pub enum Cause<'a> {
     OrganizationEndpoint,
     /// A project key naming another project in the path.
     OtherProject,
+    /// The path names an organization other than the key's.
+    OtherOrganization,
+    /// The path names a user other than the key's creator, on a row without
+    /// `othersPermission`.
+    OwnUserOnly,
     /// The key lacks this permission, which the endpoint row requires.
     MissingPermission(Permission<'a>),
     /// The resource is unknown or outside the key's project.
@@ -142,8 +147,10 @@ impl Cause<'_> {
             Cause::NoKey => Reason::MissingKey,
             Cause::ConflictingHeaders | Cause::Malformed(_) | Cause::UnknownKey => Reason::InvalidKey,
             Cause::Revoked | Cause::Expired | Cause::CreatorRemoved => Reason::KeyRevoked,
-            Cause::OrganizationEndpoint | Cause::OtherProject => Reason::ScopeViolation,
-            Cause::MissingPermission(_) => Reason::Forbidden,
+            Cause::OrganizationEndpoint | Cause::OtherProject | Cause::OtherOrganization => {
+                Reason::ScopeViolation
+            }
+            Cause::MissingPermission(_) | Cause::OwnUserOnly => Reason::Forbidden,
             Cause::UnknownEndpoint | Cause::ResourceNotVisible => Reason::NotFound,
             Cause::RateLimited { .. } => Reason::RateLimited,
             Cause::StoreUnavailable | Cause::StoreInconsistent | Cause::Misconfigured => Reason::Unavailable,
@@ -185,6 +192,8 @@ impl fmt::Display for Cause<'_> {
                 f.write_str("A project-scoped key cannot call this organization-wide endpoint.")
             }
             Cause::OtherProject => f.write_str("This key is scoped to a different project."),
+            Cause::OtherOrganization => f.write_str("This key belongs to another organization."),
+            Cause::OwnUserOnly => f.write_str("This endpoint is limited to the key's own user."),
             Cause::MissingPermission(permission) => write!(f, "Missing {} permission.", permission.name()),
             Cause::ResourceNotVisible => f.write_str("Not found."),
             Cause::RateLimited { retry_after } => {

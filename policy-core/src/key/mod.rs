@@ -1,26 +1,33 @@
-//! The API key format: `ck_live_` / `ck_test_`, a 30-character base62 body, a 6-character
-//! base62 CRC-32 checksum — 44 characters in all.
+//! The API key format: `<prefix>_live_` / `<prefix>_test_`, a 30-character base62 body, a
+//! 6-character base62 CRC-32 checksum. The prefix is the policy's `keyPrefix` (default `ck`,
+//! giving 44 characters in all).
 //!
-//! Everything here is offline: a malformed key, a failed checksum or a key of the other
-//! environment is rejected before any store is asked.
+//! Everything here is offline: a malformed key, a failed checksum, a key of another prefix or
+//! of the other environment is rejected before any store is asked.
 //!
 //! - this file: the key itself, its hash and its hint.
+//! - `prefix.rs`: the deployment's key prefix.
 //! - `record.rs`: what the stores hold about a key (its record, scope and times).
 
+pub mod prefix;
 pub mod record;
 
 use core::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// Total length of a key string.
+pub use prefix::{InvalidPrefix, KeyPrefix, MAX_PREFIX_LEN};
+
+/// Total length of a key string with the default prefix `ck`.
 pub const KEY_LEN: usize = 44;
-/// Length of the environment prefix (`ck_live_` / `ck_test_`).
-pub const PREFIX_LEN: usize = 8;
+/// Length of the environment mark after the prefix (`_live_` / `_test_`).
+pub const MARK_LEN: usize = 6;
 /// Length of the random body.
 pub const BODY_LEN: usize = 30;
 /// Length of the checksum suffix.
 pub const CHECKSUM_LEN: usize = 6;
+/// Length of the longest key: a 12-character prefix, the mark, the body and the checksum.
+pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + MARK_LEN + BODY_LEN + CHECKSUM_LEN;
 /// Length of the hint shown in key lists (the last characters of the key).
 pub const HINT_LEN: usize = 4;
 
@@ -29,22 +36,27 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 /// every base62 character is equally likely.
 const UNBIASED_LIMIT: u8 = 248;
 
+/// The length of a key under `prefix`.
+pub const fn key_len(prefix: &KeyPrefix) -> usize {
+    prefix.len() + MARK_LEN + BODY_LEN + CHECKSUM_LEN
+}
+
 /// The environment a key belongs to; a deployment serves exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Environment {
-    /// Production keys, prefix `ck_live_`.
+    /// Production keys, `<prefix>_live_`.
     #[default]
     Live,
-    /// Test keys, prefix `ck_test_`.
+    /// Test keys, `<prefix>_test_`.
     Test,
 }
 
 impl Environment {
-    /// The key prefix of this environment.
-    pub const fn prefix(self) -> &'static str {
+    /// The mark between the prefix and the body: `_live_` or `_test_`.
+    pub const fn mark(self) -> &'static str {
         match self {
-            Environment::Live => "ck_live_",
-            Environment::Test => "ck_test_",
+            Environment::Live => "_live_",
+            Environment::Test => "_test_",
         }
     }
 
@@ -65,10 +77,10 @@ impl Environment {
         }
     }
 
-    fn from_prefix(prefix: &[u8]) -> Option<Self> {
-        match prefix {
-            b"ck_live_" => Some(Environment::Live),
-            b"ck_test_" => Some(Environment::Test),
+    fn from_mark(mark: &[u8]) -> Option<Self> {
+        match mark {
+            b"_live_" => Some(Environment::Live),
+            b"_test_" => Some(Environment::Test),
             _ => None,
         }
     }
@@ -84,9 +96,9 @@ impl fmt::Display for Environment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// The key is not exactly 44 characters long.
+    /// The key does not have the length of this deployment's keys.
     WrongLength,
-    /// The key does not start with `ck_live_` or `ck_test_`.
+    /// The key does not start with `<prefix>_live_` or `<prefix>_test_`.
     UnknownPrefix,
     /// The body or checksum holds a character outside `0-9A-Za-z`.
     BadCharacter,
@@ -120,8 +132,12 @@ impl core::error::Error for GenerateError {}
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyError::WrongLength => write!(f, "an API key is exactly {KEY_LEN} characters long"),
-            KeyError::UnknownPrefix => f.write_str("an API key starts with ck_live_ or ck_test_"),
+            KeyError::WrongLength => {
+                f.write_str("the API key does not have the length of this deployment's keys")
+            }
+            KeyError::UnknownPrefix => {
+                f.write_str("the API key does not start with this deployment's prefix and _live_ or _test_")
+            }
             KeyError::BadCharacter => {
                 f.write_str("an API key holds only the characters 0-9, A-Z and a-z after its prefix")
             }
@@ -151,11 +167,12 @@ impl fmt::Display for GenerateError {
     }
 }
 
-/// A syntactically valid API key whose checksum matched. Holds the key text; never printed by
-/// `Debug`.
+/// A syntactically valid API key whose checksum matched. Holds the key text inline; never
+/// printed by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey {
-    text: [u8; KEY_LEN],
+    text: [u8; MAX_KEY_LEN],
+    len: u8,
     environment: Environment,
 }
 
@@ -170,58 +187,103 @@ impl fmt::Debug for ApiKey {
 }
 
 impl ApiKey {
-    /// Parses and validates a key offline: length, prefix, alphabet and checksum. The
-    /// environment is not checked here; see [`ApiKey::parse_for`].
+    /// Parses and validates a key of the default prefix `ck` offline; see
+    /// [`ApiKey::parse_with`].
     pub fn parse(text: &str) -> Result<ApiKey, KeyError> {
-        let bytes = text.as_bytes();
-        let text: [u8; KEY_LEN] = bytes.try_into().map_err(|_| KeyError::WrongLength)?;
-        let environment = Environment::from_prefix(&text[..PREFIX_LEN]).ok_or(KeyError::UnknownPrefix)?;
-        if !text[PREFIX_LEN..].iter().all(u8::is_ascii_alphanumeric) {
-            return Err(KeyError::BadCharacter);
-        }
-        let expected = checksum(&text[..PREFIX_LEN + BODY_LEN]);
-        if text[PREFIX_LEN + BODY_LEN..] != expected {
-            return Err(KeyError::ChecksumMismatch);
-        }
-        Ok(ApiKey { text, environment })
+        ApiKey::parse_with(text, &KeyPrefix::DEFAULT)
     }
 
-    /// Parses a key and requires it to belong to `environment`.
+    /// Parses and validates a key of `prefix` offline: length, prefix, alphabet and checksum.
+    /// The environment is not checked here; see [`ApiKey::parse_for_with`].
+    pub fn parse_with(text: &str, prefix: &KeyPrefix) -> Result<ApiKey, KeyError> {
+        let bytes = text.as_bytes();
+        let head = prefix.len();
+        if bytes.len() != key_len(prefix) {
+            return Err(KeyError::WrongLength);
+        }
+        let (start, rest) = bytes.split_at(head);
+        if start != prefix.as_str().as_bytes() {
+            return Err(KeyError::UnknownPrefix);
+        }
+        let (mark, tail) = rest.split_at(MARK_LEN);
+        let environment = Environment::from_mark(mark).ok_or(KeyError::UnknownPrefix)?;
+        if !tail.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(KeyError::BadCharacter);
+        }
+        let (signed, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+        if sum != checksum(signed) {
+            return Err(KeyError::ChecksumMismatch);
+        }
+        let mut stored = [0u8; MAX_KEY_LEN];
+        for (slot, byte) in stored.iter_mut().zip(bytes) {
+            *slot = *byte;
+        }
+        Ok(ApiKey {
+            text: stored,
+            len: bytes.len() as u8,
+            environment,
+        })
+    }
+
+    /// Parses a key of the default prefix and requires it to belong to `environment`.
     pub fn parse_for(text: &str, environment: Environment) -> Result<ApiKey, KeyError> {
-        let key = ApiKey::parse(text)?;
+        ApiKey::parse_for_with(text, &KeyPrefix::DEFAULT, environment)
+    }
+
+    /// Parses a key of `prefix` and requires it to belong to `environment`.
+    pub fn parse_for_with(
+        text: &str,
+        prefix: &KeyPrefix,
+        environment: Environment,
+    ) -> Result<ApiKey, KeyError> {
+        let key = ApiKey::parse_with(text, prefix)?;
         if key.environment != environment {
             return Err(KeyError::WrongEnvironment { key: key.environment });
         }
         Ok(key)
     }
 
-    /// Makes a new key for `environment` from caller-supplied CSPRNG bytes (this crate has no
-    /// RNG of its own). Bytes are consumed left to right with rejection sampling, so the body
-    /// is uniform over base62; 64 bytes are always enough in practice.
+    /// Makes a new key of the default prefix; see [`ApiKey::generate_with`].
     pub fn generate(environment: Environment, random: &[u8]) -> Result<ApiKey, GenerateError> {
-        let mut text = [0u8; KEY_LEN];
-        text[..PREFIX_LEN].copy_from_slice(environment.prefix().as_bytes());
+        ApiKey::generate_with(&KeyPrefix::DEFAULT, environment, random)
+    }
+
+    /// Makes a new key of `prefix` for `environment` from caller-supplied CSPRNG bytes (this
+    /// crate has no RNG of its own). Bytes are consumed left to right with rejection sampling,
+    /// so the body is uniform over base62; 64 bytes are always enough in practice.
+    pub fn generate_with(
+        prefix: &KeyPrefix,
+        environment: Environment,
+        random: &[u8],
+    ) -> Result<ApiKey, GenerateError> {
+        let mut text = [0u8; MAX_KEY_LEN];
+        let head = prefix.len() + MARK_LEN;
+        let len = key_len(prefix);
+        let start = prefix.as_str().bytes().chain(environment.mark().bytes());
+        for (slot, byte) in text.iter_mut().zip(start) {
+            *slot = byte;
+        }
+        let body = random
+            .iter()
+            .filter(|&&byte| byte < UNBIASED_LIMIT)
+            .filter_map(|&byte| BASE62.get(usize::from(byte % 62)).copied());
         let mut filled = 0;
-        for &byte in random {
-            if filled == BODY_LEN {
-                break;
-            }
-            if byte < UNBIASED_LIMIT {
-                if let (Some(slot), Some(&digit)) = (
-                    text.get_mut(PREFIX_LEN + filled),
-                    BASE62.get(usize::from(byte % 62)),
-                ) {
-                    *slot = digit;
-                    filled += 1;
-                }
-            }
+        for (slot, digit) in text.iter_mut().skip(head).take(BODY_LEN).zip(body) {
+            *slot = digit;
+            filled += 1;
         }
         if filled < BODY_LEN {
             return Err(GenerateError::InsufficientEntropy);
         }
-        let sum = checksum(&text[..PREFIX_LEN + BODY_LEN]);
-        text[PREFIX_LEN + BODY_LEN..].copy_from_slice(&sum);
-        Ok(ApiKey { text, environment })
+        let sum = checksum(text.get(..head + BODY_LEN).unwrap_or_default());
+        for (slot, digit) in text.iter_mut().skip(head + BODY_LEN).zip(sum) {
+            *slot = digit;
+        }
+        Ok(ApiKey {
+            text,
+            len: len as u8,
+            environment,
+        })
     }
 
     /// The key's environment.
@@ -232,17 +294,21 @@ impl ApiKey {
     /// The whole key string. Show it once, at creation; never store or log it.
     pub fn expose_secret(&self) -> &str {
         // INVARIANT: `text` holds only ASCII (prefix + base62), so this never fails.
-        core::str::from_utf8(&self.text).unwrap_or("")
+        self.text
+            .get(..usize::from(self.len))
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 
     /// The last four characters, shown in key lists so a user can tell keys apart.
     pub fn hint(&self) -> &str {
-        &self.expose_secret()[KEY_LEN - HINT_LEN..]
+        let secret = self.expose_secret();
+        secret.get(secret.len().saturating_sub(HINT_LEN)..).unwrap_or("")
     }
 
     /// The SHA-256 of the whole key string: the only form in which a key is stored.
     pub fn hash(&self) -> KeyHash {
-        KeyHash(Sha256::digest(self.text).into())
+        KeyHash(Sha256::digest(self.expose_secret().as_bytes()).into())
     }
 }
 
@@ -384,6 +450,38 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let key = ApiKey::generate(Environment::Live, &[9u8; 64]).expect("enough");
         let shown = alloc::format!("{key:?}");
-        assert!(!shown.contains(&key.expose_secret()[PREFIX_LEN..PREFIX_LEN + BODY_LEN]));
+        assert!(!shown.contains(&key.expose_secret()[8..8 + BODY_LEN]));
+    }
+
+    #[test]
+    fn a_deployment_prefix_round_trips_and_refuses_other_prefixes() {
+        let acme = KeyPrefix::parse("acme").expect("valid");
+        let key = ApiKey::generate_with(&acme, Environment::Live, &[3u8; 64]).expect("enough");
+        let text = key.expose_secret();
+        assert_eq!(text.len(), 46);
+        assert!(text.starts_with("acme_live_"));
+        assert_eq!(ApiKey::parse_with(text, &acme), Ok(key.clone()));
+        assert_eq!(ApiKey::parse(text), Err(KeyError::WrongLength));
+        let ck = ApiKey::generate(Environment::Live, &[3u8; 64]).expect("enough");
+        assert_eq!(
+            ApiKey::parse_with(ck.expose_secret(), &acme),
+            Err(KeyError::WrongLength)
+        );
+        // Same length, other prefix: refused by its prefix, not its checksum.
+        let abcd = KeyPrefix::parse("abcd").expect("valid");
+        let other = ApiKey::generate_with(&abcd, Environment::Live, &[3u8; 64]).expect("enough");
+        assert_eq!(
+            ApiKey::parse_with(other.expose_secret(), &acme),
+            Err(KeyError::UnknownPrefix)
+        );
+        // The longest prefix fits.
+        let long = KeyPrefix::parse("abcdefghijkl").expect("valid");
+        let key = ApiKey::generate_with(&long, Environment::Test, &[9u8; 64]).expect("enough");
+        assert_eq!(key.expose_secret().len(), MAX_KEY_LEN);
+        assert_eq!(key.hint().len(), HINT_LEN);
+        assert_eq!(
+            ApiKey::parse_for_with(key.expose_secret(), &long, Environment::Test),
+            Ok(key)
+        );
     }
 }

@@ -10,7 +10,8 @@ use super::{
     CompiledRule, Endpoint, EndpointDocument, InvalidField, Policy, PolicyDocument, PolicyError, Preset,
     ProjectKeyRule, Role, Serve, MAX_METHOD_LEN, MAX_SEGMENTS,
 };
-use crate::route::{PackedName, Router, Row, Segment};
+use crate::key::KeyPrefix;
+use crate::route::{PackedName, Router, Row, Segment, Wanted};
 
 impl Policy {
     /// Parses, validates and compiles a policy document.
@@ -22,7 +23,19 @@ impl Policy {
     /// Validates and compiles an already-parsed document.
     pub fn compile(doc: &PolicyDocument) -> Result<Policy, PolicyError> {
         let base_path = compile_base_path(&doc.base_path)?;
+        let key_prefix = match &doc.key_prefix {
+            None => KeyPrefix::DEFAULT,
+            Some(text) => KeyPrefix::parse(text)
+                .map_err(|why| InvalidField::error("keyPrefix", format!("\"{text}\": {why}")))?,
+        };
+        let names = PathNames::of(doc)?;
 
+        if doc.permissions.is_empty() {
+            return Err(InvalidField::error(
+                "permissions",
+                "at least one permission is needed",
+            ));
+        }
         if doc.permissions.len() > MAX_PERMISSIONS {
             return Err(InvalidField::error(
                 "permissions",
@@ -105,19 +118,38 @@ impl Policy {
 
         let mut endpoints: Vec<Endpoint> = Vec::with_capacity(doc.endpoints.len());
         for (i, row) in doc.endpoints.iter().enumerate() {
-            let endpoint = compile_endpoint(i, row, &|field: String, name: &str| {
+            let endpoint = compile_endpoint(i, row, &names, &|field: String, name: &str| {
                 lookup(&|| field.clone(), name)
             })?;
-            if endpoints
+            if let Some(j) = endpoints
                 .iter()
-                .any(|e| e.method == endpoint.method && same_shape(&e.segments, &endpoint.segments))
+                .position(|e| e.method == endpoint.method && e.segments == endpoint.segments)
             {
                 return Err(InvalidField::error(
                     format!("endpoints[{i}]"),
-                    format!("{} {} overlaps an earlier row", row.method, row.path),
+                    format!(
+                        "{} {} has the same method and path shape as endpoints[{j}]",
+                        row.method, row.path
+                    ),
                 ));
             }
             endpoints.push(endpoint);
+        }
+        for (field, name) in [
+            ("organizationParam", names.organization),
+            ("userParam", names.user),
+        ] {
+            let Some(name) = name else { continue };
+            let used = doc
+                .endpoints
+                .iter()
+                .any(|row| row.path.split('/').any(|seg| seg.strip_prefix(':') == Some(name)));
+            if !used {
+                return Err(InvalidField::error(
+                    field,
+                    format!("no endpoint's pattern holds \":{name}\""),
+                ));
+            }
         }
 
         let router = Router::new(
@@ -125,7 +157,11 @@ impl Policy {
             endpoints.iter().map(|e| Row {
                 method: &e.method,
                 segments: &e.segments,
-                wanted: e.project_key.param(),
+                wanted: Wanted {
+                    rule: e.project_key.param(),
+                    organization: e.organization_param,
+                    user: e.user_param,
+                },
             }),
         );
         let mut sorted_permissions: Vec<(Box<str>, usize)> = permissions
@@ -137,6 +173,9 @@ impl Policy {
         let stamp = stamp_of(&permissions, &roles);
         Ok(Policy {
             stamp,
+            key_prefix,
+            organization_param: names.organization.map(Into::into),
+            user_param: names.user.map(Into::into),
             base_path,
             router,
             sorted_permissions,
@@ -183,19 +222,56 @@ fn compile_base_path(base: &str) -> Result<Box<str>, PolicyError> {
     Ok(base.into())
 }
 
-fn same_shape(a: &[Segment], b: &[Segment]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|pair| match pair {
-            (Segment::Static(x), Segment::Static(y)) => x == y,
-            (Segment::Param, Segment::Param) => true,
-            // A static segment beside a parameter is ambiguous for ids equal to the static text.
-            _ => true,
-        })
+/// The names of the organization and user parameters a document declares.
+#[derive(Clone, Copy)]
+struct PathNames<'d> {
+    organization: Option<&'d str>,
+    user: Option<&'d str>,
+}
+
+impl<'d> PathNames<'d> {
+    fn of(doc: &'d PolicyDocument) -> Result<PathNames<'d>, PolicyError> {
+        let check = |field: &str, name: &'d Option<String>| -> Result<Option<&'d str>, PolicyError> {
+            match name.as_deref() {
+                None => Ok(None),
+                Some(n) if is_param_name(n) => Ok(Some(n)),
+                Some(n) => Err(InvalidField::error(
+                    field,
+                    format!("\"{n}\" is not a parameter name (letters, digits, _ and -; without the ':')"),
+                )),
+            }
+        };
+        let names = PathNames {
+            organization: check("organizationParam", &doc.organization_param)?,
+            user: check("userParam", &doc.user_param)?,
+        };
+        if names.organization.is_some() && names.organization == names.user {
+            return Err(InvalidField::error(
+                "userParam",
+                "the user parameter cannot also be the organization parameter",
+            ));
+        }
+        Ok(names)
+    }
+
+    /// Whether `name` is the organization or the user parameter.
+    fn is_identity(&self, name: &str) -> bool {
+        self.organization == Some(name) || self.user == Some(name)
+    }
+}
+
+/// A parameter name as a pattern writes it after `:`.
+fn is_param_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn compile_endpoint(
     i: usize,
     row: &EndpointDocument,
+    names: &PathNames<'_>,
     permission: &dyn Fn(String, &str) -> Result<usize, PolicyError>,
 ) -> Result<Endpoint, PolicyError> {
     let at = |field: &str| format!("endpoints[{i}].{field}");
@@ -226,10 +302,10 @@ fn compile_endpoint(
     let mut params: Vec<(&str, usize)> = Vec::new();
     for (pos, seg) in rest.split('/').enumerate() {
         if let Some(name) = seg.strip_prefix(':') {
-            if name.is_empty() || params.iter().any(|(n, _)| *n == name) {
+            if !is_param_name(name) || params.iter().any(|(n, _)| *n == name) {
                 return Err(InvalidField::error(
                     at("path"),
-                    format!("parameter \":{name}\" is empty or repeated"),
+                    format!("parameter \":{name}\" is empty, repeated or not a plain name"),
                 ));
             }
             params.push((name, pos));
@@ -257,19 +333,25 @@ fn compile_endpoint(
         ));
     }
 
+    let position_of = |name: Option<&str>| {
+        name.and_then(|name| params.iter().find(|(n, _)| *n == name).map(|(_, pos)| *pos))
+    };
+    let organization_param = position_of(names.organization);
+    let user_param = position_of(names.user);
     let param_position = || -> Result<usize, PolicyError> {
-        match (&row.param, params.as_slice()) {
-            (Some(name), _) => params
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, pos)| *pos)
-                .ok_or_else(|| {
-                    InvalidField::error(at("param"), format!("the pattern has no parameter \":{name}\""))
-                }),
+        let candidates: Vec<&(&str, usize)> = params.iter().filter(|(n, _)| !names.is_identity(n)).collect();
+        match (&row.param, candidates.as_slice()) {
+            (Some(name), _) if names.is_identity(name) => Err(InvalidField::error(
+                at("param"),
+                format!("\"{name}\" is the organization or user parameter, not a project or resource id"),
+            )),
+            (Some(name), _) => position_of(Some(name)).ok_or_else(|| {
+                InvalidField::error(at("param"), format!("the pattern has no parameter \":{name}\""))
+            }),
             (None, [(_, pos)]) => Ok(*pos),
             (None, []) => Err(InvalidField::error(
                 at("path"),
-                "this rule needs a path parameter",
+                "this rule needs a path parameter other than the organization and user parameters",
             )),
             (None, _) => Err(InvalidField::error(
                 at("param"),
@@ -310,15 +392,32 @@ fn compile_endpoint(
         ));
     }
 
-    let permission = match &row.permission {
-        None => None,
-        Some(name) => Some((permission(at("permission"), name)?, name.as_str().into())),
-    };
+    let permission_of =
+        |field: &str, name: &Option<String>| -> Result<Option<(usize, Box<str>)>, PolicyError> {
+            match name {
+                None => Ok(None),
+                Some(name) => Ok(Some((permission(at(field), name)?, name.as_str().into()))),
+            }
+        };
+    let others_permission = permission_of("othersPermission", &row.others_permission)?;
+    if others_permission.is_some() && user_param.is_none() {
+        return Err(InvalidField::error(
+            at("othersPermission"),
+            match names.user {
+                Some(user) => format!("only a row whose pattern holds \":{user}\" names othersPermission"),
+                None => "othersPermission needs the document's userParam".into(),
+            },
+        ));
+    }
+    let permission = permission_of("permission", &row.permission)?;
     Ok(Endpoint {
         method: row.method.as_str().into(),
         pattern: row.path.as_str().into(),
         segments: segments.into_boxed_slice(),
         permission,
+        others_permission,
+        organization_param,
+        user_param,
         project_key,
         serve_me: row.serve == Some(Serve::Me),
     })

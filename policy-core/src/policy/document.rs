@@ -10,10 +10,20 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyDocument {
+    /// The deployment's key prefix (`<keyPrefix>_live_…`); `ck` when left out.
+    #[serde(default)]
+    pub key_prefix: Option<String>,
     /// The prefix every endpoint path is relative to, e.g. `/api/v1`.
     pub base_path: String,
-    /// Every permission the API knows, e.g. `read:project` (at most 64).
+    /// Every permission the API knows, e.g. `read:project` (1 to 256).
     pub permissions: Vec<String>,
+    /// The path parameter that names the organization (tenant) wherever a pattern holds it,
+    /// e.g. `workspaceId`.
+    #[serde(default)]
+    pub organization_param: Option<String>,
+    /// The path parameter that names a user wherever a pattern holds it, e.g. `userId`.
+    #[serde(default)]
+    pub user_param: Option<String>,
     /// Role name → the permissions the role holds.
     pub roles: BTreeMap<String, Vec<String>>,
     /// Which roles may create keys of each scope.
@@ -53,9 +63,15 @@ pub struct EndpointDocument {
     #[serde(default)]
     pub resource_kind: Option<String>,
     /// For `own_path` / `own_resource`: which parameter holds the project / resource id. May be
-    /// omitted when the pattern has exactly one parameter.
+    /// omitted when the pattern has exactly one parameter other than the organization and user
+    /// parameters.
     #[serde(default)]
     pub param: Option<String>,
+    /// On a row whose pattern holds the user parameter: the permission a key needs, beyond
+    /// `permission`, to name a user other than its creator. Without it, the row is limited to
+    /// the key's own user.
+    #[serde(default)]
+    pub others_permission: Option<String>,
     /// Set to `me` for the endpoint the gateway answers itself with the key's `/me` view.
     #[serde(default)]
     pub serve: Option<Serve>,

@@ -31,6 +31,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::key::record::Scope;
+use crate::key::KeyPrefix;
 pub use crate::route::MAX_SEGMENTS;
 use crate::route::{word_at, PackedName, Router, Segment};
 
@@ -40,6 +41,9 @@ pub const ALIGN_POLICY_JSON: &str = include_str!("../../policies/align.json");
 /// A validated, compiled policy. Cheap to share by reference; decisions borrow it.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    key_prefix: KeyPrefix,
+    organization_param: Option<Box<str>>,
+    user_param: Option<Box<str>>,
     base_path: Box<str>,
     permissions: Vec<Box<str>>,
     roles: Vec<Role>,
@@ -100,6 +104,12 @@ pub struct Endpoint {
     pub(crate) segments: Box<[Segment]>,
     /// The permission the row requires: its index and its name.
     pub(crate) permission: Option<(usize, Box<str>)>,
+    /// The permission a key needs, beyond `permission`, to name another user in the path.
+    pub(crate) others_permission: Option<(usize, Box<str>)>,
+    /// The segment position of the organization parameter, if the pattern holds it.
+    pub(crate) organization_param: Option<usize>,
+    /// The segment position of the user parameter, if the pattern holds it.
+    pub(crate) user_param: Option<usize>,
     pub(crate) project_key: CompiledRule,
     pub(crate) serve_me: bool,
 }
@@ -125,6 +135,54 @@ impl Endpoint {
         self.permission
             .as_ref()
             .map(|(index, name)| Permission::new(*index, name))
+    }
+
+    /// The permission a key needs, beyond [`Endpoint::permission`], to name a user other than
+    /// its creator; `None` on a row with the user parameter means "own user only".
+    pub fn others_permission(&self) -> Option<Permission<'_>> {
+        self.others_permission
+            .as_ref()
+            .map(|(index, name)| Permission::new(*index, name))
+    }
+
+    /// Whether the pattern holds the policy's organization parameter.
+    pub fn names_organization(&self) -> bool {
+        self.organization_param.is_some()
+    }
+
+    /// Whether the pattern holds the policy's user parameter.
+    pub fn names_user(&self) -> bool {
+        self.user_param.is_some()
+    }
+
+    /// The row's project-key rule as written (`allow`, `filtered`, `own_path`,
+    /// `own_resource`, `deny`).
+    pub fn project_key(&self) -> ProjectKeyRule {
+        match self.project_key {
+            CompiledRule::Allow => ProjectKeyRule::Allow,
+            CompiledRule::Filtered => ProjectKeyRule::Filtered,
+            CompiledRule::OwnPath { .. } => ProjectKeyRule::OwnPath,
+            CompiledRule::OwnResource { .. } => ProjectKeyRule::OwnResource,
+            CompiledRule::Deny => ProjectKeyRule::Deny,
+        }
+    }
+
+    /// For an `own_resource` row, the resource kind it asks about.
+    pub fn resource_kind(&self) -> Option<&str> {
+        match &self.project_key {
+            CompiledRule::OwnResource { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The name of the parameter the project-key rule reads (`own_path` / `own_resource`).
+    pub fn rule_param(&self) -> Option<&str> {
+        let position = self.project_key.param()?;
+        self.pattern
+            .trim_start_matches('/')
+            .split('/')
+            .nth(position)
+            .and_then(|seg| seg.strip_prefix(':'))
     }
 }
 
@@ -161,6 +219,21 @@ impl Policy {
     /// same bitsets and role indices the same way.
     pub fn stamp(&self) -> u64 {
         self.stamp
+    }
+
+    /// The deployment's key prefix (`keyPrefix`, default `ck`).
+    pub fn key_prefix(&self) -> &KeyPrefix {
+        &self.key_prefix
+    }
+
+    /// The path parameter that names the organization (`organizationParam`), if any.
+    pub fn organization_param(&self) -> Option<&str> {
+        self.organization_param.as_deref()
+    }
+
+    /// The path parameter that names a user (`userParam`), if any.
+    pub fn user_param(&self) -> Option<&str> {
+        self.user_param.as_deref()
     }
 
     /// The base path every endpoint is relative to.

@@ -3,7 +3,7 @@
 //! it with that rule, so a rule that needs an id always has one.
 
 use super::{CompiledRule, Endpoint, Policy};
-use crate::route::PathId;
+use crate::route::{PathId, Span};
 
 /// A request matched to an endpoint row.
 #[derive(Clone, Copy, Debug)]
@@ -13,6 +13,10 @@ pub struct RouteMatch<'p> {
     /// The decoded value of the parameter the row's project-key rule reads (the project id of
     /// an `own_path` row, the resource id of an `own_resource` row).
     pub param: Option<PathId>,
+    /// The decoded organization parameter, on a row whose pattern holds it.
+    pub organization: Option<PathId>,
+    /// The decoded user parameter, on a row whose pattern holds it.
+    pub user: Option<PathId>,
 }
 
 /// A request matched to an endpoint row, with what its project-key rule reads from the path.
@@ -22,6 +26,11 @@ pub(crate) struct Routed<'p> {
     pub(crate) endpoint: &'p Endpoint,
     /// What the row lets a project key do, with the id it needs.
     pub(crate) rule: ProjectRule<'p>,
+    /// The organization the path names, on a row whose pattern holds the organization
+    /// parameter.
+    pub(crate) organization: Option<PathId>,
+    /// The user the path names, on a row whose pattern holds the user parameter.
+    pub(crate) user: Option<PathId>,
 }
 
 /// A row's project-key rule, holding the decoded parameter it reads.
@@ -56,6 +65,8 @@ impl Policy {
         Some(RouteMatch {
             endpoint: routed.endpoint,
             param,
+            organization: routed.organization,
+            user: routed.user,
         })
     }
 
@@ -75,13 +86,22 @@ impl Policy {
                 id: param_of(target, found.param)?,
             },
         };
-        Some(Routed { endpoint, rule })
+        let optional = |span: Option<Span>| match span {
+            None => Some(None),
+            Some(span) => param_of(target, Some(span)).map(Some),
+        };
+        Some(Routed {
+            endpoint,
+            rule,
+            organization: optional(found.organization)?,
+            user: optional(found.user)?,
+        })
     }
 }
 
 /// The decoded parameter the router located in `target` (`escaped`: it holds a `%` escape).
 #[inline(always)]
-fn param_of(target: &str, found: Option<(usize, usize, bool)>) -> Option<PathId> {
+fn param_of(target: &str, found: Option<Span>) -> Option<PathId> {
     match found? {
         (start, end, true) => PathId::decode(target.get(start..end)?),
         (start, end, false) => PathId::plain(target.as_bytes(), start, end),

@@ -18,7 +18,7 @@ mod trie;
 mod words;
 
 pub use id::{PathId, MAX_ID_LEN};
-pub(crate) use trie::{Router, Row};
+pub(crate) use trie::{Router, Row, Span, Wanted};
 pub(crate) use words::{word_at, PackedName};
 
 use alloc::boxed::Box;

@@ -5,8 +5,10 @@
 //! scans a parameter only as far as its id bytes go, so every byte of the path is read about
 //! once and no segment list is built. A static segment is tried before the parameter at the
 //! same position; when the rest of the path fails under it, the parameter is tried (rows such
-//! as `/a/:id/x` and `/a/b/y` need that). Rows of one method never overlap (the policy refuses
-//! it), so at most one row matches and the order of the search cannot change the answer.
+//! as `/a/:id/x` and `/a/b/y` need that). So a static segment beside a parameter always wins
+//! where the whole path matches under it (`/expenses/categories` beside `/expenses/:id`), and
+//! no two rows of one method have the same shape (the policy refuses it): the answer is one
+//! row, the same whatever order the rows were written in.
 
 use alloc::format;
 use alloc::vec::Vec;
@@ -43,33 +45,50 @@ struct Edge {
     child: usize,
 }
 
-/// One row to index: its method, its pattern's segments, and the position of the one
-/// parameter whose value its caller reads (the others are only checked).
+/// One row to index: its method, its pattern's segments, and the positions of the parameters
+/// whose values its caller reads (the others are only checked).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Row<'r> {
     /// The method, upper case (`HEAD` is matched as `GET`).
     pub(crate) method: &'r str,
     /// The pattern's segments, after the base path.
     pub(crate) segments: &'r [Segment],
-    /// The segment position whose value [`Found::param`] locates.
-    pub(crate) wanted: Option<usize>,
+    /// The segment positions whose values [`Found`] locates.
+    pub(crate) wanted: Wanted,
+}
+
+/// The segment positions of the parameters a row's caller reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Wanted {
+    /// The parameter the project-key rule reads.
+    pub(crate) rule: Option<usize>,
+    /// The organization parameter.
+    pub(crate) organization: Option<usize>,
+    /// The user parameter.
+    pub(crate) user: Option<usize>,
 }
 
 /// A row ending at a node.
 #[derive(Clone, Copy, Debug)]
 struct End {
     row: usize,
-    /// The position of the parameter the row's caller reads.
-    wanted: Option<usize>,
+    wanted: Wanted,
 }
 
-/// A matched row and where, in the target, the parameter it reads is.
+/// Where a parameter is in the target: start, end, and whether it holds a `%` escape.
+pub(crate) type Span = (usize, usize, bool);
+
+/// A matched row and where, in the target, the parameters it reads are.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Found {
     /// The index of the matched row, in the order given to [`Router::new`].
     pub(crate) row: usize,
-    /// Start and end of the wanted parameter in the target, and whether it holds a `%` escape.
-    pub(crate) param: Option<(usize, usize, bool)>,
+    /// The parameter the project-key rule reads.
+    pub(crate) param: Option<Span>,
+    /// The organization parameter.
+    pub(crate) organization: Option<Span>,
+    /// The user parameter.
+    pub(crate) user: Option<Span>,
 }
 
 impl Router {
@@ -174,11 +193,16 @@ impl Router {
             escaped: 0,
         };
         let end = self.walk(path, &mut params, root, self.base.len(), 0)?;
-        let param = match end.wanted {
-            Some(pos) => Some(params.get(pos)?),
-            None => None,
+        let span = |wanted: Option<usize>| match wanted {
+            Some(pos) => params.get(pos).map(Some),
+            None => Some(None),
         };
-        Some(Found { row: end.row, param })
+        Some(Found {
+            row: end.row,
+            param: span(end.wanted.rule)?,
+            organization: span(end.wanted.organization)?,
+            user: span(end.wanted.user)?,
+        })
     }
 
     /// Matches the path from `at` (the start of segment number `depth` of a row) against the
@@ -260,7 +284,7 @@ impl Params {
     }
 
     #[inline]
-    fn get(&self, pos: usize) -> Option<(usize, usize, bool)> {
+    fn get(&self, pos: usize) -> Option<Span> {
         let (start, end) = *self.spans.get(pos)?;
         Some((start as usize, end as usize, self.escaped >> pos & 1 != 0))
     }
