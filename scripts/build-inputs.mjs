@@ -89,10 +89,14 @@ function inputs() {
   return createHash("sha256").update(hashFiles(paths)).update(JSON.stringify({ tools, vars })).digest("hex");
 }
 
+// The policy module and entry scripts/bundle-policy.mjs writes beside the build on every run
+// (and the tests' per-policy copies) are not outputs of the build.
+const BUNDLE = /[\\/]worker[\\/](entry|policy)(-[\w]+)?\.mjs$/;
+
 function outputs() {
   const build = join(crate, "build");
   if (!existsSync(build) || !statSync(build).isDirectory()) return null;
-  const all = files(build, new Set());
+  const all = files(build, new Set()).filter((f) => !BUNDLE.test(f));
   return all.length ? hashFiles(all) : null;
 }
 

@@ -464,11 +464,97 @@ def catalog():
     }
 
 
+# --- large: 2,000 endpoints and 256 permissions (SPEC "Size") -------------------------------
+LARGE_KINDS = ["r%03d" % i for i in range(128)]
+LARGE_PERMISSIONS = [p for k in LARGE_KINDS for p in ("read:" + k, "write:" + k)]
+LARGE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def large_rows():
+    """2,000 rows: each of 400 resources has a list, an item, a static segment beside the item
+    (`/settings`), a user-scoped row and a project row, across five methods."""
+    rows = []
+    for n in range(400):
+        kind = "c%03d" % n
+        perm = LARGE_PERMISSIONS[(2 * n) % 256]
+        write = LARGE_PERMISSIONS[(2 * n + 1) % 256]
+        method = LARGE_METHODS[n % 5]
+        rows += [
+            {"method": "GET", "path": "/orgs/:org/%s" % kind, "permission": perm, "projectKey": "filtered"},
+            {"method": method, "path": "/orgs/:org/%s/:itemId" % kind, "permission": write,
+             "projectKey": "deny"},
+            {"method": method, "path": "/orgs/:org/%s/settings" % kind, "permission": perm, "projectKey": "allow"},
+            {"method": "GET", "path": "/orgs/:org/users/:userId/%s" % kind, "permission": perm,
+             "othersPermission": "read:r127", "projectKey": "allow"},
+            {"method": "GET", "path": "/orgs/:org/projects/:projectId/%s" % kind, "permission": perm,
+             "projectKey": "own_path"},
+        ]
+    # The last row needs the 256th permission.
+    rows[-1]["permission"] = LARGE_PERMISSIONS[255]
+    rows[0] = {"method": "GET", "path": "/me", "permission": None, "projectKey": "allow", "serve": "me"}
+    return rows
+
+
+LARGE_DOC = {
+    "keyPrefix": "big",
+    "basePath": "/v1",
+    "organizationParam": "org",
+    "userParam": "userId",
+    "permissions": LARGE_PERMISSIONS,
+    "roles": {"owner": LARGE_PERMISSIONS, "reader": [p for p in LARGE_PERMISSIONS if p.startswith("read:")]},
+    "keyCreators": {"organization": ["owner"], "project": ["owner", "reader"]},
+    "presets": {"full": None},
+    "endpoints": large_rows(),
+}
+
+
+def large():
+    api = Api(json.loads(json.dumps(LARGE_DOC)))
+    assert len(api.rows) == 2000 and len(LARGE_PERMISSIONS) == 256
+    p = "big"
+    members = [("org_a", "u_owner", "owner"), ("org_a", "u_reader", "reader"), ("org_a", "u_x", "reader")]
+    role_of = {(o, u): r for o, u, r in members}
+    keys = [
+        key(p, "key_big_owner", "org_a", "u_owner", "organization"),
+        key(p, "key_big_last", "org_a", "u_owner", "organization", None, [LARGE_PERMISSIONS[255]]),
+        key(p, "key_big_reader_p1", "org_a", "u_reader", "project", "p1"),
+    ]
+    cases = []
+    picks = [1, 2, 3, 4, 5, 997, 998, 1000, 1001, 1002, 1003, 1004, 1995, 1996, 1997, 1998, 1999]
+    for k in keys:
+        role = role_of[(k["organizationId"], k["createdBy"])]
+        for i in picks:
+            row = api.rows[i]
+            for org in ("org_a", "org_b"):
+                target = api.base + row["path"].replace(":org", org).replace(":itemId", "it_1") \
+                    .replace(":userId", "u_x" if i % 2 else k["createdBy"]).replace(":projectId", "p1")
+                cases.append(case("%s (%s): endpoints[%d] %s %s" % (k["id"], role, i, row["method"], target),
+                                  row["method"], target, k, api.decide(role, k, row["method"], target, {})))
+        for method, target in [("GET", "/v1/orgs/org_a/c399/settings"), ("PATCH", "/v1/orgs/org_a/c398/settings"),
+                               ("GET", "/v1/orgs/org_a/c400"), ("GET", "/v1/orgs/org_a/projects/p2/c001")]:
+            cases.append(case("%s (%s): %s %s" % (k["id"], role, method, target), method, target, k,
+                              api.decide(role, k, method, target, {})))
+    cases.append(case("/me of a key granted only the 256th permission", "GET", "/v1/me", keys[1],
+                      allow(me={"apiKeyId": "key_big_last", "effectivePermissions": [LARGE_PERMISSIONS[255]]})))
+    return {
+        "description": "A policy of 2,000 endpoints and 256 permissions (policies/large.json): rows at the "
+                       "start, middle and end of the table, the 256th permission, the tenant and the user "
+                       "in the path, a static segment beside a parameter.",
+        "policy": "policies/large.json",
+        "now": NOW,
+        "members": [{"organizationId": o, "userId": u, "role": r} for o, u, r in members],
+        "keys": keys,
+        "resources": [],
+        "cases": cases,
+    }
+
+
 def main():
     os.makedirs(os.path.join(OUT, "policies"), exist_ok=True)
     write_policy("workspaces.json", WS_DOC)
     write_policy("catalog.json", CAT_DOC)
-    total = write("workspaces.json", workspaces()) + write("catalog.json", catalog())
+    write_policy("large.json", LARGE_DOC)
+    total = write("workspaces.json", workspaces()) + write("catalog.json", catalog()) + write("large.json", large())
     print("wrote %d cases" % total)
 
 

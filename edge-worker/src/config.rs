@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use keyscope_scanning::{LeakResponse, PublicKeySet};
 use policy_core::{Engine, Environment, Policy};
+use wasm_bindgen::JsValue;
 use worker::Env;
 
 use crate::console::assets::{frame_ancestors, FRAME_ANCESTORS_VAR};
@@ -258,6 +259,12 @@ pub enum ConfigError {
     Environment(String),
     /// `KEYSCOPE_POLICY` is not a valid policy document.
     Policy(String),
+    /// The policy bundled at build time (`KEYSCOPE_POLICY_FILE`) is not a valid policy
+    /// document (the build checks it; this is a bundle made some other way).
+    BundledPolicy(String),
+    /// Both a bundled policy and `KEYSCOPE_POLICY` are set: which one decides is not for the
+    /// gateway to guess.
+    PolicyTwice,
     /// `KEYSCOPE_STORE` names no store mode.
     Store(String),
     /// `KEYSCOPE_RATE_LIMIT` is not a whole number or `off`.
@@ -273,6 +280,10 @@ impl fmt::Display for ConfigError {
                 write!(f, "KEYSCOPE_ENVIRONMENT={v:?} (expected \"live\" or \"test\")")
             }
             ConfigError::Policy(e) => write!(f, "KEYSCOPE_POLICY: {e}"),
+            ConfigError::BundledPolicy(e) => write!(f, "the bundled policy (KEYSCOPE_POLICY_FILE): {e}"),
+            ConfigError::PolicyTwice => f.write_str(
+                "KEYSCOPE_POLICY is set, and a policy was bundled at build time (KEYSCOPE_POLICY_FILE): keep one",
+            ),
             ConfigError::Store(v) => {
                 write!(f, "KEYSCOPE_STORE={v:?} (expected \"strict\", \"kv\" or \"d1\")")
             }
@@ -299,6 +310,9 @@ pub struct Vars {
     pub environment: Option<String>,
     /// `KEYSCOPE_POLICY`.
     pub policy: Option<String>,
+    /// The policy bundled at build time from `KEYSCOPE_POLICY_FILE` (see
+    /// [`BUNDLED_POLICY_GLOBAL`]).
+    pub bundled_policy: Option<String>,
     /// `KEYSCOPE_STORE`.
     pub store: Option<String>,
     /// `KEYSCOPE_RATE_LIMIT`.
@@ -385,9 +399,15 @@ impl Config {
                 Environment::from_name(name).ok_or_else(|| ConfigError::Environment(name.into()))?
             }
         };
-        let policy = match vars.policy.as_deref() {
-            None => Policy::align().map_err(|e| ConfigError::Policy(e.to_string()))?,
-            Some(document) => Policy::from_json(document).map_err(|e| ConfigError::Policy(e.to_string()))?,
+        let policy = match (vars.bundled_policy.as_deref(), vars.policy.as_deref()) {
+            (Some(_), Some(_)) => return Err(ConfigError::PolicyTwice),
+            (Some(document), None) => {
+                Policy::from_json(document).map_err(|e| ConfigError::BundledPolicy(e.to_string()))?
+            }
+            (None, Some(document)) => {
+                Policy::from_json(document).map_err(|e| ConfigError::Policy(e.to_string()))?
+            }
+            (None, None) => Policy::align().map_err(|e| ConfigError::Policy(e.to_string()))?,
         };
         let store = match vars.store.as_deref() {
             None => StoreMode::Strict,
@@ -418,6 +438,18 @@ impl Config {
     }
 }
 
+/// The global the worker's entry module (`edge-worker/js/entry.mjs`) sets to the policy text
+/// bundled at build time, or `null` for none: a module of the bundle, so no variable's size
+/// limit applies to it.
+pub const BUNDLED_POLICY_GLOBAL: &str = "KEYSCOPE_BUNDLED_POLICY";
+
+/// The bundled policy text, if the entry module set one.
+fn bundled_policy() -> Option<String> {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str(BUNDLED_POLICY_GLOBAL))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
 impl Vars {
     /// Reads the variables from the platform.
     pub fn read(env: &Env) -> Vars {
@@ -427,6 +459,7 @@ impl Vars {
         Vars {
             environment: var("KEYSCOPE_ENVIRONMENT"),
             policy: var("KEYSCOPE_POLICY"),
+            bundled_policy: bundled_policy(),
             store: var("KEYSCOPE_STORE"),
             rate_limit: var("KEYSCOPE_RATE_LIMIT"),
             origin_service: env.service("ORIGIN").is_ok(),
@@ -535,6 +568,32 @@ mod tests {
             bad(|v| v.policy = Some("{}".into())),
             ConfigError::Policy(_)
         ));
+        let broken = bad(|v| v.bundled_policy = Some(r#"{"basePath": "/x"}"#.into()));
+        assert!(matches!(broken, ConfigError::BundledPolicy(_)));
+        assert!(broken
+            .to_string()
+            .starts_with("the bundled policy (KEYSCOPE_POLICY_FILE): "));
+        assert_eq!(
+            bad(|v| {
+                v.bundled_policy = Some(policy_core::ALIGN_POLICY_JSON.into());
+                v.policy = Some(policy_core::ALIGN_POLICY_JSON.into());
+            }),
+            ConfigError::PolicyTwice
+        );
+    }
+
+    #[test]
+    fn a_bundled_policy_is_the_deployments_policy() {
+        let mut v = vars();
+        v.bundled_policy = Some(
+            r#"{"keyPrefix": "acme", "basePath": "/v2", "permissions": ["read:x"],
+                "roles": {"owner": ["read:x"]}, "keyCreators": {"organization": ["owner"], "project": []},
+                "endpoints": [{"method": "GET", "path": "/x", "permission": "read:x", "projectKey": "deny"}]}"#
+                .into(),
+        );
+        let config = Config::from_vars(&v).unwrap();
+        assert_eq!(config.engine.policy().base_path(), "/v2");
+        assert_eq!(config.engine.policy().key_prefix().as_str(), "acme");
     }
 
     #[test]

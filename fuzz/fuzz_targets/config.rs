@@ -127,6 +127,7 @@ fuzz_target!(|input: Input<'_>| {
     let vars = Vars {
         environment: input.environment.as_ref().map(|t| t.get().to_owned()),
         policy,
+        bundled_policy: None,
         store: input.store.as_ref().map(|t| t.get().to_owned()),
         rate_limit: input.rate_limit.as_ref().map(|t| t.get().to_owned()),
         origin_service: input.origin_service,

@@ -108,7 +108,8 @@ async fn row(writer: &Writer, org: &str, key: &str) -> Result<KeyRow, AdminError
         .ok_or_else(|| AdminError::not_found("key"))
 }
 
-async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, AdminError> {
+/// One key's record, or `404`.
+pub(super) async fn record(writer: &Writer, org: &str, key: &str) -> Result<KeyRecord, AdminError> {
     Ok(row(writer, org, key).await?.into_entry()?.record)
 }
 

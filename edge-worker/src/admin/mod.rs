@@ -11,6 +11,7 @@
 //! | [`views`] | what a member looks like in an answer (a key: [`crate::keys::view`]) |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
 //! | [`audit`] | the audit log's listing |
+//! | [`explain`] | a request explained for a key, and a key's access table |
 //! | [`console_sessions`] | one-time links to the key console |
 //!
 //! Create, rotate and revoke are the key service's ([`crate::keys`]), shared with the console.
@@ -20,6 +21,7 @@
 pub mod audit;
 pub mod console_sessions;
 pub mod error;
+pub mod explain;
 pub mod keys;
 pub mod members;
 pub mod resources;
@@ -157,7 +159,10 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 ("revoke", Some(Method::Post)) => keys::revoke(req, ctx, org, key).await,
                 ("rotate", Some(Method::Post)) => keys::rotate(req, ctx, org, key).await,
                 ("sync", Some(Method::Post)) => keys::sync(ctx, org, key).await,
-                ("revoke" | "rotate" | "sync", _) => not_allowed("POST"),
+                ("explain", Some(Method::Post)) => explain::explain(req, ctx, org, key).await,
+                ("access", Some(Method::Get)) => explain::access(ctx, org, key).await,
+                ("revoke" | "rotate" | "sync" | "explain", _) => not_allowed("POST"),
+                ("access", _) => not_allowed("GET"),
                 _ => Err(AdminError::not_found("admin route")),
             }
         }

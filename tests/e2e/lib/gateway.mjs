@@ -2,7 +2,7 @@
 // origin that records what it receives, and a raw HTTP client that sends requests byte for byte
 // (no URL normalisation, any method case, any header bytes).
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { dirname, join } from "node:path";
@@ -10,7 +10,21 @@ import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-const SHIM = join(ROOT, "edge-worker", "build", "worker", "shim.mjs");
+const WORKER_DIR = join(ROOT, "edge-worker", "build", "worker");
+const SHIM = join(WORKER_DIR, "shim.mjs");
+
+/**
+ * The worker's production entry (edge-worker/js/entry.mjs) with `policyText` as the policy
+ * bundled at build time, written beside the build as scripts/bundle-policy.mjs writes it (one
+ * copy per policy, named by its hash, so that gateways of several policies can run at once).
+ */
+export function bundledEntry(policyText) {
+  const tag = createHash("sha256").update(policyText).digest("hex").slice(0, 12);
+  const entry = readFileSync(join(ROOT, "edge-worker", "js", "entry.mjs"), "utf8").replace(`from "./policy.mjs"`, `from "./policy-${tag}.mjs"`);
+  writeFileSync(join(WORKER_DIR, `policy-${tag}.mjs`), `export default ${JSON.stringify(policyText)};\n`);
+  writeFileSync(join(WORKER_DIR, `entry-${tag}.mjs`), entry);
+  return join(WORKER_DIR, `entry-${tag}.mjs`);
+}
 // The same worker behind a clock the test sets (startGateway's `clock` option).
 const CLOCK_ENTRY = join(ROOT, "tests", "e2e", "lib", "clock-worker.mjs");
 const MIGRATIONS = join(ROOT, "edge-worker", "migrations");
@@ -209,11 +223,13 @@ class TestClock {
  * TestClock: tests of time — windows, grace periods, timestamps — set the time instead of
  * waiting for it).
  */
-export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {}, clock = false } = {}) {
+export async function startGateway({ originUrl, bindings = {}, withoutKv = false, withoutKeyState = false, scriptPath = SHIM, miniflare = {}, clock = false, bundledPolicy } = {}) {
   const isKeyscope = scriptPath === SHIM;
+  if (bundledPolicy !== undefined && clock) throw new Error("startGateway: a bundled policy runs without the test clock");
+  const entry = bundledPolicy !== undefined && isKeyscope ? bundledEntry(bundledPolicy) : scriptPath;
   const gatewayOptions = {
     modules: true,
-    scriptPath: clock && isKeyscope ? CLOCK_ENTRY : scriptPath,
+    scriptPath: clock && isKeyscope ? CLOCK_ENTRY : entry,
     ...(clock && isKeyscope ? { modulesRoot: ROOT } : {}),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
@@ -372,8 +388,18 @@ export async function loadWorld(admin, vector, { now = Date.now() } = {}) {
   for (const [org, keys] of byOrg) await admin.importKeys(org, keys);
 }
 
+/**
+ * Every vector file with the text of the policy it names (`policyText`, null for Align) and the
+ * path of that policy's `/me` view.
+ */
 export const vectorFiles = () =>
   readdirSync(join(ROOT, "tests", "vectors"))
     .filter((f) => f.endsWith(".json"))
     .sort()
-    .map((f) => ({ file: f, vector: JSON.parse(readFileSync(join(ROOT, "tests", "vectors", f), "utf8")) }));
+    .map((f) => {
+      const vector = JSON.parse(readFileSync(join(ROOT, "tests", "vectors", f), "utf8"));
+      const policyText = vector.policy ? readFileSync(join(ROOT, "tests", "vectors", vector.policy), "utf8") : null;
+      const doc = policyText ? JSON.parse(policyText) : { basePath: "/api/v1", endpoints: [{ path: "/me", serve: "me" }] };
+      const me = doc.endpoints.find((e) => e.serve === "me");
+      return { file: f, vector, policyText, mePath: me ? doc.basePath + me.path : null };
+    });
