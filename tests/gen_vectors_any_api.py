@@ -549,13 +549,66 @@ def large():
     }
 
 
+# --- examples/clockify: the walkthrough's policy, checked like the others ----------------------
+CLOCKIFY_DIR = os.path.join(HERE, "..", "examples", "clockify")
+
+
+def clockify():
+    doc = json.load(open(os.path.join(CLOCKIFY_DIR, "policy.json")))
+    api = Api(json.loads(json.dumps(doc)))
+    p = doc["keyPrefix"]
+    members = [("ws_acme", "u_owner", "owner"), ("ws_acme", "u_manager", "manager"),
+               ("ws_acme", "u_member", "member"), ("ws_acme", "u_other", "member"), ("ws_globex", "u_g", "owner")]
+    role_of = {(o, u): r for o, u, r in members}
+    keys = [
+        key(p, "key_owner_all", "ws_acme", "u_owner", "organization"),
+        key(p, "key_manager_read", "ws_acme", "u_manager", "organization", None, doc["presets"]["read"]),
+        key(p, "key_member_timer", "ws_acme", "u_member", "organization", None, doc["presets"]["time-tracking"]),
+        key(p, "key_member_web", "ws_acme", "u_member", "project", "p_web"),
+    ]
+    owners = {("time_entry", "te_web"): ("ws_acme", "p_web"), ("time_entry", "te_app"): ("ws_acme", "p_app"),
+              ("expense", "ex_web"): ("ws_acme", "p_web")}
+    values = {"workspaceId": ["ws_acme", "ws_globex"], "projectId": ["p_web", "p_app"],
+              "id": ["te_web", "te_app"], "expenseId": ["ex_web", "ex_none"]}
+    cases = []
+    for k in keys:
+        role = role_of[(k["organizationId"], k["createdBy"])]
+        for row in api.rows:
+            combos = [[]]
+            for seg in row["_segs"]:
+                if not seg.startswith(":"):
+                    continue
+                name = seg[1:]
+                options = [k["createdBy"], "u_other"] if name == "userId" else values.get(name, ["x_1"])
+                combos = [c + [(name, v)] for c in combos for v in options]
+            for combo in combos:
+                target = api.base + fill(row["path"], combo)
+                cases.append(case("%s (%s): %s %s" % (k["id"], role, row["method"], target), row["method"], target,
+                                  k, api.decide(role, k, row["method"], target, owners)))
+    return {
+        "description": "examples/clockify: every key x every row of the walkthrough's Clockify policy, with "
+                       "workspace, user, project and resource values on both sides of each rule.",
+        "policy": "policy.json",
+        "now": NOW,
+        "members": [{"organizationId": o, "userId": u, "role": r} for o, u, r in members],
+        "keys": keys,
+        "resources": [{"kind": kind, "id": rid, "organizationId": o, "projectId": pr}
+                      for (kind, rid), (o, pr) in owners.items()],
+        "cases": cases,
+    }
+
+
 def main():
     os.makedirs(os.path.join(OUT, "policies"), exist_ok=True)
     write_policy("workspaces.json", WS_DOC)
     write_policy("catalog.json", CAT_DOC)
     write_policy("large.json", LARGE_DOC)
     total = write("workspaces.json", workspaces()) + write("catalog.json", catalog()) + write("large.json", large())
-    print("wrote %d cases" % total)
+    doc = clockify()
+    with open(os.path.join(CLOCKIFY_DIR, "vectors.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("wrote %d cases (and %d in examples/clockify/vectors.json)" % (total, len(doc["cases"])))
 
 
 if __name__ == "__main__":

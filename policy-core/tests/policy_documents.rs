@@ -366,3 +366,50 @@ fn another_api_can_ship_its_own_policy() {
     let both = invalid(&doc.replace(r#", "param": "account""#, ""));
     assert_eq!(both.0, "endpoints[1].param");
 }
+
+#[test]
+fn a_node_with_many_static_children_finds_each_and_falls_back_to_the_parameter() {
+    // More children than are compared one by one: the sorted search must find exactly the
+    // segment (not a prefix of it), and a segment matching none goes to the parameter.
+    let mut names: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+    names.extend(["a", "ab", "abc", "abcdefghijklmnopqrstuvwxyz", "z-z.z~z_z"].map(String::from));
+    let mut endpoints: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| serde_json::json!({"method": "GET", "path": format!("/t/{n}"), "projectKey": "allow"}))
+        .collect();
+    endpoints.push(serde_json::json!({"method": "GET", "path": "/t/:id", "projectKey": "allow"}));
+    endpoints.push(serde_json::json!({"method": "GET", "path": "/t/:id/x", "projectKey": "allow"}));
+    endpoints.push(serde_json::json!({"method": "GET", "path": "/t/ab/y", "projectKey": "allow"}));
+    let doc = serde_json::json!({
+        "basePath": "/v", "permissions": ["p"], "roles": {"r": ["p"]},
+        "keyCreators": {"organization": ["r"], "project": ["r"]}, "endpoints": endpoints,
+    });
+    let policy = Policy::from_json(&doc.to_string()).unwrap();
+    let pattern = |target: &str| {
+        policy
+            .route("GET", target)
+            .map(|m| m.endpoint.pattern().to_owned())
+    };
+    for n in &names {
+        assert_eq!(
+            pattern(&format!("/v/t/{n}")).as_deref(),
+            Some(format!("/t/{n}").as_str())
+        );
+        assert_eq!(
+            pattern(&format!("/v/t/{n}?q=1")).as_deref(),
+            Some(format!("/t/{n}").as_str())
+        );
+    }
+    assert_eq!(pattern("/v/t/abcd").as_deref(), Some("/t/:id"));
+    assert_eq!(pattern("/v/t/k300").as_deref(), Some("/t/:id"));
+    // Under a static child the rest fails, so the parameter is tried.
+    assert_eq!(pattern("/v/t/ab/x").as_deref(), Some("/t/:id/x"));
+    assert_eq!(pattern("/v/t/ab/y").as_deref(), Some("/t/ab/y"));
+    assert_eq!(pattern("/v/t/k3/x").as_deref(), Some("/t/:id/x"));
+    assert_eq!(
+        pattern("/v/t/z-z.z~z_z/x"),
+        None,
+        "not an id, and no static row below it"
+    );
+    assert_eq!(pattern("/v/t/"), None);
+}

@@ -70,3 +70,58 @@ fn a_wrong_expectation_fails() {
     assert_eq!(loaded.run().len(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_examples_vector_files_pass_under_their_policies() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let file = entry.unwrap().path().join("vectors.json");
+        if !file.exists() {
+            continue;
+        }
+        let loaded = load(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            loaded.file.policy.is_some(),
+            "{}: names its policy",
+            file.display()
+        );
+        let failures = loaded.run();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        cases += loaded.file.cases.len();
+    }
+    assert!(cases >= 100, "examples/*/vectors.json: {cases} cases");
+}
+
+#[test]
+fn a_case_of_another_tenant_fails_when_its_policy_forgets_the_tenant() {
+    // The tenant rule is the policy's: the same file under a policy without organizationParam
+    // must report the cross-tenant cases.
+    let dir = std::env::temp_dir().join(format!("keyscope-vectors-tenant-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let mut policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors.join("policies/workspaces.json")).unwrap())
+            .unwrap();
+    policy.as_object_mut().unwrap().remove("organizationParam");
+    // Without it, `param` can no longer be left out where the workspace was the other id.
+    for row in policy["endpoints"].as_array_mut().unwrap() {
+        let rule = row["projectKey"].as_str().unwrap().to_owned();
+        if (rule == "own_path" || rule == "own_resource") && row.get("param").is_none() {
+            let path = row["path"].as_str().unwrap().to_owned();
+            let id = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix(':'))
+                .find(|n| *n != "workspaceId" && *n != "userId")
+                .unwrap()
+                .to_owned();
+            row["param"] = id.into();
+        }
+    }
+    std::fs::write(dir.join("policies/workspaces.json"), policy.to_string()).unwrap();
+    std::fs::copy(vectors.join("workspaces.json"), dir.join("workspaces.json")).unwrap();
+    let failures = load(&dir.join("workspaces.json")).unwrap().run();
+    assert!(failures.len() > 50, "{} failures", failures.len());
+    assert!(failures.iter().any(|f| f.contains("ws_b")));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -8,12 +8,14 @@
 //!
 //! - `id.rs`: what a path parameter may hold, and its decoded form.
 //! - `trie.rs`: the rows as a trie per method, walked once over the request's bytes.
+//! - `index.rs`: a hash index over a node's static children, when it has many.
 //! - `words.rs`: short byte strings as integers, compared eight bytes at a time.
 //!
 //! The policy compiles its rows into a [`Router`] and turns what it finds into its own
 //! endpoint rows (`policy/routing.rs`).
 
 mod id;
+mod index;
 mod trie;
 mod words;
 

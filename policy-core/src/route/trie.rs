@@ -14,6 +14,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::id::{is_id_byte, PathId, MAX_ID_LEN};
+use super::index::StaticIndex;
 use super::words::{word_at, PackedName, StaticText};
 use super::{Segment, MAX_SEGMENTS};
 
@@ -35,6 +36,8 @@ struct MethodTable {
 #[derive(Clone, Debug, Default)]
 struct Node {
     statics: Vec<Edge>,
+    /// Over `statics`, when there are more than [`LINEAR_LIMIT`].
+    index: Option<StaticIndex>,
     param: Option<usize>,
     end: Option<End>,
 }
@@ -113,6 +116,12 @@ impl Router {
                     row: i,
                     wanted: row.wanted,
                 });
+            }
+        }
+        // A node with many static children is looked up by hash, not scanned.
+        for node in &mut router.nodes {
+            if node.statics.len() > LINEAR_LIMIT {
+                node.index = Some(StaticIndex::new(node.statics.iter().map(|e| &e.text)));
             }
         }
         router
@@ -220,7 +229,17 @@ impl Router {
         loop {
             let here = self.nodes.get(node)?;
             let mut next = None;
-            if !here.statics.is_empty() {
+            if let Some(index) = &here.index {
+                let found = index.find(path, at, |i| here.statics.get(i).map(|e| &e.text));
+                if let Some(edge) = found.and_then(|i| here.statics.get(i)) {
+                    let end = at + edge.text.len();
+                    if here.param.is_none() {
+                        next = Some((edge.child, end));
+                    } else if let Some(found) = self.after(path, params, edge.child, end, depth) {
+                        return Some(found);
+                    }
+                }
+            } else if !here.statics.is_empty() {
                 let first = word_at(path, at);
                 for edge in &here.statics {
                     let end = at + edge.text.len();
@@ -261,6 +280,10 @@ impl Router {
         }
     }
 }
+
+/// Up to this many static children are compared in place one by one (each a masked integer
+/// comparison); past it, a node looks its segment up in a [`StaticIndex`].
+const LINEAR_LIMIT: usize = 8;
 
 /// Where each parameter of the walk's current path is.
 struct Params {

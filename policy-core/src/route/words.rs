@@ -72,6 +72,18 @@ fn packed(text: &[u8], at: usize) -> (u64, u64) {
     (word_at(text, at) & mask, mask)
 }
 
+/// The [`StaticText::order_key`] of `bytes[at..at + len]`, read in place.
+#[inline]
+pub(crate) fn order_key_at(bytes: &[u8], at: usize, len: usize) -> (u64, u64, usize) {
+    let mask = |n: usize| if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+    let second = if len > 8 {
+        word_at(bytes, at + 8) & mask(len - 8)
+    } else {
+        0
+    };
+    (word_at(bytes, at) & mask(len), second, len)
+}
+
 /// A piece of static path text (a segment, or the base path with its closing `/`), compiled
 /// for comparison in place. The text never holds a zero byte, so zeros past the end of a
 /// request never compare equal to it.
@@ -103,6 +115,13 @@ impl StaticText {
     /// The text.
     pub(crate) fn text(&self) -> &[u8] {
         &self.text
+    }
+
+    /// An order of texts by integers: the first two packed words and the length (texts longer
+    /// than sixteen bytes that agree on all three are ordered by the rest). [`order_key_at`]
+    /// gives a request segment the same key.
+    pub(crate) fn order_key(&self) -> (u64, u64, usize) {
+        (self.words[0], self.words[1], self.text.len())
     }
 
     /// Whether `bytes[at..]` starts with the text; `first` is `word_at(bytes, at)`, loaded once
