@@ -10,11 +10,13 @@ use std::time::Duration;
 use policy_core::{bearer_value, check_me, me_url, KeyUnfit, AUTHORIZATION_HEADER};
 use serde_json::Value;
 
+use crate::args::WhoamiArgs;
+
 /// What `whoami` was asked.
 #[derive(Debug)]
 pub struct Options {
     /// The API's base URL, base path included (`…/api/v1`).
-    pub url: Option<String>,
+    pub url: String,
     /// The permissions the integration needs.
     pub require: Vec<String>,
     /// The environment variable holding the key (else stdin).
@@ -23,13 +25,21 @@ pub struct Options {
     pub timeout_secs: u64,
 }
 
-impl Default for Options {
-    fn default() -> Options {
+impl From<WhoamiArgs> for Options {
+    /// `--require` may list several permissions, comma-separated, and be repeated.
+    fn from(args: WhoamiArgs) -> Options {
         Options {
-            url: None,
-            require: Vec::new(),
-            key_env: "KEYSCOPE_KEY".to_owned(),
-            timeout_secs: 10,
+            url: args.url,
+            require: args
+                .require
+                .iter()
+                .flat_map(|list| list.split(','))
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            key_env: args.key_env,
+            timeout_secs: args.timeout,
         }
     }
 }
@@ -95,7 +105,7 @@ fn read_key(options: &Options) -> Result<String, WhoamiError> {
 
 fn check(options: &Options) -> Result<Value, WhoamiError> {
     let key = read_key(options)?;
-    let url = me_url(options.url.as_deref().unwrap_or_default());
+    let url = me_url(&options.url);
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(options.timeout_secs))
         .build();

@@ -247,10 +247,9 @@ pub struct Loaded {
     pub now: Timestamp,
 }
 
-/// Reads and validates one vector file.
+/// Reads and validates one vector file, under the policy it names (default: Align).
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io(path.into(), e))?;
-    let file: VectorFile = serde_json::from_str(&text).map_err(|e| LoadError::Format(path.into(), e))?;
+    let file = read(path)?;
     let invalid = |msg: String| LoadError::Invalid(path.into(), msg);
     let policy = match file.policy.as_deref() {
         None => Policy::align().map_err(|e| invalid(format!("the Align policy: {e}")))?,
@@ -260,6 +259,26 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             Policy::from_json(&text).map_err(|e| invalid(format!("{}: {e}", at.display())))?
         }
     };
+    prepare(path, file, policy)
+}
+
+/// Reads and validates one vector file under `policy`, whatever policy the file names (its
+/// `policy` field is kept as written but not read): `keyscope policy test` runs a deployment's
+/// own policy against vector files.
+pub fn load_with_policy(path: &Path, policy: Policy) -> Result<Loaded, LoadError> {
+    let file = read(path)?;
+    prepare(path, file, policy)
+}
+
+/// Reads a vector file (unknown fields are an error).
+fn read(path: &Path) -> Result<VectorFile, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io(path.into(), e))?;
+    serde_json::from_str(&text).map_err(|e| LoadError::Format(path.into(), e))
+}
+
+/// Validates a read file and builds its engine and world under `policy`.
+fn prepare(path: &Path, file: VectorFile, policy: Policy) -> Result<Loaded, LoadError> {
+    let invalid = |msg: String| LoadError::Invalid(path.into(), msg);
     let environment = match file.environment.as_deref() {
         None => Environment::Live,
         Some(name) => Environment::from_name(name).ok_or_else(|| invalid(format!("environment {name:?}")))?,
@@ -430,4 +449,46 @@ pub fn vector_files() -> Vec<PathBuf> {
     files.retain(|p| p.extension().is_some_and(|e| e == "json"));
     files.sort();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vectors() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+    }
+
+    fn workspaces_policy() -> Policy {
+        let text = std::fs::read_to_string(vectors().join("policies/workspaces.json")).unwrap();
+        Policy::from_json(&text).unwrap()
+    }
+
+    #[test]
+    fn a_file_runs_under_the_policy_it_is_given() {
+        let loaded = load_with_policy(&vectors().join("workspaces.json"), workspaces_policy()).unwrap();
+        assert!(!loaded.file.cases.is_empty());
+        assert_eq!(loaded.run(), Vec::<String>::new());
+        assert_eq!(loaded.engine.policy().key_prefix().as_str(), "clk");
+    }
+
+    #[test]
+    fn the_files_own_policy_is_not_read() {
+        // Align's keys are `ck_…`: the file's `clk_…` keys do not load under it.
+        let align = Policy::align().unwrap();
+        let err = load_with_policy(&vectors().join("workspaces.json"), align)
+            .err()
+            .unwrap();
+        assert!(matches!(err, LoadError::Invalid(..)), "{err}");
+        // And a workspaces file under a policy whose rows differ fails cases.
+        let text = std::fs::read_to_string(vectors().join("policies/workspaces.json"))
+            .unwrap()
+            .replace("\"projectKey\": \"filtered\"", "\"projectKey\": \"deny\"");
+        let loaded = load_with_policy(
+            &vectors().join("workspaces.json"),
+            Policy::from_json(&text).unwrap(),
+        )
+        .unwrap();
+        assert!(!loaded.run().is_empty());
+    }
 }
