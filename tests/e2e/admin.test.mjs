@@ -189,6 +189,25 @@ describe("admin API: keys", () => {
     }
   });
 
+  test("explain and access answer for a key under the default policy, forwarding nothing", async () => {
+    const { key } = await w.admin.createKey(ORG, { actingUserId: "u_admin", name: "reader", scope: "organization", preset: "read" });
+    const before = w.origin.received.length;
+    const explain = (method, path) => w.admin.ok("POST", `/organizations/${ORG}/keys/${key.id}/explain`, { method, path });
+    const write = await explain("POST", "/api/v1/projects");
+    assert.deepEqual(
+      [write.allowed, write.status, write.check, write.endpoint],
+      [false, 403, "permission", { method: "POST", path: "/projects" }],
+    );
+    const read = await explain("GET", "/api/v1/projects");
+    assert.deepEqual([read.allowed, read.status, read.check], [true, 200, "allowed"]);
+    const table = await w.admin.ok("GET", `/organizations/${ORG}/keys/${key.id}/access`);
+    assert.equal(table.keyId, key.id);
+    const rows = Object.fromEntries(table.endpoints.map((r) => [`${r.method} ${r.path}`, r.allowed]));
+    assert.equal(rows["GET /projects"], true);
+    assert.equal(rows["POST /projects"], false);
+    assert.equal(w.origin.received.length, before, "explaining is not a request to the origin");
+  });
+
   // The console itself, in a browser: tests/console/gateway.test.mjs.
   test("a console session link is one-time, for a member only", async () => {
     const res = await w.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "u_eng" });
