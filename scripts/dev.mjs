@@ -102,7 +102,11 @@ for (let i = 0; i < 240 && !ready && !stopping; i++) {
 if (stopping) await stopping;
 if (!ready) await stop(1, "the gateway did not answer within 120 s");
 
-console.log("==> seeding the demo organization through the admin API");
+// The demo world: scripts/demo-world.json for the default Align policy, or the world.json of the
+// directory `scripts/dev DIR` was given (its policy.json is the bundled policy).
+const worldFile = process.env.KEYSCOPE_DEV_WORLD || "scripts/demo-world.json";
+const world = JSON.parse(readFileSync(worldFile, "utf8"));
+console.log(`==> seeding the demo organization through the admin API (${worldFile})`);
 async function admin(method, path, body) {
   const res = await fetch(`${GATEWAY}/admin/v1${path}`, {
     method,
@@ -113,57 +117,45 @@ async function admin(method, path, body) {
   if (!res.ok) await stop(1, `admin ${method} ${path} answered ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
-const org = "org_demo";
-for (const [user, role] of [["u_admin", "admin"], ["u_manager", "manager"], ["u_engineer", "engineer"], ["u_member", "member"], ["u_former", "engineer"]]) {
+const org = world.organization;
+for (const [user, role] of Object.entries(world.members)) {
   await admin("PUT", `/organizations/${org}/members/${user}`, { role });
 }
-await admin("POST", "/resources/batch", {
-  put: [
-    { kind: "time_entry", id: "te_web_1", organizationId: org, projectId: "p_web" },
-    { kind: "time_entry", id: "te_mobile_1", organizationId: org, projectId: "p_mobile" },
-  ],
-});
-// The manager's key on p_web: created by the admin (managers may not create keys), so it acts
-// with the admin's role, narrowed to what an approver needs.
-const demo = [
-  { label: "org admin, full", id: "admin", body: { actingUserId: "u_admin", name: "Admin CLI", scope: "organization" } },
-  { label: "project engineer (p_web), full", id: "web_ci", body: { actingUserId: "u_engineer", name: "Web CI", scope: "project", scopedProjectId: "p_web" } },
-  { label: "read-only (read preset), org", id: "dashboard", body: { actingUserId: "u_admin", name: "Dashboard", scope: "organization", preset: "read" } },
-  { label: "approver on p_web", id: "approvals", body: { actingUserId: "u_admin", name: "Approvals bot", scope: "project", scopedProjectId: "p_web", permissions: ["read:time_entry", "approve:time_entry"] } },
-  { label: "revoked", id: "old_deploy", body: { actingUserId: "u_admin", name: "Old deploy", scope: "organization" }, revoke: true },
-  { label: "creator removed", id: "former", body: { actingUserId: "u_former", name: "Former's script", scope: "project", scopedProjectId: "p_web" } },
-];
+if (world.resources.length) {
+  await admin("POST", "/resources/batch", { put: world.resources.map((r) => ({ organizationId: org, ...r })) });
+}
 const keys = {};
-for (const k of demo) {
+const keyIds = {};
+for (const k of world.keys) {
   const created = await admin("POST", `/organizations/${org}/keys`, k.body);
   keys[k.id] = created.secret;
-  if (k.revoke) await admin("POST", `/organizations/${org}/keys/${created.key.id}/revoke`, { actingUserId: "u_admin" });
+  keyIds[k.id] = created.key.id;
+  if (k.revoke) await admin("POST", `/organizations/${org}/keys/${created.key.id}/revoke`, { actingUserId: k.body.actingUserId });
 }
-await admin("DELETE", `/organizations/${org}/members/u_former`);
+for (const user of world.removeMembers) await admin("DELETE", `/organizations/${org}/members/${user}`);
 
 // Asked for before anything is printed, so the summary ends the output once everything is done.
 const consoleLinks = await consoleLinkLines();
 
-const line = (what, method, path, key, header = "x-api-key") =>
-  `  # ${what}\n  curl -s -X ${method} ${GATEWAY}${path} -H '${header === "x-api-key" ? `X-Api-Key: ${key}` : `Authorization: Bearer ${key}`}'\n`;
+// The first refused try is the one the explain line asks about.
+const explained = world.tries.find((t) => t.key && t.status >= 400) ?? world.tries[0];
+const line = ({ what, method, path, key, raw, bearer }) => {
+  const secret = raw ?? keys[key];
+  return `  # ${what}\n  curl -s -X ${method} ${GATEWAY}${path} -H '${bearer ? `Authorization: Bearer ${secret}` : `X-Api-Key: ${secret}`}'\n`;
+};
 console.log(`
 keyscope gateway: ${GATEWAY}  (origin: http://127.0.0.1:8788, organization ${org})
 
 Demo keys (returned once by the admin API; only their SHA-256 is stored):
-${demo.map((k) => `  ${k.label.padEnd(34)} ${keys[k.id]}`).join("\n")}
+${world.keys.map((k) => `  ${k.label.padEnd(34)} ${keys[k.id]}`).join("\n")}
 
 Try:
-${line("allowed: the project key reads its own project's entries (origin echoes the identity headers)", "GET", "/api/v1/projects/p_web/entries", keys.web_ci)}
-${line("allowed, filtered: the origin is told X-Keyscope-Project-Filter: p_web", "GET", "/api/v1/projects", keys.web_ci, "bearer")}
-${line("403 scope_violation: a project key on an org-wide endpoint", "GET", "/api/v1/users", keys.web_ci)}
-${line("403 forbidden: a read-only key cannot create projects", "POST", "/api/v1/projects", keys.dashboard)}
-${line("401 key_revoked: a revoked key", "GET", "/api/v1/me", keys.old_deploy)}
-${line("401 key_revoked: its creator left the organization", "GET", "/api/v1/projects/p_web/entries", keys.former)}
-${line("/me: what a key can learn about itself", "GET", "/api/v1/me", keys.admin)}
-${line("allowed: the approver key approves an entry of its project", "POST", "/api/v1/time-entries/te_web_1/approve", keys.approvals)}
-${line("404 not_found: another project's entry is invisible to a project key", "POST", "/api/v1/time-entries/te_mobile_1/approve", keys.approvals)}
+${world.tries.map(line).join("\n")}
   # the admin API (token in .dev.vars): the organization's keys, with last used
   curl -s ${GATEWAY}/admin/v1/organizations/${org}/keys -H 'Authorization: Bearer ${token}'
+  # why was it refused? the check that decides (nothing is forwarded), and the key's access table
+  curl -s -X POST ${GATEWAY}/admin/v1/organizations/${org}/keys/${keyIds[explained.key]}/explain -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"method": "${explained.method}", "path": "${explained.path}"}'
+  curl -s ${GATEWAY}/admin/v1/organizations/${org}/keys/${keyIds[explained.key]}/access -H 'Authorization: Bearer ${token}'
 
 Key console (each link opens once, within 10 minutes; more: POST ${GATEWAY}/admin/v1/organizations/${org}/console-sessions):
 ${consoleLinks}
@@ -176,7 +168,7 @@ More than 10 requests a second with one key answer 429 rate_limited. Ctrl-C stop
 /** Asks the admin API for a console link per demo user (each works once, within 10 minutes). */
 async function consoleLinkLines() {
   const lines = [];
-  for (const [who, user] of [["admin", "u_admin"], ["engineer", "u_engineer"]]) {
+  for (const [who, user] of Object.entries(world.consoleUsers)) {
     const { url, expiresAt } = await admin("POST", `/organizations/${org}/console-sessions`, {
       actingUserId: user,
       returnUrl: "http://127.0.0.1:8788/",

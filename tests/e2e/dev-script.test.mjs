@@ -1,13 +1,18 @@
 // `scripts/dev` stops cleanly: started, ready, stopped with SIGINT (what Ctrl-C sends) → nothing
 // listens on 8787 (gateway) or 8788 (demo origin), and a second `scripts/dev` right after comes up
-// again. When wrangler dies, `scripts/dev` notices, stops the origin and exits non-zero.
+// again. When wrangler dies, `scripts/dev` notices, stops the origin and exits non-zero. The curl
+// lines it prints answer what its demo world says they do.
+//
+// The README's "Your API" walkthrough (examples/clockify/README.md), command by command:
+// from-openapi → check → test → explain → `scripts/dev examples/clockify` and its curls.
 //
 // Needs ports 8787 and 8788 free. Reuses the built worker (scripts/test builds it before this
 // suite); the [build] command wrangler dev runs on each start finds the build up to date
 // (scripts/build-worker skips a build whose inputs are unchanged) and builds nothing.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -24,8 +29,8 @@ const listening = (port) =>
   });
 
 /** Starts `scripts/dev` in its own process group; resolves once it printed its banner. */
-function startDev() {
-  const child = spawn("bash", ["scripts/dev"], {
+function startDev(args = []) {
+  const child = spawn("bash", ["scripts/dev", ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -61,6 +66,24 @@ function cleanup(dev) {
   } catch {}
 }
 
+/**
+ * Sends every curl line `scripts/dev` printed under "Try:" and checks each answers the status its
+ * demo world (`worldFile`) says: the printed keys and paths are the ones that were seeded.
+ */
+async function checkTries(output, worldFile) {
+  const world = JSON.parse(readFileSync(join(ROOT, worldFile), "utf8"));
+  const tries = output.slice(output.indexOf("\nTry:")).split("\n# the admin API")[0];
+  const curls = [...tries.matchAll(/curl -s -X (\w+) (http:\/\/localhost:8787\S+) -H '([^:]+): ([^']+)'/g)].slice(0, world.tries.length);
+  assert.equal(curls.length, world.tries.length, "one curl line per try");
+  for (const [i, [, method, url, header, value]] of curls.entries()) {
+    const res = await fetch(url.replace("localhost", "127.0.0.1"), { method, headers: { [header]: value } });
+    assert.equal(res.status, world.tries[i].status, `${world.tries[i].what}: ${method} ${url} → ${res.status} ${await res.text()}`);
+  }
+}
+
+/** The CLI, as the walkthrough runs it (`cargo run -q -p keyscope-cli --`). */
+const keyscope = (...args) => execFileSync("cargo", ["run", "-q", "-p", "keyscope-cli", "--", ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
 /** The direct children of `pid` with their command lines. */
 function childrenOf(pid) {
   const out = [];
@@ -87,6 +110,7 @@ test("scripts/dev: Ctrl-C frees 8787 and 8788, a second run works, a dead wrangl
   assert.equal((await me.json()).reason, "missing_key");
   const origin = await fetch("http://127.0.0.1:8788/anything");
   assert.equal(origin.status, 200);
+  await checkTries(first.output(), "scripts/demo-world.json");
   process.kill(first.child.pid, "SIGINT");
   const stopped = await first.exited;
   for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still listens after Ctrl-C`);
@@ -106,4 +130,31 @@ test("scripts/dev: Ctrl-C frees 8787 and 8788, a second run works, a dead wrangl
   assert.notEqual(died.code, 0);
   assert.match(second.output(), /the gateway \(wrangler\) exited/);
   for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still listens after wrangler died`);
+});
+
+test("the 'Your API' walkthrough: from-openapi, check, test, explain, scripts/dev examples/clockify", { timeout: 1_500_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "keyscope-walkthrough-"));
+  const draft = join(dir, "draft.json");
+  keyscope("policy", "from-openapi", "examples/clockify/openapi.yaml", "--organization-param", "workspaceId", "--user-param", "userId", "--prefix", "clk", "-o", draft);
+  const made = JSON.parse(readFileSync(draft, "utf8"));
+  const operations = readFileSync(join(ROOT, "examples/clockify/openapi.yaml"), "utf8").match(/^    (get|post|put|patch|delete):$/gm).length;
+  assert.equal(made.endpoints.length, operations, "one row per operation");
+  assert.equal(made.keyPrefix, "clk");
+  assert.match(keyscope("policy", "check", draft), /:workspaceId/);
+
+  const table = keyscope("policy", "check", "examples/clockify/policy.json");
+  assert.match(table, /\/api\/v1\/workspaces\/:workspaceId\/user\/:userId\/time-entries/);
+  keyscope("policy", "test", "examples/clockify/policy.json", "examples/clockify/vectors.json");
+  const why = keyscope("policy", "explain", "--policy", "examples/clockify/policy.json", "--key", "examples/clockify/key.json", "--role", "member", "GET", "/api/v1/workspaces/ws_globex/projects");
+  assert.match(why, /scope_violation/);
+  assert.match(why, /organization/);
+
+  for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} must be free before this test`);
+  const dev = startDev(["examples/clockify"]);
+  t.after(() => cleanup(dev));
+  await dev.ready;
+  assert.match(dev.output(), /clk_live_[0-9A-Za-z]{36}/);
+  await checkTries(dev.output(), "examples/clockify/world.json");
+  process.kill(dev.child.pid, "SIGINT");
+  assert.equal((await dev.exited).code, 130);
 });
