@@ -215,9 +215,10 @@ impl ApiKey {
             return Err(KeyError::ChecksumMismatch);
         }
         let mut stored = [0u8; MAX_KEY_LEN];
-        for (slot, byte) in stored.iter_mut().zip(bytes) {
-            *slot = *byte;
-        }
+        stored
+            .get_mut(..bytes.len())
+            .ok_or(KeyError::WrongLength)?
+            .copy_from_slice(bytes);
         Ok(ApiKey {
             text: stored,
             len: bytes.len() as u8,
@@ -308,7 +309,7 @@ impl ApiKey {
 
     /// The SHA-256 of the whole key string: the only form in which a key is stored.
     pub fn hash(&self) -> KeyHash {
-        KeyHash(Sha256::digest(self.expose_secret().as_bytes()).into())
+        KeyHash(Sha256::digest(self.text.get(..usize::from(self.len)).unwrap_or_default()).into())
     }
 }
 
