@@ -6,51 +6,12 @@
 use std::path::Path;
 
 use keyscope_conformance::parse_time;
-use policy_core::{KeyRecord, Scope, Timestamp};
-use serde::Deserialize;
+use policy_core::{KeyRecord, Timestamp};
 use serde_json::Value;
 
-/// A time as written: RFC 3339 text or Unix milliseconds.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Time {
-    Millis(i64),
-    Text(String),
-}
-
-impl Time {
-    fn timestamp(&self, field: &str) -> Result<Timestamp, String> {
-        match self {
-            Time::Millis(ms) => Ok(Timestamp(*ms)),
-            Time::Text(text) => parse_time(text).map_err(|err| format!("{field}: {err}")),
-        }
-    }
-}
-
-/// The record as the admin API writes it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RecordFile {
-    id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    hint: String,
-    organization_id: String,
-    created_by: String,
-    scope: Scope,
-    #[serde(default)]
-    scoped_project_id: Option<String>,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-    created_at: Time,
-    #[serde(default)]
-    last_used_at: Option<Time>,
-    #[serde(default)]
-    revoked_at: Option<Time>,
-    #[serde(default)]
-    expires_at: Option<Time>,
-}
+/// The record's times: RFC 3339 text in the admin API's answers, Unix milliseconds in
+/// policy-core's `KeyRecord` (and in the stores).
+const TIMES: [&str; 4] = ["createdAt", "lastUsedAt", "revokedAt", "expiresAt"];
 
 /// Reads the key record at `path`; errors name the file and the field.
 pub fn read(path: &Path) -> Result<KeyRecord, String> {
@@ -63,24 +24,17 @@ pub fn read(path: &Path) -> Result<KeyRecord, String> {
             value = inner;
         }
     }
-    let file: RecordFile = serde_path_to_error::deserialize(value).map_err(|err| {
+    if let Value::Object(fields) = &mut value {
+        for name in TIMES {
+            if let Some(Value::String(text)) = fields.get(name) {
+                let Timestamp(ms) = parse_time(text).map_err(|err| at(format!("{name}: {err}")))?;
+                fields.insert(name.to_owned(), ms.into());
+            }
+        }
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let field = err.path().to_string();
         at(format!("{field}: {}", err.into_inner()))
-    })?;
-    let optional = |time: &Option<Time>, field: &str| time.as_ref().map(|t| t.timestamp(field)).transpose();
-    Ok(KeyRecord {
-        id: file.id,
-        name: file.name,
-        hint: file.hint,
-        organization_id: file.organization_id,
-        created_by: file.created_by,
-        scope: file.scope,
-        scoped_project_id: file.scoped_project_id,
-        permissions: file.permissions,
-        created_at: file.created_at.timestamp("createdAt").map_err(at)?,
-        last_used_at: optional(&file.last_used_at, "lastUsedAt").map_err(at)?,
-        revoked_at: optional(&file.revoked_at, "revokedAt").map_err(at)?,
-        expires_at: optional(&file.expires_at, "expiresAt").map_err(at)?,
     })
 }
 

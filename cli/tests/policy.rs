@@ -370,7 +370,7 @@ fn explain_names_the_check_that_decided() {
     let wrapped = write(
         &dir,
         "created.json",
-        &serde_json::json!({"secret": "clk_live_…", "key": {"id": "key_2", "organizationId": "ws_a", "createdBy": "u_owner", "scope": "organization", "createdAt": 1_790_000_000_000_i64}}).to_string(),
+        &serde_json::json!({"secret": "clk_live_…", "key": {"id": "key_2", "name": "CI", "hint": "abcd", "organizationId": "ws_a", "createdBy": "u_owner", "scope": "organization", "createdAt": 1_790_000_000_000_i64}}).to_string(),
     );
     let run = explain(
         &wrapped,
