@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use policy_core::{
     target_of_url, Authorization, Decision as CoreDecision, Environment, KeyHash, KeyHeaders, Policy,
-    PreparedKey, Request, RoleId, Step as CoreStep, Timestamp,
+    PreparedKey, RoleId, Step as CoreStep, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -20,10 +20,17 @@ use crate::protocol::{Step, METHODS, NARROW_PERMISSIONS, ROLE_RADIX};
 /// one decision (the same work the raw-record path does once per decision).
 pub(crate) type Pending<'p> = Authorization<'p, Rc<PreparedKey>>;
 
+/// What a decision in progress borrows: the compiled engine, and the request URL whose target
+/// the decision reads its path parameters from (moved in from JavaScript's string, not copied).
+pub(crate) struct Held {
+    engine: Rc<policy_core::Engine>,
+    url: String,
+}
+
 self_cell::self_cell!(
-    /// A decision in progress together with the compiled engine it borrows from.
+    /// A decision in progress together with what it borrows from.
     struct Cell {
-        owner: Rc<policy_core::Engine>,
+        owner: Held,
         #[covariant]
         dependent: Pending,
     }
@@ -146,18 +153,22 @@ impl Engine {
         &mut self,
         slot: u32,
         method: &str,
-        url: &str,
+        url: String,
         x_api_key: Option<String>,
         authorization: Option<String>,
         now: f64,
     ) -> f64 {
-        let request = Request {
-            method,
-            target: target_of_url(url),
-            headers: KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref()),
-        };
+        let headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
+        let presented = self.inner.presented_key(&headers);
         let now = Timestamp(now as i64);
-        let cell = Cell::new(Rc::clone(&self.inner), |engine| engine.authorize(&request, now));
+        let held = Held {
+            engine: Rc::clone(&self.inner),
+            url,
+        };
+        let cell = Cell::new(held, |held| {
+            held.engine
+                .authorize_presented(presented, method, target_of_url(&held.url), now)
+        });
         self.occupy(slot, cell)
     }
 
@@ -185,15 +196,19 @@ impl Engine {
     /// `method` is an index into `methods` (numbers cross the boundary for free; strings do
     /// not).
     #[wasm_bindgen(js_name = startKnown)]
-    pub fn start_known(&mut self, slot: u32, method: u32, url: &str, index: u32, now: f64) -> f64 {
+    pub fn start_known(&mut self, slot: u32, method: u32, url: String, index: u32, now: f64) -> f64 {
         let (Some(&hash), Some(&method)) = (self.known.get(index as usize), METHODS.get(method as usize))
         else {
             return self.outcome(slot, Step::Deny);
         };
         let now = Timestamp(now as i64);
-        let target = target_of_url(url);
-        let cell = Cell::new(Rc::clone(&self.inner), |engine| {
-            engine.authorize_hash(hash, method, target, now)
+        let held = Held {
+            engine: Rc::clone(&self.inner),
+            url,
+        };
+        let cell = Cell::new(held, |held| {
+            held.engine
+                .authorize_hash(hash, method, target_of_url(&held.url), now)
         });
         self.occupy(slot, cell)
     }

@@ -175,7 +175,7 @@ impl World {
     pub fn decide<'e>(
         &self,
         engine: &'e Engine,
-        request: &Request<'_>,
+        request: &Request<'e>,
         now: Timestamp,
     ) -> Authorization<'e, &KeyRecord> {
         let mut auth = engine.authorize(request, now);

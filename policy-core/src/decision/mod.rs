@@ -24,7 +24,7 @@ use crate::credentials::{KeyHeaders, Presented};
 use crate::key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 use crate::key::{ApiKey, Environment, KeyError, KeyHash};
 use crate::me::MeView;
-use crate::policy::{CompiledRule, Endpoint, PermissionSet, Policy, ProjectRule, Role, Routed};
+use crate::policy::{CompiledRule, Endpoint, PermissionSet, Policy, Role, Routed};
 use crate::route::PathId;
 use prepared::{KeySource, KeyState, PreparedKey, RoleId};
 use reason::{Cause, Denial};
@@ -213,12 +213,15 @@ impl core::fmt::Display for StepError {
 
 /// One decision in progress. `R` is how the caller hands over the key: a raw record (an owned
 /// [`KeyRecord`] for async adapters, a `&KeyRecord` or `Rc<KeyRecord>` for callers that keep
-/// records in memory) or a [`PreparedKey`] compiled once (see [`KeySource`]).
+/// records in memory) or a [`PreparedKey`] compiled once (see [`KeySource`]). `'p` is the
+/// engine's and the request target's: the decision reads the path's parameters where they stand.
 #[derive(Debug)]
 pub struct Authorization<'p, R> {
     policy: &'p Policy,
     now: Timestamp,
-    /// The request's row as routed offline, with the parameter its rule reads (`None`: no row
+    /// The request target the route's spans point into.
+    target: &'p str,
+    /// The request's row as routed offline, with where its parameters are (`None`: no row
     /// matches, which is judged once the key is: SPEC's precedence puts the key first).
     route: Option<Routed<'p>>,
     phase: Phase<'p, R>,
@@ -296,12 +299,31 @@ impl Engine {
 
     /// Starts a decision: judges the headers, the key's format and the endpoint offline, then
     /// waits for the caller (see [`Authorization::next`]).
-    pub fn authorize<R: KeySource>(&self, request: &Request<'_>, now: Timestamp) -> Authorization<'_, R> {
-        match self.presented_key(&request.headers) {
-            Ok(hash) => self.authorize_hash(hash, request.method, request.target, now),
+    pub fn authorize<'a, R: KeySource>(
+        &'a self,
+        request: &Request<'a>,
+        now: Timestamp,
+    ) -> Authorization<'a, R> {
+        let presented = self.presented_key(&request.headers);
+        self.authorize_presented(presented, request.method, request.target, now)
+    }
+
+    /// Starts a decision from what [`Engine::presented_key`] found in the headers: the same as
+    /// [`Engine::authorize`], for a caller whose header values do not live as long as the
+    /// decision (only the target is kept).
+    pub fn authorize_presented<'a, R: KeySource>(
+        &'a self,
+        presented: Result<KeyHash, Cause<'static>>,
+        method: &str,
+        target: &'a str,
+        now: Timestamp,
+    ) -> Authorization<'a, R> {
+        match presented {
+            Ok(hash) => self.authorize_hash(hash, method, target, now),
             Err(cause) => Authorization {
                 policy: &self.policy,
                 now,
+                target,
                 route: None,
                 phase: Phase::Refused(cause),
             },
@@ -328,16 +350,17 @@ impl Engine {
     /// Starts a decision for a key that [`Engine::presented_key`] already checked and hashed
     /// (e.g. by a caller that caches by hash); everything after the offline key checks is the
     /// same as [`Engine::authorize`].
-    pub fn authorize_hash<R: KeySource>(
-        &self,
+    pub fn authorize_hash<'a, R: KeySource>(
+        &'a self,
         hash: KeyHash,
         method: &str,
-        target: &str,
+        target: &'a str,
         now: Timestamp,
-    ) -> Authorization<'_, R> {
+    ) -> Authorization<'a, R> {
         Authorization {
             policy: &self.policy,
             now,
+            target,
             route: self.policy.route_into(method, target),
             phase: Phase::AwaitKey(hash),
         }
@@ -509,7 +532,10 @@ impl<'p, R: KeySource> Authorization<'p, R> {
             return Err(StepError::NotAwaitingMembership);
         };
         match role() {
-            Ok((index, role)) => judge(self.policy, self.route.as_ref(), &*key, (index, role), stage),
+            Ok((index, role)) => {
+                let request = self.route.as_ref().map(|route| (route, self.target));
+                judge(self.policy, request, &*key, (index, role), stage)
+            }
             Err(cause) => *stage = Stage::Denied(cause),
         }
         Ok(())
@@ -555,7 +581,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
 #[inline(always)]
 fn judge<'p, R: KeySource>(
     policy: &'p Policy,
-    route: Option<&Routed<'p>>,
+    request: Option<(&Routed<'p>, &str)>,
     key: &R,
     (index, role): (usize, &'p Role),
     stage: &mut Stage<'p>,
@@ -572,31 +598,44 @@ fn judge<'p, R: KeySource>(
         None => role.grants(),
         Some(grants) => role.grants().intersect(grants),
     };
-    let Some(route) = route else {
+    let Some((route, target)) = request else {
         *stage = Stage::Denied(Cause::UnknownEndpoint);
         return;
     };
-    if let Some(organization) = &route.organization {
-        if organization.as_str() != record.organization_id {
+    if let Some(organization) = route.organization {
+        if !organization.names(target, &record.organization_id) {
             *stage = Stage::Denied(Cause::OtherOrganization);
             return;
         }
     }
     let mut resource = None;
     if record.scope == Scope::Project {
-        match &route.rule {
-            ProjectRule::Deny => {
+        // The trie records the span of every parameter a row's rule reads, so `param` is
+        // there on the rows that need it; a missing or undecodable one matches nothing.
+        match &route.endpoint.project_key {
+            CompiledRule::Deny => {
                 *stage = Stage::Denied(Cause::OrganizationEndpoint);
                 return;
             }
-            ProjectRule::OwnPath(project) => {
-                if Some(project.as_str()) != record.scoped_project_id.as_deref() {
+            CompiledRule::OwnPath { .. } => {
+                let own = record.scoped_project_id.as_deref();
+                if !route
+                    .param
+                    .zip(own)
+                    .is_some_and(|(param, own)| param.names(target, own))
+                {
                     *stage = Stage::Denied(Cause::OtherProject);
                     return;
                 }
             }
-            ProjectRule::OwnResource { kind, id } => resource = Some((*kind, id)),
-            ProjectRule::Allow | ProjectRule::Filtered => {}
+            CompiledRule::OwnResource { kind, .. } => {
+                let Some(id) = route.param.and_then(|param| param.decode(target)) else {
+                    *stage = Stage::Denied(Cause::UnknownEndpoint);
+                    return;
+                };
+                resource = Some((&**kind, id));
+            }
+            CompiledRule::Allow | CompiledRule::Filtered => {}
         }
     }
     if let Some(permission) = route.endpoint.permission() {
@@ -605,8 +644,8 @@ fn judge<'p, R: KeySource>(
             return;
         }
     }
-    if let Some(user) = &route.user {
-        if user.as_str() != record.created_by {
+    if let Some(user) = route.user {
+        if !user.names(target, &record.created_by) {
             let denied = match route.endpoint.others_permission() {
                 None => Some(Cause::OwnUserOnly),
                 Some(others) if !effective.contains(others.index()) => Some(Cause::MissingPermission(others)),
@@ -625,29 +664,20 @@ fn judge<'p, R: KeySource>(
     };
     match resource {
         None => *stage = Stage::Allowed(granted),
-        Some((kind, id)) => {
-            *stage = Stage::AwaitResource {
-                granted,
-                kind,
-                id: *id,
-            }
-        }
+        Some((kind, id)) => *stage = Stage::AwaitResource { granted, kind, id },
     }
 }
 
-#[cfg(test)]
-mod size_probe {
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    use super::*;
+
+    /// A decision is built, moved and matched on every request, so its size is part of every
+    /// decision's cost: the route keeps where its parameters are, not copies of them, and a
+    /// decision with a tenant and a user in the path is no larger than one of Align's was.
     #[test]
-    fn sizes() {
-        use super::*;
-        std::println!(
-            "phase {} granted {} routed {} optrouted {} cause {} auth {}",
-            core::mem::size_of::<Phase<'static, &PreparedKey>>(),
-            core::mem::size_of::<Granted<'static>>(),
-            core::mem::size_of::<Routed<'static>>(),
-            core::mem::size_of::<Option<Routed<'static>>>(),
-            core::mem::size_of::<Cause<'static>>(),
-            core::mem::size_of::<Authorization<'static, &PreparedKey>>()
-        );
+    fn a_decision_stays_small_whatever_the_path_holds() {
+        assert!(core::mem::size_of::<Option<Routed<'static>>>() <= 48);
+        assert!(core::mem::size_of::<Authorization<'static, &PreparedKey>>() <= 256);
     }
 }

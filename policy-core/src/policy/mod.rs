@@ -23,7 +23,7 @@ pub use document::{EndpointDocument, KeyCreatorsDocument, PolicyDocument, Projec
 pub use error::{InvalidField, PolicyError};
 pub use permissions::{Permission, PermissionSet};
 pub use routing::RouteMatch;
-pub(crate) use routing::{ProjectRule, Routed};
+pub(crate) use routing::Routed;
 
 use alloc::boxed::Box;
 use alloc::string::String;

@@ -1,8 +1,7 @@
 //! A request matched to its endpoint row: the router (`crate::route`) finds the row and where
-//! its parameter is; this file decodes the parameter the row's project-key rule reads and pairs
-//! it with that rule, so a rule that needs an id always has one.
+//! its parameters are; [`Policy::route`] decodes them for a caller that wants the values.
 
-use super::{CompiledRule, Endpoint, Policy};
+use super::{Endpoint, Policy};
 use crate::route::{PathId, Span};
 
 /// A request matched to an endpoint row.
@@ -19,38 +18,20 @@ pub struct RouteMatch<'p> {
     pub user: Option<PathId>,
 }
 
-/// A request matched to an endpoint row, with what its project-key rule reads from the path.
+/// A request matched to an endpoint row, as a decision keeps it: the row, and where in the target
+/// the parameters it reads are. Nothing is decoded or copied here; each check reads the span it
+/// needs (`crate::route::Span`), so a row's size does not grow with its parameters.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Routed<'p> {
     /// The matched row.
     pub(crate) endpoint: &'p Endpoint,
-    /// What the row lets a project key do, with the id it needs.
-    pub(crate) rule: ProjectRule<'p>,
+    /// The parameter the row's project-key rule reads (`own_path`, `own_resource` rows).
+    pub(crate) param: Option<Span>,
     /// The organization the path names, on a row whose pattern holds the organization
     /// parameter.
-    pub(crate) organization: Option<PathId>,
+    pub(crate) organization: Option<Span>,
     /// The user the path names, on a row whose pattern holds the user parameter.
-    pub(crate) user: Option<PathId>,
-}
-
-/// A row's project-key rule, holding the decoded parameter it reads.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ProjectRule<'p> {
-    /// Any project key may call it.
-    Allow,
-    /// Any project key may call it; the origin filters to the key's project.
-    Filtered,
-    /// Only the key's own project, named by this id in the path.
-    OwnPath(PathId),
-    /// Only a resource of the key's own project: its kind and the id in the path.
-    OwnResource {
-        /// The resource kind, e.g. `time_entry`.
-        kind: &'p str,
-        /// The resource id from the path (percent-decoded).
-        id: PathId,
-    },
-    /// Project keys may not call it.
-    Deny,
+    pub(crate) user: Option<Span>,
 }
 
 impl Policy {
@@ -58,53 +39,29 @@ impl Policy {
     /// `None` is `404 not_found`.
     pub fn route(&self, method: &str, target: &str) -> Option<RouteMatch<'_>> {
         let routed = self.route_into(method, target)?;
-        let param = match routed.rule {
-            ProjectRule::OwnPath(id) | ProjectRule::OwnResource { id, .. } => Some(id),
-            ProjectRule::Allow | ProjectRule::Filtered | ProjectRule::Deny => None,
+        let decoded = |span: Option<Span>| match span {
+            None => Some(None),
+            Some(span) => span.decode(target).map(Some),
         };
         Some(RouteMatch {
             endpoint: routed.endpoint,
-            param,
-            organization: routed.organization,
-            user: routed.user,
+            param: decoded(routed.param)?,
+            organization: decoded(routed.organization)?,
+            user: decoded(routed.user)?,
         })
     }
 
-    /// [`Policy::route`] in the form a decision keeps: the row's rule with its parameter. Only
-    /// the parameter the rule reads is decoded; the others are only checked.
+    /// [`Policy::route`] in the form a decision keeps: the row and its parameters' spans.
     #[inline(always)]
     pub(crate) fn route_into(&self, method: &str, target: &str) -> Option<Routed<'_>> {
         let found = self.router.find(method, target)?;
         let endpoint = self.endpoints.get(found.row)?;
-        let rule = match &endpoint.project_key {
-            CompiledRule::Allow => ProjectRule::Allow,
-            CompiledRule::Filtered => ProjectRule::Filtered,
-            CompiledRule::Deny => ProjectRule::Deny,
-            CompiledRule::OwnPath { .. } => ProjectRule::OwnPath(param_of(target, found.param)?),
-            CompiledRule::OwnResource { kind, .. } => ProjectRule::OwnResource {
-                kind,
-                id: param_of(target, found.param)?,
-            },
-        };
-        let optional = |span: Option<Span>| match span {
-            None => Some(None),
-            Some(span) => param_of(target, Some(span)).map(Some),
-        };
         Some(Routed {
             endpoint,
-            rule,
-            organization: optional(found.organization)?,
-            user: optional(found.user)?,
+            param: found.param,
+            organization: found.organization,
+            user: found.user,
         })
-    }
-}
-
-/// The decoded parameter the router located in `target` (`escaped`: it holds a `%` escape).
-#[inline(always)]
-fn param_of(target: &str, found: Option<Span>) -> Option<PathId> {
-    match found? {
-        (start, end, true) => PathId::decode(target.get(start..end)?),
-        (start, end, false) => PathId::plain(target.as_bytes(), start, end),
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `id.rs`: what a path parameter may hold, and its decoded form.
 //! - `trie.rs`: the rows as a trie per method, walked once over the request's bytes.
 //! - `index.rs`: a hash index over a node's static children, when it has many.
+//! - `span.rs`: where a parameter is in the target, read only by the check that needs it.
 //! - `words.rs`: short byte strings as integers, compared eight bytes at a time.
 //!
 //! The policy compiles its rows into a [`Router`] and turns what it finds into its own
@@ -16,11 +17,13 @@
 
 mod id;
 mod index;
+mod span;
 mod trie;
 mod words;
 
 pub use id::{PathId, MAX_ID_LEN};
-pub(crate) use trie::{Router, Row, Span, Wanted};
+pub(crate) use span::Span;
+pub(crate) use trie::{Router, Row, Wanted};
 pub(crate) use words::{word_at, PackedName};
 
 use alloc::boxed::Box;

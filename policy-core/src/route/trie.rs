@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 
 use super::id::{is_id_byte, PathId, MAX_ID_LEN};
 use super::index::StaticIndex;
+use super::span::Span;
 use super::words::{word_at, PackedName, StaticText};
 use super::{Segment, MAX_SEGMENTS};
 
@@ -71,15 +72,35 @@ pub(crate) struct Wanted {
     pub(crate) user: Option<usize>,
 }
 
-/// A row ending at a node.
+/// A row ending at a node, kept small (a walk copies it out): its index and the positions of
+/// the parameters its caller reads, [`NOT_WANTED`] for none.
 #[derive(Clone, Copy, Debug)]
 struct End {
-    row: usize,
-    wanted: Wanted,
+    row: u32,
+    /// Positions of the rule's parameter, the organization's and the user's.
+    wanted: [u8; 3],
 }
 
-/// Where a parameter is in the target: start, end, and whether it holds a `%` escape.
-pub(crate) type Span = (usize, usize, bool);
+/// An [`End`] position that wants no parameter (no pattern has this many segments).
+const NOT_WANTED: u8 = u8::MAX;
+
+impl End {
+    fn new(row: usize, wanted: Wanted) -> Option<End> {
+        let position = |p: Option<usize>| match p {
+            None => Some(NOT_WANTED),
+            Some(p) if p < MAX_SEGMENTS => u8::try_from(p).ok(),
+            Some(_) => None,
+        };
+        Some(End {
+            row: u32::try_from(row).ok()?,
+            wanted: [
+                position(wanted.rule)?,
+                position(wanted.organization)?,
+                position(wanted.user)?,
+            ],
+        })
+    }
+}
 
 /// A matched row and where, in the target, the parameters it reads are.
 #[derive(Clone, Copy, Debug)]
@@ -112,10 +133,7 @@ impl Router {
                 };
             }
             if let Some(node) = router.nodes.get_mut(node) {
-                node.end = Some(End {
-                    row: i,
-                    wanted: row.wanted,
-                });
+                node.end = End::new(i, row.wanted);
             }
         }
         // A node with many static children is looked up by hash, not scanned.
@@ -202,15 +220,12 @@ impl Router {
             escaped: 0,
         };
         let end = self.walk(path, &mut params, root, self.base.len(), 0)?;
-        let span = |wanted: Option<usize>| match wanted {
-            Some(pos) => params.get(pos).map(Some),
-            None => Some(None),
-        };
+        let [rule, organization, user] = end.wanted.map(|pos| params.get(pos));
         Some(Found {
-            row: end.row,
-            param: span(end.wanted.rule)?,
-            organization: span(end.wanted.organization)?,
-            user: span(end.wanted.user)?,
+            row: end.row as usize,
+            param: rule,
+            organization,
+            user,
         })
     }
 
@@ -306,10 +321,12 @@ impl Params {
         Some(())
     }
 
+    /// The span recorded at `pos` (`None` for [`NOT_WANTED`]: every wanted position is a
+    /// parameter of the matched row, so the walk recorded it).
     #[inline]
-    fn get(&self, pos: usize) -> Option<Span> {
-        let (start, end) = *self.spans.get(pos)?;
-        Some((start as usize, end as usize, self.escaped >> pos & 1 != 0))
+    fn get(&self, pos: u8) -> Option<Span> {
+        let (start, end) = *self.spans.get(usize::from(pos))?;
+        Span::new(start as usize, end as usize, self.escaped >> pos & 1 != 0)
     }
 }
 
