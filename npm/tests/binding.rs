@@ -82,7 +82,7 @@ fn start(engine: &mut Engine, method: &str, url: &str, secret: &str) -> (u32, f6
     let slot = engine.reserve();
     (
         slot,
-        engine.start(slot, method, url, Some(secret.to_owned()), None, NOW),
+        engine.start(slot, method, url.to_owned(), Some(secret.to_owned()), None, NOW),
     )
 }
 
@@ -147,7 +147,7 @@ fn known_hashes_skip_the_offline_checks_only() {
     engine.store_failed(slot);
     let slot = engine.reserve();
     assert_eq!(
-        step(engine.start_known(slot, get(), "/api/v1/projects", 0, NOW)),
+        step(engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 0, NOW)),
         LOOKUP_KEY
     );
     assert_eq!(engine.lookup_hash(slot).as_deref(), Some(key()[1].as_str()));
@@ -157,7 +157,7 @@ fn known_hashes_skip_the_offline_checks_only() {
         "revocation is still checked"
     );
     let slot = engine.reserve();
-    let unknown = engine.start_known(slot, get(), "/api/v1/projects", 7, NOW);
+    let unknown = engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 7, NOW);
     assert!(
         denial_of(&engine, unknown).starts_with("503\n"),
         "an unknown index fails closed"
@@ -265,7 +265,10 @@ fn an_answer_out_of_order_or_to_no_decision_fails_closed() {
     assert!(denial_of(&engine, outcome).starts_with("503\n"));
     assert_eq!(step(engine.provide_no_key(slot)), DENY, "a released slot");
     assert_eq!(step(engine.provide_no_key(999)), DENY, "a slot never reserved");
-    assert_eq!(step(engine.start(999, "GET", "/", None, None, NOW)), DENY);
+    assert_eq!(
+        step(engine.start(999, "GET", "/".to_owned(), None, None, NOW)),
+        DENY
+    );
     assert_eq!(engine.pending(), 0);
 }
 
