@@ -1,7 +1,7 @@
 // The body of `scripts/dev` (which installs and builds first): fresh local state, migrations,
 // demo origin, wrangler dev, then the demo world seeded through the admin API.
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 
@@ -35,6 +35,20 @@ if (!token) {
   token = randomBytes(24).toString("base64url");
   writeFileSync(".dev.vars", `${vars}${vars && !vars.endsWith("\n") ? "\n" : ""}KEYSCOPE_ADMIN_TOKEN="${token}"\n`);
   console.log("==> wrote a new admin token to .dev.vars");
+}
+
+// Secret scanning, as GitHub would call it: a P-256 key pair made for this run stands in for
+// GitHub's, its public half is the local key set (KEYSCOPE_GITHUB_KEYS in .dev.vars, replaced each
+// run); the private half only signs the sample leak report printed below, and is never written.
+const github = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const GITHUB_KEY_ID = randomBytes(32).toString("hex");
+const keySet = JSON.stringify({
+  public_keys: [{ key_identifier: GITHUB_KEY_ID, key: github.publicKey.export({ type: "spki", format: "pem" }), is_current: true }],
+});
+{
+  const kept = readFileSync(".dev.vars", "utf8").split("\n").filter((l) => l && !l.startsWith("KEYSCOPE_GITHUB_KEYS="));
+  // Single quotes: dotenv keeps the JSON (its `\n` escapes included) exactly as written.
+  writeFileSync(".dev.vars", `${[...kept, `KEYSCOPE_GITHUB_KEYS='${keySet}'`].join("\n")}\n`);
 }
 
 console.log("==> fresh local state, D1 migrations");
@@ -134,6 +148,16 @@ for (const k of world.keys) {
 }
 for (const user of world.removeMembers) await admin("DELETE", `/organizations/${org}/members/${user}`);
 
+// One more key, made to be leaked, like the key of the first allowed try: the sample report names
+// it, signed as GitHub signs reports.
+const allowedTry = world.tries.find((t) => t.key && t.status === 200) ?? world.tries[0];
+const leakedLike = world.keys.find((k) => k.id === allowedTry.key) ?? world.keys[0];
+const leaked = await admin("POST", `/organizations/${org}/keys`, { ...leakedLike.body, name: "Leaked on purpose (secret-scanning demo)" });
+const leakReport = JSON.stringify([
+  { token: leaked.secret, type: "keyscope_api_key", url: "https://github.com/example/app/blob/main/.env", source: "content" },
+]);
+const leakSignature = sign("sha256", Buffer.from(leakReport), github.privateKey).toString("base64");
+
 // Asked for before anything is printed, so the summary ends the output once everything is done.
 const consoleLinks = await consoleLinkLines();
 
@@ -159,6 +183,11 @@ ${world.tries.map(line).join("\n")}
 
 Key console (each link opens once, within 10 minutes; more: POST ${GATEWAY}/admin/v1/organizations/${org}/console-sessions):
 ${consoleLinks}
+
+Secret scanning (a local key set stands in for GitHub's): this key works until it is reported
+  curl -s -X ${allowedTry.method} ${GATEWAY}${allowedTry.path} -H 'X-Api-Key: ${leaked.secret}'
+  # the report GitHub would send, signed: the key is revoked at once, the next call is 401 key_revoked
+  curl -s -X POST ${GATEWAY}/secret-scanning/v1/github -H 'content-type: application/json' -H 'Github-Public-Key-Identifier: ${GITHUB_KEY_ID}' -H 'Github-Public-Key-Signature: ${leakSignature}' -d '${leakReport}'
 
 More than 10 requests a second with one key answer 429 rate_limited. Ctrl-C stops everything.
 `);

@@ -1,7 +1,8 @@
 // `scripts/dev` stops cleanly: started, ready, stopped with SIGINT (what Ctrl-C sends) → nothing
 // listens on 8787 (gateway) or 8788 (demo origin), and a second `scripts/dev` right after comes up
 // again. When wrangler dies, `scripts/dev` notices, stops the origin and exits non-zero. The curl
-// lines it prints answer what its demo world says they do.
+// lines it prints answer what its demo world says they do, and its signed leak report revokes the
+// key it names.
 //
 // The README's "Your API" walkthrough (examples/clockify/README.md), command by command:
 // from-openapi → check → test → explain → `scripts/dev examples/clockify` and its curls.
@@ -81,6 +82,30 @@ async function checkTries(output, worldFile) {
   }
 }
 
+/**
+ * Runs the printed secret-scanning demo: the leaked key works, the signed report is accepted
+ * (GitHub's feedback: a true positive), and the key is refused from the next request on.
+ */
+async function checkLeakDemo(output) {
+  const section = output.slice(output.indexOf("\nSecret scanning"));
+  const [, method, url, value] = section.match(/curl -s -X (\w+) (http:\/\/localhost:8787\S+) -H 'X-Api-Key: ([^']+)'/);
+  const call = () => fetch(url.replace("localhost", "127.0.0.1"), { method, headers: { "x-api-key": value } });
+  assert.equal((await call()).status, 200, "the key to be leaked works before the report");
+  const [, id] = section.match(/-H 'Github-Public-Key-Identifier: ([0-9a-f]+)'/);
+  const [, signature] = section.match(/-H 'Github-Public-Key-Signature: ([^']+)'/);
+  const [, body] = section.match(/ -d '([^']+)'/);
+  const res = await fetch("http://127.0.0.1:8787/secret-scanning/v1/github", {
+    method: "POST",
+    headers: { "content-type": "application/json", "github-public-key-identifier": id, "github-public-key-signature": signature },
+    body,
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal((await res.json())[0].label, "true_positive");
+  const after = await call();
+  assert.equal(after.status, 401);
+  assert.equal((await after.json()).reason, "key_revoked");
+}
+
 /** The CLI, as the walkthrough runs it (`cargo run -q -p keyscope-cli --`). */
 const keyscope = (...args) => execFileSync("cargo", ["run", "-q", "-p", "keyscope-cli", "--", ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
@@ -111,6 +136,7 @@ test("scripts/dev: Ctrl-C frees 8787 and 8788, a second run works, a dead wrangl
   const origin = await fetch("http://127.0.0.1:8788/anything");
   assert.equal(origin.status, 200);
   await checkTries(first.output(), "scripts/demo-world.json");
+  await checkLeakDemo(first.output());
   process.kill(first.child.pid, "SIGINT");
   const stopped = await first.exited;
   for (const port of PORTS) assert.equal(await listening(port), false, `port ${port} still listens after Ctrl-C`);
