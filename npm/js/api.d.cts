@@ -617,6 +617,43 @@ export declare class CheckKeyError extends KeyscopeError {
   readonly status: number | null;
 }
 
+/** Why `verifyWebhook` refused a delivery. */
+export type WebhookErrorCode = "missing_header" | "malformed_header" | "no_signature" | "outside_tolerance" | "mismatch" | "malformed_body";
+
+/** A webhook delivery that is not genuine (`verifyWebhook`). */
+export declare class WebhookError extends KeyscopeError {
+  readonly code: WebhookErrorCode;
+}
+
+/** Options of `verifyWebhook`. */
+export interface VerifyWebhookOptions {
+  /** The most seconds between the signature's time and `now` (default 300). */
+  toleranceSeconds?: number;
+  /** The time to judge the signature at: Unix milliseconds or a `Date` (default the clock). */
+  now?: number | Date;
+}
+
+/** The body of a keyscope event webhook. */
+export interface WebhookEvent {
+  /** The event's type, e.g. `key.revoked` (the audit action). */
+  type: string;
+  /** The audit event, as `GET …/audit-events` lists it. */
+  event: Record<string, unknown>;
+}
+
+/**
+ * Verifies a keyscope event webhook (`Keyscope-Signature: t=…,v1=…`, HMAC-SHA256 of
+ * `"<t>.<raw body>"` under `secret`, by the rule the gateway signs with) and returns the parsed
+ * body. Pass the raw body exactly as received. Throws a `WebhookError` when the delivery is not
+ * genuine, a `TypeError` for arguments of the wrong type.
+ */
+export declare function verifyWebhook(
+  body: string | Uint8Array | ArrayBuffer | ArrayBufferView,
+  header: string | null | undefined,
+  secret: string | Uint8Array,
+  options?: VerifyWebhookOptions,
+): WebhookEvent;
+
 /** Why a lifecycle plan was refused (the gateway admin API's rules and messages). */
 export declare class LifecycleError extends KeyscopeError {
   /** The rule, as the admin and console APIs' `code`: `not_a_member`, `may_not_create`, `project_required`, `beyond_role`, `not_yours`, `key_revoked`, `invalid_grace_period`, `preset_and_permissions`, … */

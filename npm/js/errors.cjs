@@ -80,6 +80,12 @@ class LifecycleError extends KeyscopeError {
   }
 }
 
+/**
+ * A webhook delivery that is not genuine (`verifyWebhook`). `code`: `missing_header`,
+ * `malformed_header`, `no_signature`, `outside_tolerance`, `mismatch`, `malformed_body`.
+ */
+class WebhookError extends KeyscopeError {}
+
 /** A wasm-side `Error` (named, with `code`/`field`) → the matching class; others unchanged. */
 function fromWasm(error) {
   if (error === null || typeof error !== "object") return error;
@@ -94,6 +100,8 @@ function fromWasm(error) {
       return new TypeError(error.message);
     case "RangeError":
       return new RangeError(error.message);
+    case "WebhookError":
+      return new WebhookError(error.code, error.message);
     case "LifecycleError": {
       const [code, field, status, kind] = String(error.details).split("\n");
       return new LifecycleError(code, error.message, field || null, Number(status), kind);
@@ -112,4 +120,4 @@ function call(fn) {
   }
 }
 
-module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, LifecycleError, fromWasm, call };
+module.exports = { KeyscopeError, KeyError, PolicyError, RecordError, StoreError, CheckKeyError, LifecycleError, WebhookError, fromWasm, call };

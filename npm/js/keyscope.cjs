@@ -16,6 +16,7 @@
 //   engine.cjs      the `Engine` class; alignPolicy, loadPolicy
 //   middleware.cjs  authorize, express, hono, withKeyscope
 //   checkkey.cjs    checkKey (the gateway's `/me`)
+//   webhooks.cjs    verifyWebhook (a receiver's check of an event webhook)
 
 const createCodec = require("./codec.cjs");
 const errors = require("./errors.cjs");
@@ -26,6 +27,7 @@ const createLifecycle = require("./lifecycle.cjs");
 const createEngine = require("./engine.cjs");
 const createMiddleware = require("./middleware.cjs");
 const createCheckKey = require("./checkkey.cjs");
+const createWebhooks = require("./webhooks.cjs");
 
 module.exports = function createKeyscope(wasm, crypto) {
   const codec = createCodec(wasm);
@@ -36,6 +38,7 @@ module.exports = function createKeyscope(wasm, crypto) {
   const { Engine, alignPolicy, loadPolicy } = createEngine(wasm, decide, plans, keys);
   const { authorize, express, hono, withKeyscope } = createMiddleware(Engine);
   const checkKey = createCheckKey(wasm, keys.headers);
+  const { verifyWebhook } = createWebhooks(wasm);
 
   return {
     Engine,
@@ -47,6 +50,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     StoreError: errors.StoreError,
     CheckKeyError: errors.CheckKeyError,
     LifecycleError: errors.LifecycleError,
+    WebhookError: errors.WebhookError,
     authorize,
     alignPolicy,
     loadPolicy,
@@ -59,6 +63,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     hono,
     withKeyscope,
     checkKey,
+    verifyWebhook,
     KEY_HEADER: keys.headers.KEY_HEADER,
     KEY_HEADER_NAME: keys.headers.KEY_HEADER_NAME,
     AUTHORIZATION_HEADER: keys.headers.AUTHORIZATION_HEADER,

@@ -4,7 +4,7 @@
 // working; false positives and every refusal change nothing; 1,000 tokens are answered.
 import assert from "node:assert/strict";
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ROOT, rawRequest, sha256Hex, startGateway, startOrigin, startReceiver } from "./lib/gateway.mjs";
@@ -36,9 +36,17 @@ async function report(gw, body, { keyId = KEY_ID, signature = signed(body), send
 const leak = (token, n = 0) => ({ token, type: TYPE, url: `https://github.com/acme/app/blob/abc${n}/.env`, source: "content" });
 const call = (gw, key) => rawRequest(gw.port, { method: "GET", path: "/api/v1/projects", headers: [["x-api-key", key]] });
 
-/** The README's Node check of a `Keyscope-Signature` header, run as the README shows it. */
-const README_BLOCK = readFileSync(join(ROOT, "README.md"), "utf8").match(/```js\n(import \{ createHmac[\s\S]*?)```/)[1];
-const { verifyKeyscopeSignature } = await import(`data:text/javascript,${encodeURIComponent(README_BLOCK)}`);
+/** The receiver's check the README shows: the npm package's `verifyWebhook`. */
+const { verifyWebhook } = createRequire(import.meta.url)(join(ROOT, "npm", "js", "index.cjs"));
+const verifyKeyscopeSignature = (header, body, secret) => {
+  try {
+    verifyWebhook(body, header, secret);
+    return true;
+  } catch (e) {
+    if (e.name !== "WebhookError") throw e;
+    return false;
+  }
+};
 
 async function world(bindings = {}) {
   const origin = await startOrigin();

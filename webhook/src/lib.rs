@@ -68,6 +68,19 @@ impl core::fmt::Display for WebhookError {
     }
 }
 
+impl WebhookError {
+    /// The error's stable code, as the npm package's `WebhookError` carries it:
+    /// `malformed_header`, `no_signature`, `outside_tolerance`, `mismatch`.
+    pub fn code(self) -> &'static str {
+        match self {
+            WebhookError::MalformedHeader => "malformed_header",
+            WebhookError::NoSignature => "no_signature",
+            WebhookError::OutsideTolerance => "outside_tolerance",
+            WebhookError::Mismatch => "mismatch",
+        }
+    }
+}
+
 impl core::error::Error for WebhookError {}
 
 /// Checks a received `Keyscope-Signature` header against the raw body: exactly one `t`, within
