@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { catalogueProblems } from "./lib/events.mjs";
 import { sha256Hex, startGateway, startReceiver, waitFor } from "./lib/gateway.mjs";
 
 const ORG = "org_audit";
@@ -199,5 +200,19 @@ describe("audit log", () => {
     await waitFor(() => deliveries() >= 2, "a second delivery after the receiver's 500");
     assert.ok(deliveries() >= 2, "retried after a failure");
     receiver.setStatus(200);
+  });
+
+  test("every delivery is an event of the catalogue (docs/events.schema.json)", async () => {
+    // Each event of the log reaches the receiver; the deliveries cover every type the tests made.
+    const logged = await all();
+    await waitFor(() => logged.every((e) => receiver.received.some((d) => JSON.parse(d.body).event.id === e.id)), "every logged event delivered");
+    for (const d of receiver.received) assert.equal(catalogueProblems(d.body), null, d.body);
+    const types = new Set(receiver.received.map((d) => {
+      const { type, event } = JSON.parse(d.body);
+      return event.cause ? `${type}:${event.cause}` : type;
+    }));
+    for (const type of ["key.created", "key.rotated", "key.revoked:user", "key.revoked:rotation_grace_ended", "key.imported", "member.added", "member.role_changed", "member.removed"]) {
+      assert.ok(types.has(type), `a ${type} delivery was checked (seen: ${[...types].join(", ")})`);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { catalogueProblems } from "./lib/events.mjs";
 import { ROOT, rawRequest, sha256Hex, startGateway, startOrigin, startReceiver } from "./lib/gateway.mjs";
 
 const ORG = "org_leak";
@@ -99,6 +100,7 @@ describe("secret scanning: revoke (the default)", () => {
     const payload = JSON.parse(hook.body);
     assert.equal(payload.type, "key.revoked");
     assert.equal(payload.event.keyId, key.id);
+    assert.equal(catalogueProblems(hook.body), null, "a key.revoked (leak_report) of the catalogue");
     assert.ok(verifyKeyscopeSignature(hook.headers["keyscope-signature"], hook.body, EVENTS_SECRET), "valid signature");
     assert.ok(!verifyKeyscopeSignature(hook.headers["keyscope-signature"], hook.body, "another-secret"));
     assert.ok(!verifyKeyscopeSignature(hook.headers["keyscope-signature"], hook.body + " ", EVENTS_SECRET));
@@ -200,7 +202,9 @@ describe("secret scanning: flag mode (KEYSCOPE_ON_LEAK=flag)", () => {
     assert.equal(event.actor, "scanner:github");
     assert.equal(event.details.leakedAt, view.leakedAt);
     assert.equal(event.source.leakUrl, leak(secret).url);
-    assert.ok(await w.receiver.waitFor((d) => JSON.parse(d.body).event?.id === event.id));
+    const hook = await w.receiver.waitFor((d) => JSON.parse(d.body).event?.id === event.id);
+    assert.ok(hook);
+    assert.equal(catalogueProblems(hook.body), null, "a key.leak_flagged of the catalogue");
 
     await report(w.gw, JSON.stringify([leak(secret, 7)]));
     assert.equal((await w.gw.admin.ok("GET", `/organizations/${ORG}/keys/${key.id}`)).leakedAt, view.leakedAt, "first report kept");

@@ -5,6 +5,7 @@
 // HMAC in Node, so that the documented scheme is the one verified.
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import express from "express";
 import keyscope, { verifyWebhook, WebhookError } from "keyscope";
@@ -49,6 +50,8 @@ describe("verifyWebhook against the gateway's real deliveries", () => {
     server = await new Promise((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
     });
+    // Miniflare resolves the worker's modules from the repository root, as the e2e suite runs.
+    process.chdir(fileURLToPath(new URL("../../../", import.meta.url)));
     origin = await startOrigin();
     gw = await startGateway({
       originUrl: origin.url,
