@@ -77,10 +77,14 @@ pub enum AuditAction {
     MemberRoleChanged,
     /// A member left or was removed.
     MemberRemoved,
+    /// An event's webhook could not be delivered: every try of the retry schedule failed, and
+    /// the delivery went to the dead-letter queue (the event names the undelivered one in its
+    /// details). Never delivered itself.
+    EventDeliveryFailed,
 }
 
 /// Every action name, in the order of [`AuditAction`]: for filters and documentation.
-pub const ACTION_NAMES: [&str; 8] = [
+pub const ACTION_NAMES: [&str; 9] = [
     "key.created",
     "key.rotated",
     "key.revoked",
@@ -89,6 +93,7 @@ pub const ACTION_NAMES: [&str; 8] = [
     "member.added",
     "member.role_changed",
     "member.removed",
+    "event.delivery_failed",
 ];
 
 /// An action name or cause that is not one of ours, or a cause where none belongs.
@@ -112,7 +117,7 @@ impl fmt::Display for AuditParseError {
             AuditParseError::BadCause => {
                 "key.revoked needs a cause (user, rotation_grace_ended, leak_report); other actions take none"
             }
-            AuditParseError::BadActor => "an actor is user:<id>, service_token or scanner:<name>",
+            AuditParseError::BadActor => "an actor is user:<id>, service_token, scanner:<name> or system",
             AuditParseError::BadCursor => "the cursor was not issued by this API",
         })
     }
@@ -132,6 +137,7 @@ impl AuditAction {
             AuditAction::MemberAdded => "member.added",
             AuditAction::MemberRoleChanged => "member.role_changed",
             AuditAction::MemberRemoved => "member.removed",
+            AuditAction::EventDeliveryFailed => "event.delivery_failed",
         }
     }
 
@@ -171,6 +177,7 @@ impl AuditAction {
             "member.added" => AuditAction::MemberAdded,
             "member.role_changed" => AuditAction::MemberRoleChanged,
             "member.removed" => AuditAction::MemberRemoved,
+            "event.delivery_failed" => AuditAction::EventDeliveryFailed,
             _ => return Err(AuditParseError::UnknownAction),
         };
         match cause {
@@ -186,7 +193,7 @@ impl fmt::Display for AuditAction {
     }
 }
 
-/// Who did it. Written as one string — `user:<id>`, `service_token`, `scanner:<name>` — which is
+/// Who did it. Written as one string — `user:<id>`, `service_token`, `scanner:<name>`, `system` — which is
 /// also the form of the API's `actor` filter and of the store column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AuditActor {
@@ -196,6 +203,8 @@ pub enum AuditActor {
     ServiceToken,
     /// A secret scanner, by name (`github`).
     Scanner(String),
+    /// keyscope itself (a delivery that ran out of tries).
+    System,
 }
 
 impl fmt::Display for AuditActor {
@@ -204,6 +213,7 @@ impl fmt::Display for AuditActor {
             AuditActor::User(id) => write!(f, "user:{id}"),
             AuditActor::ServiceToken => f.write_str("service_token"),
             AuditActor::Scanner(name) => write!(f, "scanner:{name}"),
+            AuditActor::System => f.write_str("system"),
         }
     }
 }
@@ -212,8 +222,10 @@ impl FromStr for AuditActor {
     type Err = AuditParseError;
 
     fn from_str(text: &str) -> Result<AuditActor, AuditParseError> {
-        if text == "service_token" {
-            return Ok(AuditActor::ServiceToken);
+        match text {
+            "service_token" => return Ok(AuditActor::ServiceToken),
+            "system" => return Ok(AuditActor::System),
+            _ => {}
         }
         match text.split_once(':') {
             Some(("user", id)) if !id.is_empty() => Ok(AuditActor::User(id.to_string())),

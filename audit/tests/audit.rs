@@ -44,6 +44,7 @@ fn every_action_has_one_name_and_parses_back() {
         AuditAction::MemberAdded,
         AuditAction::MemberRoleChanged,
         AuditAction::MemberRemoved,
+        AuditAction::EventDeliveryFailed,
     ];
     let names: Vec<&str> = all.iter().map(|action| action.as_str()).collect();
     assert_eq!(names, ACTION_NAMES);
@@ -103,6 +104,7 @@ fn actors_are_written_as_one_string() {
         (AuditActor::User("u_1".into()), "user:u_1"),
         (AuditActor::User("auth0|abc:def".into()), "user:auth0|abc:def"),
         (AuditActor::ServiceToken, "service_token"),
+        (AuditActor::System, "system"),
         (AuditActor::Scanner("github".into()), "scanner:github"),
     ];
     for (actor, text) in cases {

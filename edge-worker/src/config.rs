@@ -148,6 +148,9 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Where saved audit events are published.
     pub events: Events,
+    /// The pauses before each retry of a delivery, in seconds (`KEYSCOPE_EVENTS_RETRY`): a
+    /// delivery is tried once, then once after each pause, then dead-lettered.
+    pub events_retry: Vec<u32>,
     /// The secret-scanning endpoint.
     pub scanning: Scanning,
     /// Who may frame the key console.
@@ -271,6 +274,8 @@ pub enum ConfigError {
     RateLimit(String),
     /// `KEYSCOPE_CORS_ORIGINS` has an entry that is not an origin, or none at all.
     CorsOrigins(String),
+    /// `KEYSCOPE_EVENTS_RETRY` is not 1–20 comma-separated whole seconds, each 1–43,200.
+    EventsRetry(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -293,6 +298,10 @@ impl fmt::Display for ConfigError {
                     "KEYSCOPE_RATE_LIMIT={v:?} (expected a whole number or \"off\")"
                 )
             }
+            ConfigError::EventsRetry(v) => write!(
+                f,
+                "KEYSCOPE_EVENTS_RETRY={v:?} (expected 1-20 comma-separated whole seconds, each 1-43200, e.g. \"30,120,600\")"
+            ),
             ConfigError::CorsOrigins(v) => write!(
                 f,
                 "KEYSCOPE_CORS_ORIGINS: {v:?} is not an origin (expected e.g. https://app.example.com, comma-separated)"
@@ -329,6 +338,8 @@ pub struct Vars {
     pub events_url: Option<String>,
     /// `KEYSCOPE_EVENTS_SECRET` (a secret or a var).
     pub events_secret: Option<Secret>,
+    /// `KEYSCOPE_EVENTS_RETRY`.
+    pub events_retry: Option<String>,
     /// `KEYSCOPE_GITHUB_KEYS` (a secret or a var).
     pub github_keys: Option<String>,
     /// `KEYSCOPE_ON_LEAK`.
@@ -349,6 +360,33 @@ pub fn rate_limit(text: Option<&str>) -> Result<Option<u32>, ConfigError> {
             Err(_) => Err(ConfigError::RateLimit(text.into())),
         },
     }
+}
+
+/// The default pauses between delivery tries, in seconds: 30 s growing to 6 h, eight deliveries
+/// in all over about 10 hours (each pause is below Cloudflare Queues' 12-hour delay limit).
+pub const DEFAULT_EVENTS_RETRY: [u32; 7] = [30, 120, 600, 1_800, 3_600, 10_800, 21_600];
+
+/// The longest pause a queue message may be delayed by (Cloudflare Queues: 12 hours).
+pub const MAX_RETRY_DELAY_SECS: u32 = 43_200;
+
+/// `KEYSCOPE_EVENTS_RETRY`: unset is [`DEFAULT_EVENTS_RETRY`]; else 1–20 comma-separated whole
+/// seconds, each 1 to [`MAX_RETRY_DELAY_SECS`].
+pub fn events_retry(text: Option<&str>) -> Result<Vec<u32>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(DEFAULT_EVENTS_RETRY.to_vec());
+    };
+    let bad = || ConfigError::EventsRetry(text.into());
+    let pauses = text
+        .split(',')
+        .map(|part| match part.trim().parse::<u32>() {
+            Ok(secs) if (1..=MAX_RETRY_DELAY_SECS).contains(&secs) => Ok(secs),
+            _ => Err(bad()),
+        })
+        .collect::<Result<Vec<u32>, ConfigError>>()?;
+    if pauses.len() > 20 {
+        return Err(bad());
+    }
+    Ok(pauses)
 }
 
 /// `KEYSCOPE_EVENTS_URL` and `KEYSCOPE_EVENTS_SECRET`: a blank URL is none.
@@ -432,6 +470,7 @@ impl Config {
             cors,
             admin_token: vars.admin_token.clone(),
             events: events(vars.events_url.as_deref(), vars.events_secret.as_ref()),
+            events_retry: events_retry(vars.events_retry.as_deref())?,
             scanning: scanning(vars.github_keys.as_deref(), vars.on_leak.as_deref()),
             frame_ancestors: FrameAncestors { sources, refused },
         })
@@ -467,6 +506,7 @@ impl Vars {
             cors_origins: var("KEYSCOPE_CORS_ORIGINS"),
             admin_token: secret("KEYSCOPE_ADMIN_TOKEN").map(Secret),
             events_url: var("KEYSCOPE_EVENTS_URL"),
+            events_retry: var("KEYSCOPE_EVENTS_RETRY"),
             events_secret: secret_or_var("KEYSCOPE_EVENTS_SECRET").map(Secret),
             github_keys: secret_or_var("KEYSCOPE_GITHUB_KEYS"),
             on_leak: var("KEYSCOPE_ON_LEAK"),
@@ -622,6 +662,16 @@ mod tests {
         assert!(matches!(config.scanning, Scanning::Off));
         assert_eq!(config.frame_ancestors.sources, "'none'");
         assert!(!config.frame_ancestors.refused);
+    }
+
+    #[test]
+    fn the_retry_schedule_is_whole_seconds_within_the_queue_limit() {
+        assert_eq!(events_retry(None).unwrap(), DEFAULT_EVENTS_RETRY.to_vec());
+        assert_eq!(events_retry(Some("1, 2,3")).unwrap(), vec![1, 2, 3]);
+        assert_eq!(events_retry(Some("43200")).unwrap(), vec![43_200]);
+        for bad in ["", "0", "43201", "1,,2", "1.5", "-1", "x", &["1"; 21].join(",")] {
+            assert!(events_retry(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

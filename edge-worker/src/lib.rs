@@ -32,7 +32,7 @@ pub mod scanning;
 pub mod store;
 
 use policy_core::{Cause, Denial};
-use worker::{console_error, event, Context, Env, Request};
+use worker::{console_error, event, Context, Env, MessageBatch, Request, ScheduleContext, ScheduledEvent};
 
 use crate::config::Config;
 use crate::respond::deny;
@@ -63,5 +63,28 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
             console_error!("keyscope: internal error: {err}");
             deny(&Denial::unavailable())
         }
+    }
+}
+
+/// The `EVENTS` queue's consumer: delivers event webhooks (`events::delivery`).
+#[event(queue)]
+async fn queue(batch: MessageBatch<events::EventMessage>, env: Env, _ctx: Context) -> worker::Result<()> {
+    match Config::get(&env) {
+        Ok(config) => events::delivery::consume(batch, &env, config).await,
+        Err(problem) => {
+            // Not acknowledged: the queue brings the deliveries back once the configuration works.
+            console_error!("keyscope: configuration refused: {problem}; event deliveries wait");
+            batch.retry_all();
+            Ok(())
+        }
+    }
+}
+
+/// The scheduled handler (a cron trigger): enqueues again the event deliveries the queue lost.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match Config::get(&env) {
+        Ok(config) => events::delivery::sweep(&env, config).await,
+        Err(problem) => console_error!("keyscope: configuration refused: {problem}; no event sweep"),
     }
 }

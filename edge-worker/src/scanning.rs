@@ -147,7 +147,7 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
-    let writer = Writer::open(env, config.store).map_err(|e| Problem::unavailable(e.to_string()))?;
+    let writer = Writer::open(env, config).map_err(|e| Problem::unavailable(e.to_string()))?;
     let rows = writer
         .keys_by_hashes(&hashes)
         .await
@@ -229,7 +229,7 @@ async fn serve(req: &mut Request, env: &Env, ctx: &Context, config: &Config) -> 
                 applied.pending.len()
             );
         }
-        publish(config, ctx, &events);
+        publish(env, config, ctx, &events);
     }
     Ok(json_text(200, &feedback_json(&feedback)))
 }

@@ -108,7 +108,7 @@ pub async fn handle(
         return Err(ConsoleError::method_not_allowed(allow));
     }
     let acting = authenticate(&req, env, config, post).await?;
-    let writer = Writer::open(env, config.store)?;
+    let writer = Writer::open(env, config)?;
     let policy = config.engine.policy();
     let org = acting.holder.organization_id.clone();
     let ctx = Ctx {
@@ -247,7 +247,7 @@ async fn authenticate(req: &Request, env: &Env, config: &Config, post: bool) -> 
         }
     }
     let policy = config.engine.policy();
-    let stored = Writer::open(env, config.store)?
+    let stored = Writer::open(env, config)?
         .member_role(&holder.organization_id, &holder.user_id)
         .await?;
     let Some(role) = policy.member_role(stored.as_deref()).map(str::to_owned) else {

@@ -27,7 +27,7 @@ pub fn touch(env: &Env, ctx: &Context, config: &Config, record: &KeyRecord, now:
         return;
     }
     let id = record.id.clone();
-    let writer = match Writer::open(env, config.store) {
+    let writer = match Writer::open(env, config) {
         Ok(writer) => writer,
         Err(err) => {
             console_error!("keyscope: last used not recorded: {err}");

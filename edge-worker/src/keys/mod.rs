@@ -42,7 +42,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The write side of the stores.
     pub fn writer(&self) -> Result<Writer, ServiceError> {
-        Ok(Writer::open(self.env, self.config.store)?)
+        Ok(Writer::open(self.env, self.config)?)
     }
 
     /// A new audit event of this request, by `actor`, at `at`.
@@ -97,7 +97,7 @@ impl Ctx<'_> {
 
     /// Publishes saved events as webhooks, after the answer.
     pub fn publish(&self, events: &[AuditEvent]) {
-        crate::events::publish(self.config, self.platform, events);
+        crate::events::publish(self.env, self.config, self.platform, events);
     }
 }
 

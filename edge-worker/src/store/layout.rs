@@ -91,6 +91,43 @@ pub const AUDIT_INSERT_IF_MEMBER: &str =
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS \
      (SELECT 1 FROM members WHERE organization_id = ?2 AND user_id = ?8)";
 
+/// The delivery of the audit event `?1`, queued for `KEYSCOPE_EVENTS_URL` (run right after the
+/// event's insert in the same batch: an event that was not inserted gets no delivery).
+pub const OUTBOX_INSERT: &str =
+    "INSERT INTO event_outbox (event_id, organization_id, key_id, created_at, updated_at) \
+     SELECT id, organization_id, key_id, time, time FROM audit_events WHERE id = ?1";
+
+/// A delivery and its event's body: `?1` event id.
+pub const OUTBOX_ROW: &str = "SELECT o.state, o.attempts, o.key_id, o.created_at, a.body \
+     FROM event_outbox o JOIN audit_events a ON a.id = o.event_id WHERE o.event_id = ?1";
+
+/// Whether an earlier delivery of the same key is still pending: `?1` key id, `?2` created at,
+/// `?3` event id (deliveries of one key go in the order of their events).
+pub const OUTBOX_EARLIER_PENDING: &str = "SELECT event_id FROM event_outbox \
+     WHERE key_id = ?1 AND state = 'pending' AND (created_at < ?2 OR (created_at = ?2 AND event_id < ?3)) \
+     LIMIT 1";
+
+/// Records one try of a pending delivery: `?1` event id, `?2` state (`pending`, `delivered`,
+/// `dead`), `?3` next attempt (ms or NULL), `?4` status (or NULL), `?5` error (or NULL), `?6` now.
+pub const OUTBOX_TRIED: &str = "UPDATE event_outbox SET state = ?2, attempts = attempts + 1, \
+     next_attempt_at = ?3, last_status = ?4, last_error = ?5, updated_at = ?6 \
+     WHERE event_id = ?1 AND state = 'pending'";
+
+/// Pending deliveries neither touched nor due since `?1` (ms): enqueued and lost, or never
+/// enqueued; at most `?2` of them, oldest first.
+pub const OUTBOX_STALE: &str = "SELECT event_id FROM event_outbox \
+     WHERE state = 'pending' AND max(updated_at, coalesce(next_attempt_at, 0)) <= ?1 \
+     ORDER BY updated_at LIMIT ?2";
+
+/// Marks a pending delivery as (re)enqueued at `?2`: `?1` event id.
+pub const OUTBOX_ENQUEUED: &str =
+    "UPDATE event_outbox SET updated_at = ?2 WHERE event_id = ?1 AND state = 'pending'";
+
+/// The queue that carries deliveries, and the one a delivery goes to when its tries ran out.
+pub const EVENTS_QUEUE_BINDING: &str = "EVENTS";
+/// The dead-letter queue of deliveries.
+pub const EVENTS_DEAD_LETTER_BINDING: &str = "EVENTS_DEAD";
+
 /// The start of the audit listing's select; the filters follow (see `write/reads.rs`).
 pub const AUDIT_SELECT: &str = "SELECT id, time, body FROM audit_events WHERE organization_id = ?1";
 

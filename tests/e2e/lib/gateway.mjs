@@ -239,11 +239,20 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     kvNamespaces: withoutKv ? [] : ["KEYS"],
     d1Databases: ["DB"],
     durableObjects: isKeyscope && !withoutKeyState ? { KEY_STATE: "KeyState" } : {},
+    // Event deliveries ride Cloudflare Queues, as in wrangler.toml (workerd runs them locally).
+    ...(isKeyscope
+      ? {
+          queueProducers: { EVENTS: "keyscope-events", EVENTS_DEAD: "keyscope-events-dead" },
+          queueConsumers: { "keyscope-events": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 100 } },
+        }
+      : {}),
     bindings: {
       ORIGIN_URL: originUrl ?? "http://127.0.0.1:9",
       KEYSCOPE_ENVIRONMENT: "live",
       KEYSCOPE_ADMIN_TOKEN: ADMIN_TOKEN,
       KEYSCOPE_RATE_LIMIT: "off",
+      // Tests do not wait 30 s for a retry: one second, twice (a test may ask for other pauses).
+      KEYSCOPE_EVENTS_RETRY: "1,1",
       ...bindings,
     },
   };
@@ -251,11 +260,10 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
   // failures); other `miniflare` options apply to the gateway itself.
   const { workers: extraWorkers, ...gatewayExtra } = miniflare;
   const gateway = { name: "gateway", ...gatewayOptions, ...gatewayExtra };
-  const mf = new Miniflare(
-    extraWorkers
-      ? { host: "127.0.0.1", port: 0, workers: [gateway, ...extraWorkers] }
-      : { host: "127.0.0.1", port: 0, ...gateway },
-  );
+  const options = extraWorkers
+    ? { host: "127.0.0.1", port: 0, workers: [gateway, ...extraWorkers] }
+    : { host: "127.0.0.1", port: 0, ...gateway };
+  const mf = new Miniflare(options);
   const url = await mf.ready;
   const db = await mf.getD1Database("DB", "gateway");
   const sql = readdirSync(MIGRATIONS)
@@ -263,14 +271,25 @@ export async function startGateway({ originUrl, bindings = {}, withoutKv = false
     .sort()
     .map((f) => readFileSync(join(MIGRATIONS, f), "utf8"));
   await applyMigrations(db, sql);
-  return {
+  const gw = {
     mf,
     port: Number(url.port),
     admin: new AdminClient(mf),
     db,
     clock: clock && isKeyscope ? new TestClock(mf) : undefined,
+    /** Runs the scheduled handler once (the cron trigger's sweep). */
+    sweep: async () => (await mf.getWorker("gateway")).scheduled({ cron: "* * * * *" }),
+    /**
+     * Restarts the runtime (a new workerd process: what was in flight in memory is gone; D1 keeps
+     * its data), and opens D1 again.
+     */
+    restart: async () => {
+      await mf.setOptions(options);
+      gw.db = await mf.getD1Database("DB", "gateway");
+    },
     dispose: () => mf.dispose(),
   };
+  return gw;
 }
 
 /**

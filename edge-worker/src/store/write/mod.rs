@@ -13,7 +13,10 @@
 //! Every change method takes the audit events that record it (`events`): they are inserted in
 //! the same batch, so an event without its change, or a change without its event, cannot exist.
 
+mod outbox;
 mod reads;
+
+pub use outbox::{Delivery, Tried};
 
 use std::time::Duration;
 
@@ -28,12 +31,12 @@ use super::keystate::{KeyStateClient, Lease};
 use super::layout::{
     kv_key, kv_resource, AUDIT_INSERT, AUDIT_INSERT_IF_MEMBER, AUDIT_SELECT, D1_BINDING, KEYS_BY_HASHES,
     KEYS_OF_CREATOR, KEY_FLAG_LEAKED, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT, KEY_STATE_BINDING, KEY_TOUCH,
-    KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE, MEMBER_ROLES,
+    KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE, MEMBER_ROLES, OUTBOX_INSERT,
     PROJECTS_OF_ORGANIZATION, RESOURCE_DELETE, RESOURCE_PUT,
 };
 use super::rows::{key_insert_params, opt_text, text, time, KeyRow, Owner};
 use super::StoreError;
-use crate::config::StoreMode;
+use crate::config::{Config, Events, StoreMode};
 
 /// A part of a saved change that is not yet visible everywhere.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -103,6 +106,9 @@ pub struct Writer {
     kv: Option<KvStore>,
     state: Option<KeyStateClient>,
     mode: StoreMode,
+    /// Whether events are delivered (`KEYSCOPE_EVENTS_URL` with a secret): then each event's
+    /// insert is followed by its outbox row, in the same batch.
+    outbox: bool,
 }
 
 /// How often a projection write is tried, and the pauses between tries.
@@ -136,14 +142,22 @@ impl Writer {
     /// Opens the write side for a deployment in `mode`. D1 is required; KV is required unless
     /// the hot path reads D1; the key-state objects are required, in the `strict` mode, by any
     /// write that changes an existing key's state (they answer for revocation and role there).
-    pub fn open(env: &Env, mode: StoreMode) -> Result<Writer, StoreError> {
+    pub fn open(env: &Env, config: &Config) -> Result<Writer, StoreError> {
+        let mode = config.store;
+        let outbox = matches!(config.events, Events::To { .. });
         let db = env.d1(D1_BINDING).map_err(|_| StoreError::Unbound(D1_BINDING))?;
         let kv = env.kv(KV_BINDING).ok();
         if kv.is_none() && mode != StoreMode::D1 {
             return Err(StoreError::Unbound(KV_BINDING));
         }
         let state = KeyStateClient::open(env).ok();
-        Ok(Writer { db, kv, state, mode })
+        Ok(Writer {
+            db,
+            kv,
+            state,
+            mode,
+            outbox,
+        })
     }
 
     fn statement(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement, StoreError> {
@@ -281,12 +295,23 @@ impl Writer {
         ])
     }
 
-    /// The inserts of `events`, to run in a change's batch.
+    /// The inserts of `events`, to run in a change's batch (each followed by its delivery's
+    /// outbox row when events are delivered).
     fn event_statements(&self, events: &[AuditEvent]) -> Result<Vec<D1PreparedStatement>, StoreError> {
-        events
-            .iter()
-            .map(|event| self.statement(AUDIT_INSERT, &Self::event_args(event)?))
-            .collect()
+        let mut statements = Vec::with_capacity(events.len() * 2);
+        for event in events {
+            statements.push(self.statement(AUDIT_INSERT, &Self::event_args(event)?)?);
+            statements.extend(self.outbox_statement(event)?);
+        }
+        Ok(statements)
+    }
+
+    /// The outbox row of `event`, when events are delivered.
+    fn outbox_statement(&self, event: &AuditEvent) -> Result<Option<D1PreparedStatement>, StoreError> {
+        if !self.outbox {
+            return Ok(None);
+        }
+        Ok(Some(self.statement(OUTBOX_INSERT, &[text(&event.id)])?))
     }
 
     // ---- Changes ------------------------------------------------------------------------
@@ -322,6 +347,7 @@ impl Writer {
             let mut args = Self::event_args(event)?;
             args.push(text(user_id));
             statements.push(self.statement(AUDIT_INSERT_IF_MEMBER, &args)?);
+            statements.extend(self.outbox_statement(event)?);
         }
         statements.push(self.statement(MEMBER_DELETE, &[text(organization_id), text(user_id)])?);
         let (results, pending) = self.apply(&keys, &keys, statements).await?;

@@ -1,0 +1,138 @@
+//! The event outbox (`event_outbox`, written in each change's batch): what the delivery queue's
+//! consumer and the sweeper read and record about each delivery.
+
+use super::*;
+use crate::store::layout::{OUTBOX_EARLIER_PENDING, OUTBOX_ENQUEUED, OUTBOX_ROW, OUTBOX_STALE, OUTBOX_TRIED};
+use crate::store::rows::opt_time;
+
+/// A delivery as the outbox holds it, with its event's stored body.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Delivery {
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    /// How many tries were made.
+    pub attempts: u32,
+    /// The event's key, if it is about one (deliveries of a key go in order).
+    pub key_id: Option<String>,
+    /// The event's time, Unix milliseconds.
+    pub created_at: i64,
+    /// The event as the audit log stores it.
+    pub body: String,
+}
+
+/// What one try of a delivery came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tried {
+    /// `delivered`, `pending` (to be tried again at `next_attempt_at`) or `dead`.
+    pub state: &'static str,
+    /// When the queue brings it back (pending only).
+    pub next_attempt_at: Option<Timestamp>,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// Why the try failed (never a secret).
+    pub error: Option<String>,
+}
+
+impl Writer {
+    /// The delivery of event `event_id`, or `None` if it has none.
+    pub async fn delivery(&self, event_id: &str) -> Result<Option<Delivery>, StoreError> {
+        d1(self
+            .statement(OUTBOX_ROW, &[text(event_id)])?
+            .first::<Delivery>(None)
+            .await)
+    }
+
+    /// Whether an earlier delivery of `key_id` than this one is still pending.
+    pub async fn earlier_pending(
+        &self,
+        key_id: &str,
+        created_at: i64,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            #[allow(dead_code)]
+            event_id: String,
+        }
+        let row = d1(self
+            .statement(
+                OUTBOX_EARLIER_PENDING,
+                &[text(key_id), time(Timestamp(created_at)), text(event_id)],
+            )?
+            .first::<Row>(None)
+            .await)?;
+        Ok(row.is_some())
+    }
+
+    fn tried_statement(
+        &self,
+        event_id: &str,
+        tried: &Tried,
+        now: Timestamp,
+    ) -> Result<D1PreparedStatement, StoreError> {
+        self.statement(
+            OUTBOX_TRIED,
+            &[
+                text(event_id),
+                text(tried.state),
+                opt_time(tried.next_attempt_at),
+                tried
+                    .status
+                    .map_or(JsValue::NULL, |s| JsValue::from_f64(f64::from(s))),
+                opt_text(tried.error.as_deref()),
+                time(now),
+            ],
+        )
+    }
+
+    /// Records one try of a pending delivery (a delivery no longer pending is left as it is).
+    pub async fn record_try(&self, event_id: &str, tried: &Tried, now: Timestamp) -> Result<(), StoreError> {
+        d1(self.tried_statement(event_id, tried, now)?.run().await)?;
+        Ok(())
+    }
+
+    /// Records the last try of a delivery that ran out of tries and the audit event that says
+    /// so, in one batch (the failure event has no delivery of its own).
+    pub async fn record_dead(
+        &self,
+        event_id: &str,
+        tried: &Tried,
+        failure: &AuditEvent,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let statements = vec![
+            self.tried_statement(event_id, tried, now)?,
+            self.statement(AUDIT_INSERT, &Self::event_args(failure)?)?,
+        ];
+        d1(self.db.batch(statements).await)?;
+        Ok(())
+    }
+
+    /// Pending deliveries untouched since `before` (enqueued and lost, or never enqueued),
+    /// oldest first, at most `limit`.
+    pub async fn stale_deliveries(&self, before: Timestamp, limit: u32) -> Result<Vec<String>, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            event_id: String,
+        }
+        let rows = d1(d1(self
+            .statement(OUTBOX_STALE, &[time(before), JsValue::from_f64(f64::from(limit))])?
+            .all()
+            .await)?
+        .results::<Row>())?;
+        Ok(rows.into_iter().map(|r| r.event_id).collect())
+    }
+
+    /// Marks deliveries as (re)enqueued at `now`, so the sweeper leaves them for a while.
+    pub async fn mark_enqueued(&self, event_ids: &[String], now: Timestamp) -> Result<(), StoreError> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let statements = event_ids
+            .iter()
+            .map(|id| self.statement(OUTBOX_ENQUEUED, &[text(id), time(now)]))
+            .collect::<Result<Vec<_>, _>>()?;
+        d1(self.db.batch(statements).await)?;
+        Ok(())
+    }
+}
