@@ -10,7 +10,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ADMIN_TOKEN, ROOT, startGateway } from "../tests/e2e/lib/gateway.mjs";
+import { ADMIN_TOKEN, ROOT, startGateway, startReceiver } from "../tests/e2e/lib/gateway.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -145,7 +145,12 @@ if (FROM_REPORTS) {
   const keySet = JSON.stringify({
     public_keys: [{ key_identifier: "test-key", key: publicKey.export({ type: "spki", format: "pem" }), is_current: true }],
   });
-  const gateway = await startGateway({ bindings: { KEYSCOPE_GITHUB_KEYS: keySet } });
+  // Event webhooks configured too (a loopback receiver), so that replay and the deliveries
+  // listing answer as a deployment's do.
+  const receiver = await startReceiver();
+  const gateway = await startGateway({
+    bindings: { KEYSCOPE_GITHUB_KEYS: keySet, KEYSCOPE_EVENTS_URL: receiver.url, KEYSCOPE_EVENTS_SECRET: "whsec_test_api" },
+  });
   base = `http://127.0.0.1:${gateway.port}`;
   try {
     // A little world, so that some generated requests meet existing rows.
@@ -159,6 +164,7 @@ if (FROM_REPORTS) {
     }
   } finally {
     await gateway.dispose();
+    await receiver.close();
   }
 }
 

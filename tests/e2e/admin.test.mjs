@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { AdminClient, ROOT, rawRequest, startGateway, startOrigin, waitFor } from "./lib/gateway.mjs";
+import { AdminClient, ROOT, rawRequest, startGateway, startOrigin, startReceiver, waitFor } from "./lib/gateway.mjs";
 
 const ORG = "org_a";
 const get = (gw, path, key, method = "GET") => rawRequest(gw.port, { method, path, headers: [["x-api-key", key]] });
@@ -391,6 +391,62 @@ describe("admin API: bad input", () => {
     const imported = await w.admin.importKeys(ORG, [good]);
     assert.equal(imported.keys[0].hint, "aaaa");
     assert.equal(await countKeys(), before + 1, "the corrected import is written whole");
+  });
+});
+
+describe("admin API: event webhooks (replay, deliveries)", () => {
+  let gw;
+  let receiver;
+  let admin;
+  before(async () => {
+    receiver = await startReceiver();
+    gw = await startGateway({ bindings: { KEYSCOPE_EVENTS_URL: receiver.url, KEYSCOPE_EVENTS_SECRET: "whsec_admin_test" } });
+    admin = track(gw.admin);
+  });
+  after(async () => {
+    await gw.dispose();
+    await receiver.close();
+  });
+  const tries = (id) => receiver.received.filter((d) => d.headers["keyscope-event-id"] === id).length;
+
+  test("replay sends the chosen events again under their ids; deliveries shows their state", async () => {
+    const since = new Date().toISOString();
+    await admin.putMember(ORG, "u_admin", "admin");
+    const { key } = await admin.createKey(ORG, { actingUserId: "u_admin", name: "hooked", scope: "organization" });
+    const [created] = (await admin.ok("GET", `/organizations/${ORG}/audit-events?keyId=${key.id}`)).events;
+    await waitFor(() => tries(created.id) === 1, "the first delivery");
+    const listed = await admin.ok("GET", `/organizations/${ORG}/events/deliveries?state=delivered`);
+    const row = listed.deliveries.find((d) => d.eventId === created.id);
+    assert.deepEqual([row.type, row.keyId, row.state, row.attempts, row.lastStatus, row.nextAttemptAt], ["key.created", key.id, "delivered", 1, 200, null]);
+
+    const res = await admin.call("POST", `/organizations/${ORG}/events/replay`, { since, keyId: key.id, type: "key.created" });
+    assert.equal(res.status, 202, res.text);
+    assert.deepEqual(res.body, { replayed: 1, eventIds: [created.id], more: false, enqueued: true });
+    await waitFor(() => tries(created.id) === 2, "the replayed delivery, under the same event id");
+    const again = JSON.parse(receiver.received.filter((d) => d.headers["keyscope-event-id"] === created.id)[1].body);
+    assert.equal(again.event.id, created.id);
+    const none = await admin.call("POST", `/organizations/${ORG}/events/replay`, { since, type: "member.removed" });
+    assert.deepEqual(none.body, { replayed: 0, eventIds: [], more: false, enqueued: true });
+  });
+
+  test("bad input is a 400 that names it; without webhooks configured both are absent (404)", async () => {
+    for (const body of [{}, { since: "yesterday" }, { since: "2026-01-01T00:00:00Z", type: "key.deleted" }, { since: "2026-01-01T00:00:00Z", type: "event.delivery_failed" }, { since: "2026-01-01T00:00:00Z", extra: 1 }]) {
+      const res = await gw.admin.call("POST", `/organizations/${ORG}/events/replay`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.reason, "invalid_request");
+    }
+    for (const query of ["state=lost", "limit=0", "limit=101", "page=2"]) {
+      assert.equal((await gw.admin.call("GET", `/organizations/${ORG}/events/deliveries?${query}`)).status, 400, query);
+    }
+    const plain = await startGateway();
+    try {
+      assert.equal((await plain.admin.call("GET", `/organizations/${ORG}/events/deliveries`)).status, 404);
+      const res = await plain.admin.call("POST", `/organizations/${ORG}/events/replay`, { since: "2026-01-01T00:00:00Z" });
+      assert.equal(res.status, 404);
+      assert.equal(res.body.reason, "not_found");
+    } finally {
+      await plain.dispose();
+    }
   });
 });
 

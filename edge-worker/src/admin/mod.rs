@@ -11,6 +11,7 @@
 //! | [`views`] | what a member looks like in an answer (a key: [`crate::keys::view`]) |
 //! | [`members`], [`resources`], [`keys`] | the handlers, by resource |
 //! | [`audit`] | the audit log's listing |
+//! | [`events`] | event webhooks: replay, the deliveries |
 //! | [`explain`] | a request explained for a key, and a key's access table |
 //! | [`console_sessions`] | one-time links to the key console |
 //!
@@ -21,6 +22,7 @@
 pub mod audit;
 pub mod console_sessions;
 pub mod error;
+pub mod events;
 pub mod explain;
 pub mod keys;
 pub mod members;
@@ -124,6 +126,20 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
             let org = id("organization id", org)?;
             match method {
                 Some(Method::Get) => audit::list(req, ctx, org).await,
+                _ => not_allowed("GET"),
+            }
+        }
+        ["organizations", org, "events", "replay"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Post) => events::replay(req, ctx, org).await,
+                _ => not_allowed("POST"),
+            }
+        }
+        ["organizations", org, "events", "deliveries"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Get) => events::deliveries(req, ctx, org).await,
                 _ => not_allowed("GET"),
             }
         }

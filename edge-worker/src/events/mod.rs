@@ -13,7 +13,7 @@ pub mod delivery;
 use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource};
 use policy_core::Timestamp;
 use serde::{Deserialize, Serialize};
-use worker::{console_error, Context, Env, Headers};
+use worker::{console_error, Context, Env, Headers, Queue};
 
 use crate::config::{Config, Events};
 use crate::store::layout::EVENTS_QUEUE_BINDING;
@@ -124,22 +124,30 @@ pub fn publish(env: &Env, config: &Config, ctx: &Context, events: &[AuditEvent])
         );
         return;
     };
-    let messages: Vec<EventMessage> = events
-        .iter()
-        .map(|event| EventMessage {
-            event_id: event.id.clone(),
-        })
-        .collect();
+    let ids: Vec<String> = events.iter().map(|event| event.id.clone()).collect();
     ctx.wait_until(async move {
-        for message in messages {
-            if let Err(err) = queue.send(&message).await {
-                console_error!(
-                    "keyscope: event {} not enqueued ({err}); the sweeper enqueues it again",
-                    message.event_id
-                );
-            }
+        if let Err(err) = enqueue(&queue, &ids).await {
+            console_error!("keyscope: {err}; the sweeper enqueues them again");
         }
     });
+}
+
+/// The most messages one `sendBatch` takes.
+const SEND_BATCH: usize = 100;
+
+/// Puts the deliveries of `event_ids` on `queue`, in batches.
+pub async fn enqueue(queue: &Queue, event_ids: &[String]) -> Result<(), String> {
+    for chunk in event_ids.chunks(SEND_BATCH) {
+        let messages: Vec<EventMessage> = chunk
+            .iter()
+            .map(|id| EventMessage { event_id: id.clone() })
+            .collect();
+        queue
+            .send_batch(messages)
+            .await
+            .map_err(|err| format!("{} event(s) not enqueued ({err})", chunk.len()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -123,6 +123,29 @@ pub const OUTBOX_STALE: &str = "SELECT event_id FROM event_outbox \
 pub const OUTBOX_ENQUEUED: &str =
     "UPDATE event_outbox SET updated_at = ?2 WHERE event_id = ?1 AND state = 'pending'";
 
+/// The events a replay sends again, oldest first: `?1` organization, `?2` since, `?3` until
+/// (ms), `?4` key id or NULL, `?5` action or NULL, `?6` at most. A delivery failure is never
+/// sent.
+pub const REPLAY_SELECT: &str = "SELECT id FROM audit_events \
+     WHERE organization_id = ?1 AND time >= ?2 AND time <= ?3 AND action != 'event.delivery_failed' \
+     AND (?4 IS NULL OR key_id = ?4) AND (?5 IS NULL OR action = ?5) ORDER BY time, id LIMIT ?6";
+
+/// Makes the delivery of event `?1` pending again from its first try, at `?2` (ms); an event
+/// saved while events were not delivered gets its delivery now.
+pub const OUTBOX_REPLAY: &str =
+    "INSERT INTO event_outbox (event_id, organization_id, key_id, created_at, updated_at) \
+     SELECT id, organization_id, key_id, time, ?2 FROM audit_events WHERE id = ?1 \
+     ON CONFLICT (event_id) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = NULL, \
+     last_status = NULL, last_error = NULL, updated_at = excluded.updated_at";
+
+/// An organization's deliveries, last changed first: `?1` organization, `?2` state or NULL,
+/// `?3` at most.
+pub const OUTBOX_RECENT: &str = "SELECT o.event_id, a.action, o.key_id, o.state, o.attempts, \
+     o.next_attempt_at, o.last_status, o.last_error, o.updated_at \
+     FROM event_outbox o JOIN audit_events a ON a.id = o.event_id \
+     WHERE o.organization_id = ?1 AND (?2 IS NULL OR o.state = ?2) \
+     ORDER BY o.updated_at DESC, o.event_id DESC LIMIT ?3";
+
 /// The queue that carries deliveries, and the one a delivery goes to when its tries ran out.
 pub const EVENTS_QUEUE_BINDING: &str = "EVENTS";
 /// The dead-letter queue of deliveries.

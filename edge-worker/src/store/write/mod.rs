@@ -16,7 +16,7 @@
 mod outbox;
 mod reads;
 
-pub use outbox::{Delivery, Tried};
+pub use outbox::{Delivery, DeliveryRow, ReplayFilter, Tried};
 
 use std::time::Duration;
 

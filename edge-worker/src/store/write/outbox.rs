@@ -1,8 +1,12 @@
 //! The event outbox (`event_outbox`, written in each change's batch): what the delivery queue's
-//! consumer and the sweeper read and record about each delivery.
+//! consumer and the sweeper read and record about each delivery, and the admin API's replay and
+//! listing of deliveries.
 
 use super::*;
-use crate::store::layout::{OUTBOX_EARLIER_PENDING, OUTBOX_ENQUEUED, OUTBOX_ROW, OUTBOX_STALE, OUTBOX_TRIED};
+use crate::store::layout::{
+    OUTBOX_EARLIER_PENDING, OUTBOX_ENQUEUED, OUTBOX_RECENT, OUTBOX_REPLAY, OUTBOX_ROW, OUTBOX_STALE,
+    OUTBOX_TRIED, REPLAY_SELECT,
+};
 use crate::store::rows::opt_time;
 
 /// A delivery as the outbox holds it, with its event's stored body.
@@ -33,7 +37,108 @@ pub struct Tried {
     pub error: Option<String>,
 }
 
+/// Which events a replay sends again.
+#[derive(Clone, Debug)]
+pub struct ReplayFilter<'a> {
+    /// From this time (inclusive).
+    pub since: Timestamp,
+    /// Until this time (inclusive).
+    pub until: Timestamp,
+    /// Only this key's events.
+    pub key_id: Option<&'a str>,
+    /// Only events of this action.
+    pub action: Option<&'a str>,
+}
+
+/// A delivery as the admin API lists it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DeliveryRow {
+    /// The event's id.
+    pub event_id: String,
+    /// The event's action (its webhook's `type`).
+    pub action: String,
+    /// The event's key, if any.
+    pub key_id: Option<String>,
+    /// `pending`, `delivered` or `dead`.
+    pub state: String,
+    /// How many tries were made.
+    pub attempts: u32,
+    /// When the next try is due (pending only), Unix ms.
+    pub next_attempt_at: Option<i64>,
+    /// The receiver's last status.
+    pub last_status: Option<u16>,
+    /// Why the last try failed.
+    pub last_error: Option<String>,
+    /// When the row last changed, Unix ms.
+    pub updated_at: i64,
+}
+
 impl Writer {
+    /// Makes the deliveries of the organization's events that `filter` selects pending again,
+    /// from their first try, at most `limit` of them (oldest first). Returns their event ids and
+    /// whether more events matched.
+    pub async fn replay(
+        &self,
+        organization_id: &str,
+        filter: &ReplayFilter<'_>,
+        limit: u32,
+        now: Timestamp,
+    ) -> Result<(Vec<String>, bool), StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let mut ids: Vec<String> = d1(d1(self
+            .statement(
+                REPLAY_SELECT,
+                &[
+                    text(organization_id),
+                    time(filter.since),
+                    time(filter.until),
+                    opt_text(filter.key_id),
+                    opt_text(filter.action),
+                    JsValue::from_f64(f64::from(limit) + 1.0),
+                ],
+            )?
+            .all()
+            .await)?
+        .results::<Row>())?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        let more = ids.len() > limit as usize;
+        ids.truncate(limit as usize);
+        if !ids.is_empty() {
+            let statements = ids
+                .iter()
+                .map(|id| self.statement(OUTBOX_REPLAY, &[text(id), time(now)]))
+                .collect::<Result<Vec<_>, _>>()?;
+            d1(self.db.batch(statements).await)?;
+        }
+        Ok((ids, more))
+    }
+
+    /// The organization's deliveries, last changed first (optionally of one state).
+    pub async fn deliveries(
+        &self,
+        organization_id: &str,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        d1(d1(self
+            .statement(
+                OUTBOX_RECENT,
+                &[
+                    text(organization_id),
+                    opt_text(state),
+                    JsValue::from_f64(f64::from(limit)),
+                ],
+            )?
+            .all()
+            .await)?
+        .results::<DeliveryRow>())
+    }
+
     /// The delivery of event `event_id`, or `None` if it has none.
     pub async fn delivery(&self, event_id: &str) -> Result<Option<Delivery>, StoreError> {
         d1(self
