@@ -77,6 +77,10 @@ pub enum AuditAction {
     MemberRoleChanged,
     /// A member left or was removed.
     MemberRemoved,
+    /// A key expires soon: sent once 7 days and once 1 day before its `expiresAt`.
+    KeyExpiring,
+    /// A rotated key's grace period ends within the hour: it stops working then.
+    KeyRotationGraceEnding,
     /// An event's webhook could not be delivered: every try of the retry schedule failed, and
     /// the delivery went to the dead-letter queue (the event names the undelivered one in its
     /// details). Never delivered itself.
@@ -84,7 +88,7 @@ pub enum AuditAction {
 }
 
 /// Every action name, in the order of [`AuditAction`]: for filters and documentation.
-pub const ACTION_NAMES: [&str; 9] = [
+pub const ACTION_NAMES: [&str; 11] = [
     "key.created",
     "key.rotated",
     "key.revoked",
@@ -93,6 +97,8 @@ pub const ACTION_NAMES: [&str; 9] = [
     "member.added",
     "member.role_changed",
     "member.removed",
+    "key.expiring",
+    "key.rotation_grace_ending",
     "event.delivery_failed",
 ];
 
@@ -137,6 +143,8 @@ impl AuditAction {
             AuditAction::MemberAdded => "member.added",
             AuditAction::MemberRoleChanged => "member.role_changed",
             AuditAction::MemberRemoved => "member.removed",
+            AuditAction::KeyExpiring => "key.expiring",
+            AuditAction::KeyRotationGraceEnding => "key.rotation_grace_ending",
             AuditAction::EventDeliveryFailed => "event.delivery_failed",
         }
     }
@@ -158,6 +166,8 @@ impl AuditAction {
                 | AuditAction::KeyRevoked(_)
                 | AuditAction::KeyImported
                 | AuditAction::KeyLeakFlagged
+                | AuditAction::KeyExpiring
+                | AuditAction::KeyRotationGraceEnding
         )
     }
 
@@ -177,6 +187,8 @@ impl AuditAction {
             "member.added" => AuditAction::MemberAdded,
             "member.role_changed" => AuditAction::MemberRoleChanged,
             "member.removed" => AuditAction::MemberRemoved,
+            "key.expiring" => AuditAction::KeyExpiring,
+            "key.rotation_grace_ending" => AuditAction::KeyRotationGraceEnding,
             "event.delivery_failed" => AuditAction::EventDeliveryFailed,
             _ => return Err(AuditParseError::UnknownAction),
         };

@@ -44,6 +44,8 @@ fn every_action_has_one_name_and_parses_back() {
         AuditAction::MemberAdded,
         AuditAction::MemberRoleChanged,
         AuditAction::MemberRemoved,
+        AuditAction::KeyExpiring,
+        AuditAction::KeyRotationGraceEnding,
         AuditAction::EventDeliveryFailed,
     ];
     let names: Vec<&str> = all.iter().map(|action| action.as_str()).collect();

@@ -18,3 +18,14 @@ CREATE TABLE event_outbox (
 CREATE INDEX event_outbox_pending ON event_outbox (state, updated_at);
 CREATE INDEX event_outbox_by_key ON event_outbox (key_id, state, created_at, event_id);
 CREATE INDEX event_outbox_by_organization ON event_outbox (organization_id, updated_at DESC);
+
+-- Notices sent about a key, each once: `expiring_7d`, `expiring_1d` (before its expiresAt) and
+-- `grace_ending` (before a rotated key's grace period ends). The scheduled handler inserts the
+-- notice in the batch of its audit event, so a notice exists exactly when its event does.
+CREATE TABLE key_notices (
+  key_id TEXT NOT NULL,
+  notice TEXT NOT NULL,
+  PRIMARY KEY (key_id, notice)
+);
+CREATE INDEX api_keys_by_expiry ON api_keys (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX api_keys_by_revocation ON api_keys (revoked_at) WHERE revoked_at IS NOT NULL;

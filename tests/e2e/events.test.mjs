@@ -146,6 +146,38 @@ describe("event delivery through a queue", () => {
     }
   });
 
+  test("notices: key.expiring 7 days and 1 day before, key.rotation_grace_ending, each once", async () => {
+    const w = await world("org_notice");
+    try {
+      const iso = (ms) => new Date(Date.now() + ms).toISOString();
+      const day = 86_400_000;
+      const create = async (name, expiresAt) =>
+        (await w.gw.admin.createKey("org_notice", { actingUserId: "u_admin", name, scope: "organization", expiresAt })).key;
+      const week = await create("expires in six days", iso(6 * day));
+      const soon = await create("expires in twelve hours", iso(day / 2));
+      const later = await create("expires in a month", iso(30 * day));
+      const old = await create("rotated", undefined);
+      await w.gw.admin.ok("POST", `/organizations/org_notice/keys/${old.id}/rotate`, { actingUserId: "u_admin", gracePeriodSeconds: 600 });
+      await w.gw.sweep();
+      await w.gw.sweep(); // a second sweep sends nothing new
+      const notices = async () => (await w.logged("limit=100")).filter((e) => e.actor === "system");
+      const seen = (await notices()).map((e) => [e.action, e.keyId, e.details.within]).sort();
+      assert.deepEqual(seen, [
+        ["key.expiring", soon.id, "1d"],
+        ["key.expiring", week.id, "7d"],
+        ["key.rotation_grace_ending", old.id, "1h"],
+      ].sort());
+      assert.ok(!seen.some(([, id]) => id === later.id), "a month away: no notice yet");
+      const all = await notices();
+      await waitFor(() => all.every((e) => w.receiver.delivered().some((t) => t.id === e.id)), "the notices delivered");
+      for (const t of w.receiver.delivered()) assert.equal(catalogueProblems(t.body), null, t.body);
+      const expiring = all.find((e) => e.keyId === week.id);
+      assert.equal(expiring.details.expiresAt, week.expiresAt);
+    } finally {
+      await w.close();
+    }
+  });
+
   test("a refused change delivers nothing; a change always has its delivery", async () => {
     const w = await world("org_refused");
     try {

@@ -23,7 +23,7 @@ use worker::{
 };
 
 use super::{event, EventMessage};
-use crate::clock::now;
+use crate::clock::{format_time, now};
 use crate::config::{Config, Events, Secret, MAX_RETRY_DELAY_SECS};
 use crate::store::layout::{EVENTS_DEAD_LETTER_BINDING, EVENTS_QUEUE_BINDING};
 use crate::store::write::{Delivery, Tried, Writer};
@@ -207,8 +207,9 @@ async fn dead(
     Ok(())
 }
 
-/// The scheduled handler: enqueues again every pending delivery the queue has not brought back
-/// for [`STALE_AFTER_MS`].
+/// The scheduled handler: records the key notices now due (`key.expiring`,
+/// `key.rotation_grace_ending`, each once), then enqueues them and every pending delivery the
+/// queue has not brought back for [`STALE_AFTER_MS`].
 pub async fn sweep(env: &Env, config: &Config) {
     if !matches!(config.events, Events::To { .. }) {
         return;
@@ -219,9 +220,12 @@ pub async fn sweep(env: &Env, config: &Config) {
             .queue(EVENTS_QUEUE_BINDING)
             .map_err(|_| StoreError::Unbound(EVENTS_QUEUE_BINDING))?;
         let at = now();
-        let stale = writer
-            .stale_deliveries(Timestamp(at.0 - STALE_AFTER_MS), SWEEP_LIMIT)
-            .await?;
+        let mut stale = notices(&writer, at).await?;
+        stale.extend(
+            writer
+                .stale_deliveries(Timestamp(at.0 - STALE_AFTER_MS), SWEEP_LIMIT)
+                .await?,
+        );
         let mut sent = Vec::with_capacity(stale.len());
         for event_id in stale {
             let message = EventMessage { event_id };
@@ -236,6 +240,44 @@ pub async fn sweep(env: &Env, config: &Config) {
     if let Err(err) = result {
         console_error!("keyscope: the event sweep failed: {err}");
     }
+}
+
+/// Records every key notice due at `at` (at most [`SWEEP_LIMIT`]); returns the new events' ids.
+async fn notices(writer: &Writer, at: Timestamp) -> Result<Vec<String>, StoreError> {
+    let mut recorded = Vec::new();
+    for due in writer.keys_due_a_notice(at, SWEEP_LIMIT).await? {
+        let (action, within) = match due.notice.as_str() {
+            "expiring_7d" => (AuditAction::KeyExpiring, "7d"),
+            "expiring_1d" => (AuditAction::KeyExpiring, "1d"),
+            _ => (AuditAction::KeyRotationGraceEnding, "1h"),
+        };
+        let mut notice = event(
+            &due.organization_id,
+            action,
+            AuditActor::System,
+            Default::default(),
+            at,
+        )
+        .map_err(|e| StoreError::D1(e.to_string()))?;
+        notice.key_id = Some(due.id.clone());
+        notice.key_hint = Some(due.hint.clone());
+        let field = if action == AuditAction::KeyExpiring {
+            "expiresAt"
+        } else {
+            "revokedAt"
+        };
+        notice
+            .details
+            .insert(field.into(), format_time(Timestamp(due.due_at)).into());
+        notice.details.insert("within".into(), within.into());
+        notice
+            .details
+            .insert("createdBy".into(), due.created_by.clone().into());
+        if writer.record_notice(&due, &notice).await? {
+            recorded.push(notice.id);
+        }
+    }
+    Ok(recorded)
 }
 
 /// Why a try did not deliver.

@@ -146,6 +146,27 @@ pub const OUTBOX_RECENT: &str = "SELECT o.event_id, a.action, o.key_id, o.state,
      WHERE o.organization_id = ?1 AND (?2 IS NULL OR o.state = ?2) \
      ORDER BY o.updated_at DESC, o.event_id DESC LIMIT ?3";
 
+/// Keys due a notice at `?1` (ms), at most `?2`: a live key expiring within 7 days
+/// (`expiring_7d`) or 1 day (`expiring_1d`), a rotated key whose grace period ends within an hour
+/// (`grace_ending`), each once (`key_notices`).
+pub const KEYS_DUE_A_NOTICE: &str = "SELECT id, organization_id, hint, created_by, notice, due_at FROM ( \
+     SELECT id, organization_id, hint, created_by, expires_at AS due_at, \
+       CASE WHEN expires_at <= ?1 + 86400000 THEN 'expiring_1d' ELSE 'expiring_7d' END AS notice \
+       FROM api_keys WHERE expires_at > ?1 AND expires_at <= ?1 + 604800000 \
+       AND (revoked_at IS NULL OR revoked_at > expires_at) \
+     UNION ALL \
+     SELECT id, organization_id, hint, created_by, revoked_at AS due_at, 'grace_ending' AS notice \
+       FROM api_keys WHERE revoked_at > ?1 AND revoked_at <= ?1 + 3600000 \
+       AND (expires_at IS NULL OR expires_at > revoked_at) \
+   ) AS due WHERE NOT EXISTS (SELECT 1 FROM key_notices n WHERE n.key_id = due.id AND n.notice = due.notice) \
+   ORDER BY due_at LIMIT ?2";
+
+/// Records notice `?2` of key `?1` (fails if it was sent: the batch holding it is refused).
+pub const NOTICE_INSERT: &str = "INSERT INTO key_notices (key_id, notice) VALUES (?1, ?2)";
+
+/// Records notice `?2` of key `?1` as sent if it was not (a wider notice a tighter one covers).
+pub const NOTICE_COVERED: &str = "INSERT OR IGNORE INTO key_notices (key_id, notice) VALUES (?1, ?2)";
+
 /// The queue that carries deliveries, and the one a delivery goes to when its tries ran out.
 pub const EVENTS_QUEUE_BINDING: &str = "EVENTS";
 /// The dead-letter queue of deliveries.

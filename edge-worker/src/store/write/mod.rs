@@ -13,9 +13,11 @@
 //! Every change method takes the audit events that record it (`events`): they are inserted in
 //! the same batch, so an event without its change, or a change without its event, cannot exist.
 
+mod notices;
 mod outbox;
 mod reads;
 
+pub use notices::DueNotice;
 pub use outbox::{Delivery, DeliveryRow, ReplayFilter, Tried};
 
 use std::time::Duration;
