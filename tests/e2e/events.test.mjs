@@ -2,9 +2,10 @@
 // change writes its deliveries to D1's outbox in its own batch, the worker enqueues them, and its
 // queue consumer delivers them. A receiver that fails on demand: down for a while then up
 // (everything delivered, in order per key, every try of an event under one id), always failing
-// (dead-lettered after the schedule, recorded in the audit log), answering Retry-After (the
-// next try waits for it), and a runtime restart between enqueue and delivery (the sweeper finds
-// the delivery again). A refused change delivers nothing. Waits poll with a bound; no sleeps.
+// (dead-lettered after the schedule, recorded in the audit log), too slow (the try times out),
+// answering Retry-After (the next try waits for it), and a runtime restart between enqueue and
+// delivery (the sweeper finds the delivery again); notices go out once each. A refused change
+// delivers nothing. Waits poll with a bound; no sleeps.
 import assert from "node:assert/strict";
 import http from "node:http";
 import { randomBytes } from "node:crypto";
@@ -22,16 +23,21 @@ async function startFlakyReceiver() {
   const tries = [];
   let status = 200;
   let retryAfter;
+  let stallMs = 0;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString();
       const answered = status;
-      tries.push({ at: Date.now(), id: req.headers["keyscope-event-id"], signature: req.headers["keyscope-signature"], body, status: answered });
+      const stalled = stallMs;
+      tries.push({ at: Date.now(), id: req.headers["keyscope-event-id"], signature: req.headers["keyscope-signature"], body, status: stalled ? "stalled" : answered });
       const headers = answered >= 300 && retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {};
-      res.writeHead(answered, headers);
-      res.end();
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(answered, headers);
+        res.end();
+      }, stalled);
     });
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -39,7 +45,9 @@ async function startFlakyReceiver() {
     url: `http://127.0.0.1:${server.address().port}/hooks`,
     tries,
     set: (s, after) => ((status = s), (retryAfter = after)),
-    delivered: () => tries.filter((t) => t.status < 300),
+    /** Answers only after `ms` from now on (0: at once). */
+    stall: (ms) => (stallMs = ms),
+    delivered: () => tries.filter((t) => typeof t.status === "number" && t.status < 300),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -102,6 +110,23 @@ describe("event delivery through a queue", () => {
       assert.equal(failed.actor, "system");
       assert.deepEqual([failed.details.eventId, failed.details.eventType, failed.details.attempts, failed.details.lastStatus], [added.id, "member.added", 3, 500]);
       assert.equal(await w.outbox(failed.id), null, "a delivery failure is not delivered itself");
+    } finally {
+      await w.close();
+    }
+  });
+
+  test("a receiver too slow to answer: the try times out and the next one delivers", { timeout: 120_000 }, async () => {
+    const w = await world("org_slow", { KEYSCOPE_EVENTS_RETRY: "1,1,1" });
+    try {
+      w.receiver.stall(60_000); // far past the worker's 10-second wait
+      await w.gw.admin.ok("PUT", "/organizations/org_slow/members/u_s", { role: "member" });
+      const [added] = await w.logged("action=member.added&limit=1");
+      await waitFor(() => w.receiver.tries.some((t) => t.id === added.id), "the first try reached the receiver");
+      w.receiver.stall(0);
+      await waitFor(async () => (await w.outbox(added.id))?.state === "delivered", "delivered on a later try", { timeoutMs: 60_000 });
+      const row = await w.outbox(added.id);
+      assert.equal(row.attempts, 2, "the stalled try counted as one failed try");
+      assert.equal(w.receiver.delivered().filter((t) => t.id === added.id).length, 1);
     } finally {
       await w.close();
     }

@@ -13,13 +13,16 @@
 //! every pending delivery the queue has not brought back for a while — one whose message was
 //! lost with a restart, or that was never enqueued.
 
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
 use keyscope_audit::{AuditAction, AuditActor, AuditEvent};
 use keyscope_webhook::{delivered, sign, WebhookPayload, SIGNATURE_HEADER};
 use policy_core::Timestamp;
 use worker::wasm_bindgen::JsValue;
 use worker::{
-    console_error, Env, Fetch, Headers, MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder, Request,
-    RequestInit,
+    console_error, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method, QueueRetryOptionsBuilder,
+    Request, RequestInit,
 };
 
 use super::{event, EventMessage};
@@ -29,6 +32,8 @@ use crate::store::layout::{EVENTS_DEAD_LETTER_BINDING, EVENTS_QUEUE_BINDING};
 use crate::store::write::{Delivery, Tried, Writer};
 use crate::store::StoreError;
 
+/// How long one try waits for the receiver's answer.
+pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
 /// The header naming the event a delivery carries (the same on every try of it).
 pub const EVENT_ID_HEADER: &str = "Keyscope-Event-Id";
 /// How long a pending delivery may go untouched before the sweeper enqueues it again.
@@ -312,10 +317,16 @@ async fn try_once(url: &str, secret: &Secret, stored: &AuditEvent) -> Result<u16
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&body)));
     let request = Request::new_with_init(url, &init).map_err(|e| failed(e.to_string()))?;
-    let response = Fetch::Request(request)
-        .send()
-        .await
-        .map_err(|e| failed(format!("no answer ({e})")))?;
+    // A receiver that does not answer in time fails this try (the next one follows the schedule);
+    // dropping the request's future cancels it.
+    let fetch = Fetch::Request(request);
+    let send = fetch.send();
+    let timeout = Delay::from(Duration::from_millis(DELIVERY_TIMEOUT_MS));
+    futures_util::pin_mut!(send, timeout);
+    let response = match select(send, timeout).await {
+        Either::Left((answer, _)) => answer.map_err(|e| failed(format!("no answer ({e})")))?,
+        Either::Right(((), _)) => return Err(failed(format!("no answer within {DELIVERY_TIMEOUT_MS} ms"))),
+    };
     let status = response.status_code();
     if delivered(status) {
         return Ok(status);
