@@ -7,6 +7,7 @@
 use arbitrary::Arbitrary;
 use edge_worker::config::{
     Config, ConfigError, Events, Origin, Scanning, Secret, StoreMode, Vars, DEFAULT_RATE_LIMIT,
+    MAX_RETRY_DELAY_SECS,
 };
 use libfuzzer_sys::fuzz_target;
 use policy_core::{Environment, Policy};
@@ -98,6 +99,7 @@ struct Input<'a> {
     on_leak: Option<Text<'a>>,
     events_url: Option<&'a str>,
     events_secret: Option<&'a str>,
+    events_retry: Option<&'a str>,
     frame_ancestors: Option<&'a str>,
 }
 
@@ -136,6 +138,7 @@ fuzz_target!(|input: Input<'_>| {
         admin_token: None,
         events_url: input.events_url.map(str::to_owned),
         events_secret: input.events_secret.map(Secret::new),
+        events_retry: input.events_retry.map(str::to_owned),
         github_keys: input.github_keys.map(str::to_owned),
         on_leak: input.on_leak.as_ref().map(|t| t.get().to_owned()),
         frame_ancestors: input.frame_ancestors.map(str::to_owned),
@@ -157,9 +160,28 @@ fuzz_target!(|input: Input<'_>| {
         .as_deref()
         .is_none_or(|r| r == "off" || r.parse::<u32>().is_ok());
 
+    // The retry schedule: 1-20 comma-separated whole seconds, each within the queue's 12 hours.
+    let retry_ok = vars.events_retry.as_deref().is_none_or(|text| {
+        let parts: Vec<&str> = text.split(',').collect();
+        parts.len() <= 20
+            && parts.iter().all(|p| {
+                p.trim()
+                    .parse::<u32>()
+                    .is_ok_and(|n| (1..=MAX_RETRY_DELAY_SECS).contains(&n))
+            })
+    });
+
     match Config::from_vars(&vars) {
         Ok(config) => {
-            assert!(environment_ok && policy_ok && store_ok && rate_ok, "{vars:?}");
+            assert!(
+                environment_ok && policy_ok && store_ok && rate_ok && retry_ok,
+                "{vars:?}"
+            );
+            assert!(!config.events_retry.is_empty() && config.events_retry.len() <= 20);
+            assert!(config
+                .events_retry
+                .iter()
+                .all(|&p| (1..=MAX_RETRY_DELAY_SECS).contains(&p)));
             let environment = vars
                 .environment
                 .as_deref()
@@ -191,7 +213,9 @@ fuzz_target!(|input: Input<'_>| {
             let url_set = vars.events_url.as_deref().is_some_and(|u| !u.trim().is_empty());
             match &config.events {
                 Events::Off => assert!(!url_set),
-                Events::Unsigned => assert!(url_set && vars.events_secret.as_ref().is_none_or(Secret::is_empty)),
+                Events::Unsigned => {
+                    assert!(url_set && vars.events_secret.as_ref().is_none_or(Secret::is_empty))
+                }
                 Events::To { url, secret } => {
                     assert!(url_set && !url.is_empty() && !secret.is_empty());
                     assert_eq!(Some(url.as_str()), vars.events_url.as_deref().map(str::trim));
@@ -272,6 +296,11 @@ fuzz_target!(|input: Input<'_>| {
                     let list = vars.cors_origins.as_deref().unwrap_or_default();
                     assert!(list.contains(v.as_str()), "{v:?} not in {list:?}");
                     assert!(message.starts_with("KEYSCOPE_CORS_ORIGINS: "));
+                }
+                ConfigError::EventsRetry(v) => {
+                    assert!(environment_ok && policy_ok && store_ok && rate_ok && !retry_ok);
+                    assert_eq!(Some(v), vars.events_retry.as_ref());
+                    assert!(message.starts_with("KEYSCOPE_EVENTS_RETRY="));
                 }
                 other => panic!("unexpected {other:?}"),
             }

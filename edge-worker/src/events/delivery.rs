@@ -40,7 +40,7 @@ pub const EVENT_ID_HEADER: &str = "Keyscope-Event-Id";
 pub const STALE_AFTER_MS: i64 = 60_000;
 /// How many deliveries one sweep enqueues at most.
 const SWEEP_LIMIT: u32 = 100;
-/// The pause before a delivery waiting for an earlier one of its key looks again.
+/// How long after an earlier delivery of its key is next due a waiting one looks again.
 const WAIT_FOR_EARLIER_SECS: u32 = 1;
 /// The pause before a message whose outbox could not be read is tried again.
 const STORE_RETRY_SECS: u32 = 10;
@@ -97,11 +97,17 @@ async fn handle(writer: &Writer, env: &Env, config: &Config, event_id: &str) -> 
         return Ok(Next::Ack);
     }
     if let Some(key_id) = &delivery.key_id {
-        if writer
+        if let Some(due) = writer
             .earlier_pending(key_id, delivery.created_at, event_id)
             .await?
         {
-            return Ok(Next::RetryIn(WAIT_FOR_EARLIER_SECS));
+            // Wait for the earlier one's next try (plus a second), not in a loop of short waits.
+            let wait = due.map_or(0, |due| (due.0 - now().0).max(0) / 1000);
+            let wait = u32::try_from(wait).unwrap_or(MAX_RETRY_DELAY_SECS);
+            return Ok(Next::RetryIn(
+                wait.saturating_add(WAIT_FOR_EARLIER_SECS)
+                    .min(MAX_RETRY_DELAY_SECS),
+            ));
         }
     }
     let Events::To { url, secret } = &config.events else {

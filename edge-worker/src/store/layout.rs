@@ -101,11 +101,12 @@ pub const OUTBOX_INSERT: &str =
 pub const OUTBOX_ROW: &str = "SELECT o.state, o.attempts, o.key_id, o.created_at, a.body \
      FROM event_outbox o JOIN audit_events a ON a.id = o.event_id WHERE o.event_id = ?1";
 
-/// Whether an earlier delivery of the same key is still pending: `?1` key id, `?2` created at,
-/// `?3` event id (deliveries of one key go in the order of their events).
-pub const OUTBOX_EARLIER_PENDING: &str = "SELECT event_id FROM event_outbox \
+/// The earliest delivery of the same key still pending before this one, and when it is next due:
+/// `?1` key id, `?2` created at, `?3` event id (deliveries of one key go in the order of their
+/// events).
+pub const OUTBOX_EARLIER_PENDING: &str = "SELECT event_id, next_attempt_at FROM event_outbox \
      WHERE key_id = ?1 AND state = 'pending' AND (created_at < ?2 OR (created_at = ?2 AND event_id < ?3)) \
-     LIMIT 1";
+     ORDER BY created_at, event_id LIMIT 1";
 
 /// Records one try of a pending delivery: `?1` event id, `?2` state (`pending`, `delivered`,
 /// `dead`), `?3` next attempt (ms or NULL), `?4` status (or NULL), `?5` error (or NULL), `?6` now.

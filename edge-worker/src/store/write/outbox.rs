@@ -147,17 +147,19 @@ impl Writer {
             .await)
     }
 
-    /// Whether an earlier delivery of `key_id` than this one is still pending.
+    /// An earlier delivery of `key_id` than this one that is still pending: `Some(next try)`
+    /// (`None` inside when it has not been tried yet), or `None` when there is none.
     pub async fn earlier_pending(
         &self,
         key_id: &str,
         created_at: i64,
         event_id: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Option<Timestamp>>, StoreError> {
         #[derive(Deserialize)]
         struct Row {
             #[allow(dead_code)]
             event_id: String,
+            next_attempt_at: Option<i64>,
         }
         let row = d1(self
             .statement(
@@ -166,7 +168,7 @@ impl Writer {
             )?
             .first::<Row>(None)
             .await)?;
-        Ok(row.is_some())
+        Ok(row.map(|r| r.next_attempt_at.map(Timestamp)))
     }
 
     fn tried_statement(
