@@ -203,6 +203,27 @@ describe("event delivery through a queue", () => {
     }
   });
 
+  test("settled deliveries are forgotten after 30 days; pending ones and the audit log stay", async () => {
+    const w = await world("org_prune", { KEYSCOPE_EVENTS_RETRY: "600" });
+    try {
+      await w.gw.admin.ok("PUT", "/organizations/org_prune/members/u_old", { role: "member" });
+      const [old] = await w.logged("action=member.added&limit=1");
+      await waitFor(async () => (await w.outbox(old.id))?.state === "delivered", "delivered");
+      w.receiver.set(503);
+      await w.gw.admin.ok("PUT", "/organizations/org_prune/members/u_waiting", { role: "member" });
+      const [waiting] = await w.logged("action=member.added&limit=1");
+      await waitFor(async () => (await w.outbox(waiting.id))?.attempts === 1, "the second one is pending");
+      // Both rows 31 days old, as if settled (or last tried) then.
+      await w.gw.db.prepare("UPDATE event_outbox SET updated_at = updated_at - 2678400000").run();
+      await w.gw.sweep();
+      assert.equal(await w.outbox(old.id), null, "the settled delivery is forgotten");
+      assert.equal((await w.outbox(waiting.id)).state, "pending", "a pending one stays");
+      assert.ok((await w.logged("limit=100")).some((e) => e.id === old.id), "its event stays in the audit log");
+    } finally {
+      await w.close();
+    }
+  });
+
   test("a refused change delivers nothing; a change always has its delivery", async () => {
     const w = await world("org_refused");
     try {

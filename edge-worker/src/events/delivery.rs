@@ -38,6 +38,10 @@ pub const DELIVERY_TIMEOUT_MS: u64 = 10_000;
 pub const EVENT_ID_HEADER: &str = "Keyscope-Event-Id";
 /// How long a pending delivery may go untouched before the sweeper enqueues it again.
 pub const STALE_AFTER_MS: i64 = 60_000;
+/// How long a settled delivery (delivered or dead) is kept: 30 days.
+pub const KEEP_SETTLED_MS: i64 = 30 * 86_400_000;
+/// How many settled deliveries one sweep forgets at most.
+const PRUNE_LIMIT: u32 = 1_000;
 /// How many deliveries one sweep enqueues at most.
 const SWEEP_LIMIT: u32 = 100;
 /// How long after an earlier delivery of its key is next due a waiting one looks again.
@@ -219,8 +223,9 @@ async fn dead(
 }
 
 /// The scheduled handler: records the key notices now due (`key.expiring`,
-/// `key.rotation_grace_ending`, each once), then enqueues them and every pending delivery the
-/// queue has not brought back for [`STALE_AFTER_MS`].
+/// `key.rotation_grace_ending`, each once), enqueues them and every pending delivery the queue
+/// has not brought back for [`STALE_AFTER_MS`], and forgets deliveries settled more than
+/// [`KEEP_SETTLED_MS`] ago (the audit log keeps their events).
 pub async fn sweep(env: &Env, config: &Config) {
     if !matches!(config.events, Events::To { .. }) {
         return;
@@ -245,7 +250,11 @@ pub async fn sweep(env: &Env, config: &Config) {
                 Err(err) => console_error!("keyscope: event {} not enqueued again ({err})", message.event_id),
             }
         }
-        writer.mark_enqueued(&sent, at).await
+        writer.mark_enqueued(&sent, at).await?;
+        writer
+            .prune_deliveries(Timestamp(at.0 - KEEP_SETTLED_MS), PRUNE_LIMIT)
+            .await
+            .map(|_| ())
     }
     .await;
     if let Err(err) = result {

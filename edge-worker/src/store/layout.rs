@@ -120,6 +120,12 @@ pub const OUTBOX_STALE: &str = "SELECT event_id FROM event_outbox \
      WHERE state = 'pending' AND max(updated_at, coalesce(next_attempt_at, 0)) <= ?1 \
      ORDER BY updated_at LIMIT ?2";
 
+/// Forgets settled deliveries (delivered or dead) last changed before `?1` (ms), at most `?2` of
+/// them (the audit log keeps the events; a replay makes a delivery again).
+pub const OUTBOX_PRUNE: &str =
+    "DELETE FROM event_outbox WHERE event_id IN (SELECT event_id FROM event_outbox \
+     WHERE state != 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2)";
+
 /// Marks a pending delivery as (re)enqueued at `?2`: `?1` event id.
 pub const OUTBOX_ENQUEUED: &str =
     "UPDATE event_outbox SET updated_at = ?2 WHERE event_id = ?1 AND state = 'pending'";

@@ -4,8 +4,8 @@
 
 use super::*;
 use crate::store::layout::{
-    OUTBOX_EARLIER_PENDING, OUTBOX_ENQUEUED, OUTBOX_RECENT, OUTBOX_REPLAY, OUTBOX_ROW, OUTBOX_STALE,
-    OUTBOX_TRIED, REPLAY_SELECT,
+    OUTBOX_EARLIER_PENDING, OUTBOX_ENQUEUED, OUTBOX_PRUNE, OUTBOX_RECENT, OUTBOX_REPLAY, OUTBOX_ROW,
+    OUTBOX_STALE, OUTBOX_TRIED, REPLAY_SELECT,
 };
 use crate::store::rows::opt_time;
 
@@ -228,6 +228,15 @@ impl Writer {
             .await)?
         .results::<Row>())?;
         Ok(rows.into_iter().map(|r| r.event_id).collect())
+    }
+
+    /// Forgets settled deliveries last changed before `before`, at most `limit`; how many went.
+    pub async fn prune_deliveries(&self, before: Timestamp, limit: u32) -> Result<usize, StoreError> {
+        let result = d1(self
+            .statement(OUTBOX_PRUNE, &[time(before), JsValue::from_f64(f64::from(limit))])?
+            .run()
+            .await)?;
+        Ok(changes(&result))
     }
 
     /// Marks deliveries as (re)enqueued at `now`, so the sweeper leaves them for a while.
