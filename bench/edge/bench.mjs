@@ -126,8 +126,8 @@ const ROWS = [
   ["pass", "pass-through worker"],
   ["passKv", "pass-through + 1 KV read"],
   ["passDo", "pass-through + 1 DO hop"],
-  ["strict", "keyscope strict (default)"],
-  ["strictLimited", "keyscope strict + limiter"],
+  ["strict", "keyscope strict, limiter off"],
+  ["strictLimited", "keyscope strict + limiter (default)"],
   ["kv", "keyscope kv"],
   ["kvLimited", "keyscope kv + limiter"],
 ];
@@ -152,15 +152,16 @@ const authWasm = size(join(ROOT, "edge-worker", "build", "index_bg.wasm"));
 const passWasm = size(join(ROOT, "bench", "passthrough-worker", "build", "index_bg.wasm"));
 const kib = (n) => (n / 1024).toFixed(1);
 const row = (label, r) =>
-  `${label.padEnd(28)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(7)}   ${r.failures}`;
+  `${label.padEnd(38)} ${r.p50.toFixed(3).padStart(7)}  ${r.p99.toFixed(3).padStart(7)}  ${r.rps.toFixed(0).padStart(7)}   ${r.failures}`;
 const versus = (label, a, b) =>
-  `${label.padEnd(28)} ${(a.p50 - b.p50).toFixed(3).padStart(7)}  ${(a.p99 - b.p99).toFixed(3).padStart(7)}  throughput ratio ${(a.rps / b.rps).toFixed(2)}`;
+  `${label.padEnd(38)} ${(a.p50 - b.p50).toFixed(3).padStart(7)}  ${(a.p99 - b.p99).toFixed(3).padStart(7)}  throughput ratio ${(a.rps / b.rps).toFixed(2)}`;
 
 console.log(`edge benchmark: ${ROUNDS} rounds × ${REQUESTS} requests, ${CONCURRENCY} connections, GET ${path}, ${KEYS} warm keys round-robin, limit ${LIMIT}/s when on`);
-console.log(`${"".padEnd(28)}  p50 ms   p99 ms    req/s   failures`);
+console.log(`${"".padEnd(38)}  p50 ms   p99 ms    req/s   failures`);
 for (const [name, label] of ROWS) console.log(row(label, s[name]));
 console.log("differences (p50 ms, p99 ms):");
-console.log(versus("strict − (pass + DO hop)", s.strict, s.passDo));
+console.log(versus("default − (pass + DO hop)", s.strictLimited, s.passDo));
+console.log(versus("strict, limiter off − (pass + DO hop)", s.strict, s.passDo));
 console.log(versus("strict+limiter − kv+limiter", s.strictLimited, s.kvLimited));
 console.log(versus("strict − pass-through", s.strict, s.pass));
 console.log(versus("kv − (pass + KV read)", s.kv, s.passKv));
