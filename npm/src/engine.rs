@@ -161,11 +161,7 @@ impl Engine {
         let headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
         let presented = self.inner.presented_key(&headers);
         let now = Timestamp(now as i64);
-        let held = Held {
-            engine: Rc::clone(&self.inner),
-            url,
-        };
-        let cell = Cell::new(held, |held| {
+        let cell = Cell::new(self.held(url), |held| {
             held.engine
                 .authorize_presented(presented, method, target_of_url(&held.url), now)
         });
@@ -202,15 +198,19 @@ impl Engine {
             return self.outcome(slot, Step::Deny);
         };
         let now = Timestamp(now as i64);
-        let held = Held {
-            engine: Rc::clone(&self.inner),
-            url,
-        };
-        let cell = Cell::new(held, |held| {
+        let cell = Cell::new(self.held(url), |held| {
             held.engine
                 .authorize_hash(hash, method, target_of_url(&held.url), now)
         });
         self.occupy(slot, cell)
+    }
+
+    /// What a decision started now borrows: this engine and the request URL.
+    fn held(&self, url: String) -> Held {
+        Held {
+            engine: Rc::clone(&self.inner),
+            url,
+        }
     }
 
     /// A free slot for `start` (released when the decision's outcome is final).

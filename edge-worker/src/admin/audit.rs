@@ -8,7 +8,7 @@ use worker::Request;
 
 use super::error::AdminError;
 use crate::clock::format_time;
-use crate::keys::input::{id, opt_time, query};
+use crate::keys::input::{id, limit, opt_time, query};
 use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 
@@ -55,16 +55,7 @@ fn listing(q: ListQuery) -> Result<Listing, AdminError> {
         from: opt_time("since", q.since.as_deref())?,
         to: opt_time("until", q.until.as_deref())?,
     };
-    let limit = match q.limit.as_deref() {
-        None => MAX_PAGE_SIZE,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| {
-                AdminError::invalid(format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-            })?,
-    };
+    let limit = limit(q.limit.as_deref(), MAX_PAGE_SIZE, MAX_PAGE_SIZE)?;
     let cursor = q
         .cursor
         .as_deref()

@@ -9,7 +9,7 @@ use super::error::{AdminError, Reason};
 use crate::clock::{format_time, now};
 use crate::config::Events;
 use crate::events::enqueue;
-use crate::keys::input::{id, opt_time, query, read_body, time, MAX_BODY};
+use crate::keys::input::{id, limit, opt_time, query, read_body, time, MAX_BODY};
 use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 use crate::store::layout::EVENTS_QUEUE_BINDING;
@@ -20,7 +20,9 @@ use policy_core::Timestamp;
 /// The most events one replay sends again (call again from the last one's time for more).
 pub const MAX_REPLAY: u32 = 500;
 /// The most deliveries one listing shows.
-pub const MAX_DELIVERIES: u32 = 100;
+pub const MAX_DELIVERIES: usize = 100;
+/// How many deliveries a listing shows without `limit`.
+pub const DEFAULT_DELIVERIES: usize = 50;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -160,16 +162,7 @@ pub async fn deliveries(req: &Request, ctx: &Ctx<'_>, org: &str) -> Result<Answe
             return Err(AdminError::invalid("state must be pending, delivered or dead"));
         }
     }
-    let limit = match q.limit.as_deref() {
-        None => 50,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_DELIVERIES).contains(n))
-            .ok_or_else(|| {
-                AdminError::invalid(format!("limit must be a whole number from 1 to {MAX_DELIVERIES}"))
-            })?,
-    };
+    let limit = limit(q.limit.as_deref(), MAX_DELIVERIES, DEFAULT_DELIVERIES)?;
     let rows = ctx.writer()?.deliveries(org, q.state.as_deref(), limit).await?;
     let views: Vec<DeliveryView> = rows.into_iter().map(DeliveryView::from).collect();
     Ok(json(200, &serde_json::json!({ "deliveries": views })))

@@ -71,6 +71,18 @@ pub fn time(field: &str, value: &str) -> Result<Timestamp, ServiceError> {
     })
 }
 
+/// A listing's `limit` query value: a whole number from 1 to `max`; `default` when absent.
+pub fn limit(text: Option<&str>, max: usize, default: usize) -> Result<usize, ServiceError> {
+    match text {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| ServiceError::invalid(format!("limit must be a whole number from 1 to {max}"))),
+    }
+}
+
 /// An optional RFC 3339 time.
 pub fn opt_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ServiceError> {
     value.map(|v| time(field, v)).transpose()

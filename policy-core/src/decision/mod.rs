@@ -13,10 +13,15 @@
 //!
 //! - this file: the engine, the steps, and the decision's phases.
 //! - `reason.rs`: the denials: reason codes, statuses and messages.
+//! - `outcome.rs`: what the caller is told: the next step, the decision, an allow's identity.
+//! - `identity.rs`: the identity headers the origin receives, and which headers a client may
+//!   not send.
 //! - `prepared.rs`: a key compiled once for a policy, and a role resolved once.
 //! - `explain.rs`: a decision explained (the check that decided it), and a key's access table.
 
 pub mod explain;
+pub mod identity;
+pub mod outcome;
 pub mod prepared;
 pub mod reason;
 
@@ -26,6 +31,11 @@ use crate::key::{ApiKey, Environment, KeyError, KeyHash};
 use crate::me::MeView;
 use crate::policy::{CompiledRule, Endpoint, PermissionSet, Policy, Role, Routed};
 use crate::route::PathId;
+pub use identity::{
+    is_identity_header, IDENTITY_HEADER_PREFIX, IDENTITY_KEY_ID, IDENTITY_ORGANIZATION_ID,
+    IDENTITY_PROJECT_FILTER, IDENTITY_ROLE, IDENTITY_SCOPE, IDENTITY_USER_ID,
+};
+pub use outcome::{Allow, Decision, Step};
 use prepared::{KeySource, KeyState, PreparedKey, RoleId};
 use reason::{Cause, Denial};
 
@@ -65,125 +75,6 @@ pub struct Request<'a> {
     pub target: &'a str,
     /// The key-carrying headers.
     pub headers: KeyHeaders<'a>,
-}
-
-/// What the decision needs next, or its result.
-#[derive(Clone, Copy, Debug)]
-pub enum Step<'a> {
-    /// Look up the key record stored under this hash and call
-    /// [`Authorization::provide_key`].
-    LookupKey(KeyHash),
-    /// Look up the current role of the key's creator and call
-    /// [`Authorization::provide_membership`].
-    LookupMembership {
-        /// The key's organization.
-        organization_id: &'a str,
-        /// The key's creator.
-        user_id: &'a str,
-    },
-    /// Look up who owns a resource and call [`Authorization::provide_resource`].
-    LookupResource {
-        /// The resource kind, e.g. `time_entry`.
-        kind: &'a str,
-        /// The resource id from the path (percent-decoded).
-        id: &'a str,
-    },
-    /// The decision is made.
-    Done(Decision<'a>),
-}
-
-/// The result of a decision.
-#[derive(Clone, Copy, Debug)]
-pub enum Decision<'a> {
-    /// The request may proceed.
-    Allow(Allow<'a>),
-    /// The request is refused.
-    Deny(Denial<'a>),
-}
-
-impl<'a> Decision<'a> {
-    /// The allow, if allowed.
-    pub fn allowed(self) -> Option<Allow<'a>> {
-        match self {
-            Decision::Allow(allow) => Some(allow),
-            Decision::Deny(_) => None,
-        }
-    }
-
-    /// The denial, if denied.
-    pub fn denied(self) -> Option<Denial<'a>> {
-        match self {
-            Decision::Allow(_) => None,
-            Decision::Deny(denial) => Some(denial),
-        }
-    }
-}
-
-/// What an allowed request carries on: the identity the origin is told, and what to do.
-#[derive(Clone, Copy, Debug)]
-pub struct Allow<'a> {
-    /// The key's id.
-    pub key_id: &'a str,
-    /// The key's organization.
-    pub organization_id: &'a str,
-    /// The key's creator, whose current role the key acts with.
-    pub user_id: &'a str,
-    /// The creator's current role.
-    pub role: &'a str,
-    /// The same role by identity: its position in [`Policy::roles`] (and the policy's stamp).
-    pub role_id: RoleId,
-    /// The key's scope.
-    pub scope: Scope,
-    /// On a "filtered" row, the project the origin must filter to.
-    pub project_filter: Option<&'a str>,
-    /// The endpoint row that matched.
-    pub endpoint: &'a Endpoint,
-    /// The key's effective permissions.
-    pub effective_permissions: PermissionSet,
-}
-
-impl<'a> Allow<'a> {
-    /// Whether the gateway answers this request itself with the `/me` view rather than
-    /// forwarding it.
-    pub fn serves_me(&self) -> bool {
-        self.endpoint.serves_me()
-    }
-
-    /// The identity headers the origin receives (SPEC "What the origin receives"), in order.
-    pub fn identity_headers(&self) -> impl Iterator<Item = (&'static str, &'a str)> {
-        let fixed = [
-            (IDENTITY_KEY_ID, self.key_id),
-            (IDENTITY_ORGANIZATION_ID, self.organization_id),
-            (IDENTITY_USER_ID, self.user_id),
-            (IDENTITY_ROLE, self.role),
-            (IDENTITY_SCOPE, self.scope.as_str()),
-        ];
-        fixed
-            .into_iter()
-            .chain(self.project_filter.map(|p| (IDENTITY_PROJECT_FILTER, p)))
-    }
-}
-
-/// The prefix of every identity header; a client-sent header with it is dropped.
-pub const IDENTITY_HEADER_PREFIX: &str = "x-keyscope-";
-/// Identity header: the key id.
-pub const IDENTITY_KEY_ID: &str = "X-Keyscope-Key-Id";
-/// Identity header: the organization.
-pub const IDENTITY_ORGANIZATION_ID: &str = "X-Keyscope-Organization-Id";
-/// Identity header: the key's creator.
-pub const IDENTITY_USER_ID: &str = "X-Keyscope-User-Id";
-/// Identity header: the creator's current role.
-pub const IDENTITY_ROLE: &str = "X-Keyscope-Role";
-/// Identity header: the key's scope.
-pub const IDENTITY_SCOPE: &str = "X-Keyscope-Scope";
-/// Identity header: the project to filter to, on "filtered" rows.
-pub const IDENTITY_PROJECT_FILTER: &str = "X-Keyscope-Project-Filter";
-
-/// Whether a header (any case) is one the edge sets itself and a client may never send.
-pub fn is_identity_header(name: &str) -> bool {
-    name.as_bytes()
-        .get(..IDENTITY_HEADER_PREFIX.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(IDENTITY_HEADER_PREFIX.as_bytes()))
 }
 
 /// A provide call that does not answer the step the decision is waiting for.

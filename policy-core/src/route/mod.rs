@@ -12,7 +12,7 @@
 //! - `span.rs`: where a parameter is in the target, read only by the check that needs it.
 //! - `words.rs`: short byte strings as integers, compared eight bytes at a time.
 //!
-//! The policy compiles its rows into a [`Router`] and turns what it finds into its own
+//! The policy compiles its rows into a `Router` and turns what it finds into its own
 //! endpoint rows (`policy/routing.rs`).
 
 mod id;

@@ -123,7 +123,7 @@ impl Writer {
         &self,
         organization_id: &str,
         state: Option<&str>,
-        limit: u32,
+        limit: usize,
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         d1(d1(self
             .statement(
@@ -131,7 +131,7 @@ impl Writer {
                 &[
                     text(organization_id),
                     opt_text(state),
-                    JsValue::from_f64(f64::from(limit)),
+                    JsValue::from_f64(limit as f64),
                 ],
             )?
             .all()
