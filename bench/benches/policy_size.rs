@@ -14,7 +14,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use policy_core::{
-    ApiKey, Decision, Engine, KeyHash, KeyRecord, KeyState, Policy, PreparedKey, RoleId, Step, Timestamp,
+    ApiKey, Decision, Engine, KeyHash, KeyRecord, KeyState, Policy, PreparedKey, ProjectIds, RoleId, Step,
+    Timestamp,
 };
 use serde_json::Value;
 
@@ -97,7 +98,12 @@ fn side(vector_file: &str, grown: Option<usize>) -> Side {
             organization_id: text("organizationId"),
             created_by: text("createdBy"),
             scope: serde_json::from_value(k["scope"].clone()).unwrap_or_else(|e| panic!("{e}")),
-            scoped_project_id: k["scopedProjectId"].as_str().map(str::to_owned),
+            scoped_project_ids: k["scopedProjectId"]
+                .as_str()
+                .map_or_else(ProjectIds::none, ProjectIds::one),
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
             permissions: serde_json::from_value(k["permissions"].clone()).unwrap_or_else(|e| panic!("{e}")),
             created_at: Timestamp(0),
             last_used_at: None,
@@ -149,6 +155,7 @@ fn decide(side: &Side, s: &Sample) -> bool {
         s.hash,
         &s.method,
         &s.target,
+        None,
         Timestamp(1_800_000_000_000),
     );
     let _ = auth.provide_prepared(key, KeyState::of(key.record()));

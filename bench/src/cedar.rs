@@ -108,7 +108,7 @@ impl CedarPeer {
             .map(|(n, k)| CedarKey {
                 id: n.to_string(),
                 organization: k.record.organization_id.clone(),
-                project: k.record.scoped_project_id.clone(),
+                project: k.record.scoped_project_ids.single().map(str::to_owned),
                 grants: k.record.permissions.as_ref().map(|names| {
                     names
                         .iter()

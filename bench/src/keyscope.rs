@@ -44,9 +44,13 @@ impl<'w> KeyscopePeer<'w> {
     #[inline]
     pub fn decide(&self, sample: &Sample) -> bool {
         let key = &self.world.keys[sample.key];
-        let mut auth =
-            self.engine
-                .authorize_hash::<&PreparedKey>(key.hash, sample.method, &sample.target, self.now);
+        let mut auth = self.engine.authorize_hash::<&PreparedKey>(
+            key.hash,
+            sample.method,
+            &sample.target,
+            None,
+            self.now,
+        );
         self.answer_prepared(&mut auth, sample.key)
     }
 
@@ -56,7 +60,7 @@ impl<'w> KeyscopePeer<'w> {
         let key = &self.world.keys[sample.key];
         let mut auth =
             self.engine
-                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
+                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, None, self.now);
         self.answer(&mut auth, key, &key.record)
     }
 
@@ -69,6 +73,7 @@ impl<'w> KeyscopePeer<'w> {
             method: sample.method,
             target: &sample.target,
             headers: KeyHeaders::from_strs(Some(&key.secret), None),
+            client: None,
         };
         let mut auth = self.engine.authorize::<&PreparedKey>(&request, self.now);
         self.answer_prepared(&mut auth, sample.key)
@@ -113,7 +118,7 @@ impl<'w> KeyscopePeer<'w> {
 
     fn verdict_of<R: KeySource>(auth: &Authorization<'_, R>) -> Verdict {
         match auth.decision() {
-            Some(Decision::Allow(a)) => Verdict::Allow(a.project_filter.map(str::to_owned)),
+            Some(Decision::Allow(a)) => Verdict::Allow(a.project_filter.map(|f| f.to_string())),
             Some(Decision::Deny(d)) => Verdict::Deny(d.reason().code()),
             None => Verdict::Deny("unfinished"),
         }
@@ -122,9 +127,13 @@ impl<'w> KeyscopePeer<'w> {
     /// The full verdict on the prepared key (for agreement checks).
     pub fn verdict(&self, sample: &Sample) -> Verdict {
         let key = &self.world.keys[sample.key];
-        let mut auth =
-            self.engine
-                .authorize_hash::<&PreparedKey>(key.hash, sample.method, &sample.target, self.now);
+        let mut auth = self.engine.authorize_hash::<&PreparedKey>(
+            key.hash,
+            sample.method,
+            &sample.target,
+            None,
+            self.now,
+        );
         let _ = self.answer_prepared(&mut auth, sample.key);
         Self::verdict_of(&auth)
     }
@@ -134,7 +143,7 @@ impl<'w> KeyscopePeer<'w> {
         let key = &self.world.keys[sample.key];
         let mut auth =
             self.engine
-                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, self.now);
+                .authorize_hash::<&KeyRecord>(key.hash, sample.method, &sample.target, None, self.now);
         let _ = self.answer(&mut auth, key, &key.record);
         Self::verdict_of(&auth)
     }

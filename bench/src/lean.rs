@@ -269,7 +269,7 @@ impl Lean {
             .map(|k| LeanKey {
                 organization: k.record.organization_id.clone(),
                 project: match k.record.scope {
-                    Scope::Project => k.record.scoped_project_id.clone(),
+                    Scope::Project => k.record.scoped_project_ids.single().map(str::to_owned),
                     Scope::Organization => None,
                 },
                 grants: match &k.record.permissions {

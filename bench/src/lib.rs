@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use policy_core::{ApiKey, Environment, KeyHash, KeyRecord, ResourceOwner, Scope, Timestamp};
+use policy_core::{ApiKey, Environment, KeyHash, KeyRecord, ProjectIds, ResourceOwner, Scope, Timestamp};
 
 mod cedar;
 mod keyscope;
@@ -175,7 +175,14 @@ impl World {
                     organization_id: "org_a".into(),
                     created_by: format!("u_{role}"),
                     scope,
-                    scoped_project_id: (scope == Scope::Project).then(|| "p1".into()),
+                    scoped_project_ids: if scope == Scope::Project {
+                        ProjectIds::one("p1")
+                    } else {
+                        ProjectIds::none()
+                    },
+                    allowed_cidrs: None,
+                    rate_limit: None,
+                    quota: None,
                     permissions: grants.map(|g| g.iter().map(|s| s.to_string()).collect()),
                     created_at: Timestamp(0),
                     last_used_at: None,

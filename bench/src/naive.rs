@@ -138,7 +138,7 @@ impl Naive {
             .map(|k| HandKey {
                 organization: k.record.organization_id.clone(),
                 project: match k.record.scope {
-                    Scope::Project => k.record.scoped_project_id.clone(),
+                    Scope::Project => k.record.scoped_project_ids.single().map(str::to_owned),
                     Scope::Organization => None,
                 },
                 grants: k.record.permissions.as_ref().map(|g| g.iter().cloned().collect()),

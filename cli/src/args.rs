@@ -153,6 +153,10 @@ pub struct ExplainArgs {
     /// For an own_resource row: the organization the resource belongs to (default: the key's).
     #[arg(long, value_name = "O", requires = "resource_project")]
     pub resource_org: Option<String>,
+    /// The client's address the request comes from (judged against the key's `allowedCidrs`;
+    /// default: unknown).
+    #[arg(long, value_name = "IP", conflicts_with = "table")]
+    pub client_ip: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

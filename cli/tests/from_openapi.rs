@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use common::{keyscope, scratch, write};
 use policy_core::Policy;
+use policy_core::ProjectIds;
 use serde_json::{json, Value};
 
 const TASKS: &str = "cli/tests/fixtures/tasks-3.1.yaml";
@@ -284,7 +285,10 @@ fn githubs_org_operations_each_become_a_row() {
         organization_id: "acme".into(),
         created_by: "u".into(),
         scope: policy_core::Scope::Organization,
-        scoped_project_id: None,
+        scoped_project_ids: ProjectIds::none(),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(vec!["read:teams".into()]),
         created_at: policy_core::Timestamp(0),
         last_used_at: None,
@@ -296,6 +300,7 @@ fn githubs_org_operations_each_become_a_row() {
         Some("owner"),
         "GET",
         "/orgs/globex/teams",
+        None,
         policy_core::Timestamp(1),
         None,
     );
@@ -305,6 +310,7 @@ fn githubs_org_operations_each_become_a_row() {
         Some("owner"),
         "GET",
         "/orgs/acme/teams",
+        None,
         policy_core::Timestamp(1),
         None,
     );
@@ -314,6 +320,7 @@ fn githubs_org_operations_each_become_a_row() {
         Some("owner"),
         "POST",
         "/orgs/acme/teams",
+        None,
         policy_core::Timestamp(1),
         None,
     );

@@ -6,7 +6,7 @@
 //! panics, which libFuzzer reports as a crash (and `scripts/fuzz` as a failure).
 
 use arbitrary::Arbitrary;
-use policy_core::{
+use policy_core::{ProjectIds, 
     is_identity_header, ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Policy, Reason,
     Request, ResourceOwner, Scope, Step, Timestamp,
 };
@@ -201,7 +201,13 @@ impl RecordSpec<'_> {
             } else {
                 Scope::Organization
             },
-            scoped_project_id: self.scoped_project_id.as_ref().map(|t| t.get(NAMES).into()),
+            scoped_project_ids: self
+                .scoped_project_id
+                .as_ref()
+                .map_or_else(ProjectIds::none, |t| ProjectIds::one(t.get(NAMES))),
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
             permissions: self
                 .permissions
                 .as_ref()
@@ -285,6 +291,7 @@ pub fn drive(engine: &Engine, keys: &[ApiKey], input: &DecisionInput<'_>) -> Out
         method,
         target: &target,
         headers,
+        client: None,
     };
     let now = Timestamp(input.now);
     let hint = "hint";
@@ -412,9 +419,9 @@ fn check_decision(
                 allow.effective_permissions
             );
             if r.scope == Scope::Project {
-                assert!(r.scoped_project_id.is_some());
+                assert!(!r.scoped_project_ids.is_empty());
                 if let Some(filter) = allow.project_filter {
-                    assert_eq!(Some(filter), r.scoped_project_id.as_deref());
+                    assert_eq!(filter.ids(), r.scoped_project_ids.as_slice());
                 }
             } else {
                 assert!(allow.project_filter.is_none());
@@ -430,7 +437,7 @@ fn check_decision(
                 let stored = serde_json::to_string(r).expect("a record serializes");
                 assert_no_secret(&me, &secrets, &stored);
             }
-            Outcome::Allow(r.id.clone(), role.into(), allow.project_filter.map(Into::into))
+            Outcome::Allow(r.id.clone(), role.into(), allow.project_filter.map(|f| f.to_string()))
         }
         Decision::Deny(denial) => {
             if failed {
@@ -513,7 +520,7 @@ pub fn exercise_policy(policy: &Policy) {
                     organization_id: "org_a".into(),
                     created_by: "u_1".into(),
                     scope,
-                    scoped_project_id: (scope == Scope::Project).then(|| "p1".into()),
+                    scoped_project_ids: if scope == Scope::Project { ProjectIds::one("p1") } else { ProjectIds::none() }, allowed_cidrs: None, rate_limit: None, quota: None,
                     permissions: None,
                     created_at: Timestamp(0),
                     last_used_at: None,
@@ -522,7 +529,7 @@ pub fn exercise_policy(policy: &Policy) {
                 };
                 // The offline key checks are the decision target's business: start after them.
                 let hash = policy_core::KeyHash::from_bytes([7; 32]);
-                let mut auth = engine.authorize_hash::<&KeyRecord>(hash, &method, &target, Timestamp(1));
+                let mut auth = engine.authorize_hash::<&KeyRecord>(hash, &method, &target, None, Timestamp(1));
                 for _ in 0..4 {
                     match auth.next() {
                         Step::LookupKey(_) => auth.provide_key(Some(&record)).unwrap(),

@@ -38,10 +38,20 @@ export interface KeyRecordInput {
   createdBy: string;
   /** Organization- or project-scoped. */
   scope: Scope;
-  /** The key's project when `scope` is `project`. */
+  /** The key's project when `scope` is `project` and it has one (or give `scopedProjectIds`). */
   scopedProjectId?: string | null;
+  /** The key's projects (1–50 distinct ids) when `scope` is `project`; a record giving both
+   * fields must name the same project. */
+  scopedProjectIds?: string[] | null;
   /** Explicit grants (only ever narrow the creator's role), or null to inherit the role. */
   permissions?: string[] | null;
+  /** The client addresses the key may be used from: 1–20 IPv4 or IPv6 CIDR blocks (null: any).
+   * A request whose `clientIp` is in none of them, or unknown, is `403 forbidden`. */
+  allowedCidrs?: string[] | null;
+  /** The key's own rate, overriding the deployment's default. */
+  rateLimit?: RateLimitSetting | null;
+  /** The key's quota per UTC calendar day or month. */
+  quota?: QuotaSetting | null;
   /** When the key was created. */
   createdAt: TimeInput;
   /** When the key was last used (null = never). */
@@ -101,6 +111,9 @@ export interface RequestLike {
   originalUrl?: string;
   /** The request headers (`X-Api-Key`, `Authorization` are read). */
   headers?: HeadersLike;
+  /** The client's IPv4 or IPv6 address, when known (Express: `req.ip`, which needs Express's
+   * `trust proxy` setting behind a proxy). A key with `allowedCidrs` is refused without one. */
+  clientIp?: string;
 }
 
 /** Options of one decision. */
@@ -117,8 +130,10 @@ export interface MeView {
   apiKeyId: string;
   /** `organization` or `project`. */
   scope: Scope;
-  /** The key's project, or null for organization keys. */
+  /** The key's project when it has exactly one, else null. */
   scopedProjectId: string | null;
+  /** The key's projects (sorted), or null for organization keys. */
+  scopedProjectIds: string[] | null;
   /** The explicit grants as stored, or null when the key inherits its creator's role. */
   permissions: string[] | null;
   /** The key's organization. */
@@ -131,6 +146,23 @@ export interface MeView {
   name: string;
   /** The key's last four characters. */
   hint: string;
+  /** The addresses the key may be used from (null: any). */
+  allowedCidrs: string[] | null;
+  /** The key's own rate (null: the deployment's default). */
+  rateLimit: RateLimitSetting | null;
+  /** The key's quota (null: none). */
+  quota: QuotaSetting | null;
+}
+
+/** A key's own rate: `perSecond` requests in any one-second window (1–10,000). */
+export interface RateLimitSetting {
+  perSecond: number;
+}
+
+/** A key's quota: `limit` allowed requests per UTC calendar `day` or `month`. */
+export interface QuotaSetting {
+  limit: number;
+  period: "day" | "month";
 }
 
 /** An allowed request and the identity it carries. */
@@ -380,14 +412,22 @@ export interface PlanCreateRequest {
   name: string;
   /** The key's scope. */
   scope: Scope;
-  /** The key's project (exactly for project keys). */
+  /** The key's project (project keys name one project here, or several in `scopedProjectIds`). */
   scopedProjectId?: string;
+  /** The key's projects (1–50 distinct ids; not with `scopedProjectId`). */
+  scopedProjectIds?: string[];
   /** A preset of the policy (`read`, `write`, `full`), or … */
   preset?: string;
   /** … explicit permissions (within the actor's role); neither: inherit the creator's role. */
   permissions?: string[];
   /** When the key expires (in the future), if ever. */
   expiresAt?: TimeInput;
+  /** The address allow-list: 1–20 IPv4 or IPv6 CIDR blocks. */
+  allowedCidrs?: string[];
+  /** The key's own rate. */
+  rateLimit?: RateLimitSetting;
+  /** The key's quota. */
+  quota?: QuotaSetting;
   /** The new key's id (default: a fresh `key_…`). */
   id?: string;
   /** The plan's clock (default: now). */

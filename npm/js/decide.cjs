@@ -84,6 +84,9 @@ module.exports = function createDecide(wasm, codec, records) {
     if (now instanceof Date) now = now.getTime();
     if (typeof now !== "number" || !Number.isFinite(now)) throw new TypeError("options.now must be a Date or Unix ms");
     const headers = request.headers;
+    // The client's address as the caller knows it (Express: `req.ip`); a key with an address
+    // allow-list is refused without one.
+    const clientIp = typeof request.clientIp === "string" ? request.clientIp : undefined;
     const xApiKey = header(headers, KEY_HEADER);
     const authorization = header(headers, AUTHORIZATION_HEADER);
     const w = engine._wasm;
@@ -107,9 +110,9 @@ module.exports = function createDecide(wasm, codec, records) {
     const known = cacheKey === undefined ? undefined : cache.get(cacheKey);
     const methodCode = METHOD_CODES.get(method);
     if (known !== undefined && methodCode !== undefined) {
-      return new Pending(slot, w.startKnown(slot, methodCode, url, known[0], now), known[1]);
+      return new Pending(slot, w.startKnown(slot, methodCode, url, known[0], clientIp, now), known[1]);
     }
-    const outcome = w.start(slot, method, url, xApiKey, authorization, now);
+    const outcome = w.start(slot, method, url, xApiKey, authorization, clientIp, now);
     if (outcome !== Step.LookupKey) return new Pending(slot, outcome, undefined);
     const hash = w.lookupHash(slot);
     if (cacheKey !== undefined) keyCache.remember(w, slot, cache, cacheKey, hash);
@@ -178,6 +181,7 @@ module.exports = function createDecide(wasm, codec, records) {
         if (plain.problem !== undefined) return failed(engine, d, options, recordProblem(plain, value));
         d.record = plain;
         const outcome = w.provideKeyFields(slot, ...codec.recordArgs(plain));
+        if (plain.controls !== undefined) plain.projectFilter = w.keyProjectFilter(slot);
         const refused = w.takeRecordProblem();
         if (refused !== undefined) {
           const [field, problem] = refused.split("\n");

@@ -23,7 +23,8 @@ class Allowed {
     this.userId = record.createdBy;
     this.role = engine._roles[role];
     this.scope = record.scope;
-    this.projectFilter = filtered ? record.scopedProjectId : null;
+    // The record's projects, sorted and joined (the engine's filter), or its one project.
+    this.projectFilter = filtered ? (record.projectFilter ?? record.scopedProjectId) : null;
     this.servesMe = me !== undefined;
     this.#set = set;
     this.#names = engine._permissions;

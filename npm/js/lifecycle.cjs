@@ -39,13 +39,16 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
     const plain = recordFields(record);
     // The engine's record rules (a scope's name, a project key's project, a creation time).
     call(() => new wasm.KeyRecord(...codec.recordArgs(plain))).free();
-    return plain;
+    // The controls travel as one JSON field to the record constructor; a plan reads them as the
+    // record's own fields.
+    const { controls, ...fields } = plain;
+    return controls === undefined ? fields : { ...fields, ...JSON.parse(controls) };
   }
 
   /** `engine.planCreate`: `{ secret, hash, record }`. */
-  function planCreate(engine, { organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt, id, now } = {}) {
+  function planCreate(engine, { organizationId, actor, name, scope, scopedProjectId, scopedProjectIds, preset, permissions, expiresAt, allowedCidrs, rateLimit, quota, id, now } = {}) {
     const key = generateKey({ environment: engine.environment, prefix: engine.keyPrefix });
-    const request = { organizationId, actor, name, scope, scopedProjectId, preset, permissions, expiresAt: millis(expiresAt, "expiresAt"), id: id ?? newId(), hint: key.hint, now: clock(now) };
+    const request = { organizationId, actor, name, scope, scopedProjectId, scopedProjectIds, preset, permissions, expiresAt: millis(expiresAt, "expiresAt"), allowedCidrs, rateLimit, quota, id: id ?? newId(), hint: key.hint, now: clock(now) };
     const record = fromPlanRecord(JSON.parse(call(() => engine._wasm.planCreate(JSON.stringify(request)))));
     return { secret: key.secret, hash: key.hash, record };
   }

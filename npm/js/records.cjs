@@ -8,6 +8,8 @@ const { RecordError, call } = require("./errors.cjs");
 
 const STRING_FIELDS = new Set(["id", "name", "hint", "organizationId", "createdBy", "scope"]);
 const TIME_FIELDS = new Set(["createdAt", "lastUsedAt", "revokedAt", "expiresAt"]);
+/** The fields the engine's `controls` carries (SPEC "Key controls"). */
+const CONTROL_FIELDS = ["scopedProjectIds", "allowedCidrs", "rateLimit", "quota"];
 
 /** A time as keyscope takes one (a `Date`, an ISO 8601 string or Unix ms) → Unix ms, or NaN. */
 function toMillis(t) {
@@ -44,6 +46,18 @@ module.exports = function createRecords(wasm, codec) {
           return { field: f, problem: `is ${describe(v)} (a Date, an ISO 8601 string or Unix milliseconds is required)` };
         }
         out[f] = Math.trunc(ms);
+      } else if (f === "controls") {
+        // Not a stored field: the key's controls beyond one project, as one JSON object, only
+        // when the record has any (see the engine's RECORD_FIELDS).
+        const controls = {};
+        let any = false;
+        for (const c of CONTROL_FIELDS) {
+          if (value[c] !== undefined && value[c] !== null) {
+            controls[c] = value[c];
+            any = true;
+          }
+        }
+        if (any) out.controls = JSON.stringify(controls);
       } else if (f === "permissions") {
         if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((g) => typeof g === "string"))) {
           return { field: f, problem: `is ${describe(v)} (an array of permission names or null is required)` };
@@ -64,6 +78,7 @@ module.exports = function createRecords(wasm, codec) {
       const v = r[f];
       if (STRING_FIELDS.has(f)) out[f] = v;
       else if (TIME_FIELDS.has(f)) out[f] = v === undefined || v === null ? null : new Date(v);
+      else if (f === "controls") for (const c of CONTROL_FIELDS) out[c] = r[c] ?? null;
       else out[f] = v ?? null;
     }
     return out;
@@ -87,8 +102,8 @@ module.exports = function createRecords(wasm, codec) {
       const plain = recordFields(record);
       this._wasm = call(() => new wasm.KeyRecord(...codec.recordArgs(plain)));
       // The identity as the engine holds it.
-      const [id, organizationId, createdBy, scope, scopedProjectId] = this._wasm.identity();
-      this._identity = Object.freeze({ id, organizationId, createdBy, scope, scopedProjectId: scopedProjectId || undefined });
+      const [id, organizationId, createdBy, scope, projectFilter] = this._wasm.identity();
+      this._identity = Object.freeze({ id, organizationId, createdBy, scope, projectFilter: projectFilter || undefined });
       this.id = id;
     }
   }

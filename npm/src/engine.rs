@@ -6,8 +6,8 @@
 use std::rc::Rc;
 
 use policy_core::{
-    target_of_url, Authorization, Decision as CoreDecision, Environment, KeyHash, KeyHeaders, Policy,
-    PreparedKey, RoleId, Step as CoreStep, Timestamp,
+    client_address, target_of_url, Authorization, Decision as CoreDecision, Environment, KeyHash, KeyHeaders,
+    Policy, PreparedKey, RoleId, Step as CoreStep, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -147,8 +147,10 @@ impl Engine {
 
     /// Starts a decision in `slot` (a number from `reserve`). `url` is an absolute URL or a
     /// request target (`/path?query`), taken as written. The header values are those of
-    /// `X-Api-Key` and `Authorization`. `now` is Unix milliseconds. Returns the outcome:
-    /// `step + 8 × payload` (see [`Step`]).
+    /// `X-Api-Key` and `Authorization`; `client_ip` the client's address, when the caller knows
+    /// it (a key with an address allow-list is refused without one). `now` is Unix
+    /// milliseconds. Returns the outcome: `step + 8 × payload` (see [`Step`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         &mut self,
         slot: u32,
@@ -156,14 +158,16 @@ impl Engine {
         url: String,
         x_api_key: Option<String>,
         authorization: Option<String>,
+        client_ip: Option<String>,
         now: f64,
     ) -> f64 {
         let headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
         let presented = self.inner.presented_key(&headers);
+        let client = client_ip.as_deref().and_then(client_address);
         let now = Timestamp(now as i64);
         let cell = Cell::new(self.held(url), |held| {
             held.engine
-                .authorize_presented(presented, method, target_of_url(&held.url), now)
+                .authorize_presented(presented, method, target_of_url(&held.url), client, now)
         });
         self.occupy(slot, cell)
     }
@@ -192,15 +196,24 @@ impl Engine {
     /// `method` is an index into `methods` (numbers cross the boundary for free; strings do
     /// not).
     #[wasm_bindgen(js_name = startKnown)]
-    pub fn start_known(&mut self, slot: u32, method: u32, url: String, index: u32, now: f64) -> f64 {
+    pub fn start_known(
+        &mut self,
+        slot: u32,
+        method: u32,
+        url: String,
+        index: u32,
+        client_ip: Option<String>,
+        now: f64,
+    ) -> f64 {
         let (Some(&hash), Some(&method)) = (self.known.get(index as usize), METHODS.get(method as usize))
         else {
             return self.outcome(slot, Step::Deny);
         };
+        let client = client_ip.as_deref().and_then(client_address);
         let now = Timestamp(now as i64);
         let cell = Cell::new(self.held(url), |held| {
             held.engine
-                .authorize_hash(hash, method, target_of_url(&held.url), now)
+                .authorize_hash(hash, method, target_of_url(&held.url), client, now)
         });
         self.occupy(slot, cell)
     }

@@ -5,7 +5,8 @@
 //! (records in policy-core's own camelCase form, times as Unix milliseconds).
 
 use policy_core::{
-    Actor, CreateKey, GracePeriod, Grants, KeyMaterial, KeyRecord, LifecycleError, Scope, Timestamp,
+    Actor, ControlsAsk, CreateKey, GracePeriod, Grants, KeyMaterial, KeyRecord, LifecycleError, Quota,
+    RateLimit, Scope, Timestamp,
 };
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
@@ -40,9 +41,17 @@ struct CreateJson {
     name: String,
     scope: String,
     scoped_project_id: Option<String>,
+    #[serde(default)]
+    scoped_project_ids: Option<Vec<String>>,
     preset: Option<String>,
     permissions: Option<Vec<String>>,
     expires_at: Option<i64>,
+    #[serde(default)]
+    allowed_cidrs: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    quota: Option<Quota>,
     id: String,
     hint: String,
     now: i64,
@@ -97,7 +106,13 @@ impl Engine {
         let plan = CreateKey {
             name: &ask.name,
             scope,
-            project_id: ask.scoped_project_id.as_deref(),
+            controls: ControlsAsk {
+                scoped_project_id: ask.scoped_project_id.as_deref(),
+                scoped_project_ids: ask.scoped_project_ids.as_deref(),
+                allowed_cidrs: ask.allowed_cidrs.as_deref(),
+                rate_limit: ask.rate_limit,
+                quota: ask.quota,
+            },
             grants,
             expires_at: ask.expires_at.map(Timestamp),
         };

@@ -55,6 +55,7 @@ impl Engine {
         scope: &str,
         scoped_project_id: Option<String>,
         permissions: Option<Vec<String>>,
+        controls: Option<String>,
         created_at: f64,
         last_used_at: Option<f64>,
         revoked_at: Option<f64>,
@@ -69,6 +70,7 @@ impl Engine {
             scope,
             scoped_project_id,
             permissions,
+            controls,
             times: [Some(created_at), last_used_at, revoked_at, expires_at],
         };
         match fields.into_record() {
@@ -81,6 +83,15 @@ impl Engine {
                 self.store_failed(slot)
             }
         }
+    }
+
+    /// The project filter of the key the decision in `slot` was given (`"p1,p2"`: its projects,
+    /// sorted and joined), or `undefined` when it has none; for records given field by field
+    /// with `controls`.
+    #[wasm_bindgen(js_name = keyProjectFilter)]
+    pub fn key_project_filter(&self, slot: u32) -> Option<String> {
+        let record = self.auth(slot)?.record()?;
+        (!record.scoped_project_ids.is_empty()).then(|| record.scoped_project_ids.filter().to_string())
     }
 
     /// Why the last record given to `provideKeyFields` was refused, as `field\nproblem`

@@ -2,7 +2,7 @@
 //! and permission set ride in it under a narrow policy), the wide and `/me` allows read with
 //! `finishAllowWide` / `finishMe`, and denials numbered once so JavaScript caches their bodies.
 
-use policy_core::{Cause, Decision as CoreDecision, KeyError};
+use policy_core::{Cause, Decision as CoreDecision, Exceeded, KeyError};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::Engine;
@@ -77,8 +77,8 @@ pub(crate) enum DenialKey {
     Malformed(KeyError),
     /// A missing permission, by its index in the policy's permissions.
     Permission(usize),
-    /// Rate limited, retry after this many seconds.
-    RateLimited(u32),
+    /// Rate limited, retry after this many seconds, by this limit.
+    RateLimited(u32, Exceeded),
 }
 
 /// The key a denial's body is cached under.
@@ -86,7 +86,7 @@ fn denial_key(cause: Cause<'_>) -> DenialKey {
     match cause {
         Cause::Malformed(error) => DenialKey::Malformed(error),
         Cause::MissingPermission(permission) => DenialKey::Permission(permission.index()),
-        Cause::RateLimited { retry_after } => DenialKey::RateLimited(retry_after),
+        Cause::RateLimited { retry_after, limit } => DenialKey::RateLimited(retry_after, limit),
         Cause::NoKey => DenialKey::Plain(0),
         Cause::ConflictingHeaders => DenialKey::Plain(1),
         Cause::UnknownKey => DenialKey::Plain(2),
@@ -104,6 +104,7 @@ fn denial_key(cause: Cause<'_>) -> DenialKey {
         Cause::OriginUnreachable => DenialKey::Plain(12),
         Cause::Misconfigured => DenialKey::Plain(13),
         Cause::BodyNotAllowed => DenialKey::Plain(14),
+        Cause::AddressNotAllowed => DenialKey::Plain(17),
     }
 }
 

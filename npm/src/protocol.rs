@@ -42,7 +42,11 @@ pub fn codec() -> Vec<u32> {
 
 /// The fields of a key record in the order `KeyRecord`'s constructor and `provideKeyFields`
 /// take them (camelCase, as JavaScript stores name them).
-pub(crate) const RECORD_FIELDS: [&str; 12] = [
+///
+/// `controls` is not a field of a stored record: it carries, as one JSON object, the fields a
+/// key holds beyond one project (`scopedProjectIds`, `allowedCidrs`, `rateLimit`, `quota`),
+/// and is absent for a record with none of them (so the common record crosses no JSON).
+pub(crate) const RECORD_FIELDS: [&str; 13] = [
     "id",
     "name",
     "hint",
@@ -51,6 +55,7 @@ pub(crate) const RECORD_FIELDS: [&str; 12] = [
     "scope",
     "scopedProjectId",
     "permissions",
+    "controls",
     "createdAt",
     "lastUsedAt",
     "revokedAt",

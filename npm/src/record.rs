@@ -5,7 +5,8 @@
 use std::rc::Rc;
 
 use policy_core::{
-    check_scope_project, KeyRecord as CoreRecord, LifecycleError, Policy, PreparedKey, Scope, Timestamp,
+    check_scope_project, reconcile_projects, AllowedCidrs, KeyRecord as CoreRecord, LifecycleError, Policy,
+    PreparedKey, ProjectIds, Quota, RateLimit, Scope, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -68,6 +69,7 @@ impl KeyRecord {
         scope: &str,
         scoped_project_id: Option<String>,
         permissions: Option<Vec<String>>,
+        controls: Option<String>,
         created_at: f64,
         last_used_at: Option<f64>,
         revoked_at: Option<f64>,
@@ -82,6 +84,7 @@ impl KeyRecord {
             scope,
             scoped_project_id,
             permissions,
+            controls,
             times: [Some(created_at), last_used_at, revoked_at, expires_at],
         };
         fields
@@ -99,7 +102,7 @@ impl KeyRecord {
     }
 
     /// The record's identity as the engine holds it: `[id, organizationId, createdBy, scope,
-    /// scopedProjectId or ""]` (read once, when the JavaScript handle is made).
+    /// the project filter ("p1,p2") or ""]` (read once, when the JavaScript handle is made).
     pub fn identity(&self) -> Vec<String> {
         let r = self.record();
         vec![
@@ -107,7 +110,7 @@ impl KeyRecord {
             r.organization_id.clone(),
             r.created_by.clone(),
             r.scope.as_str().to_owned(),
-            r.scoped_project_id.clone().unwrap_or_default(),
+            r.scoped_project_ids.filter().to_string(),
         ]
     }
 }
@@ -123,6 +126,8 @@ pub(crate) struct RecordFields<'a> {
     pub(crate) scope: &'a str,
     pub(crate) scoped_project_id: Option<String>,
     pub(crate) permissions: Option<Vec<String>>,
+    /// The `controls` JSON (see `RECORD_FIELDS`), when the record has any.
+    pub(crate) controls: Option<String>,
     /// createdAt, lastUsedAt, revokedAt, expiresAt (the last four of `RECORD_FIELDS`).
     pub(crate) times: [Option<f64>; 4],
 }
@@ -142,9 +147,21 @@ impl RecordFields<'_> {
             field: "scope",
             problem: "must be \"organization\" or \"project\"",
         })?;
-        if let Err(LifecycleError::ProjectRequired) =
-            check_scope_project(scope, self.scoped_project_id.as_deref())
-        {
+        let controls: StoredControls = match self.controls.as_deref() {
+            None => StoredControls::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| RecordProblem {
+                field: controls_field(&e.to_string()),
+                problem: "is not valid (scopedProjectIds: 1-50 distinct ids; allowedCidrs: 1-20 CIDR blocks; rateLimit.perSecond: 1-10000; quota: {limit, period: day|month})",
+            })?,
+        };
+        let projects =
+            reconcile_projects(self.scoped_project_id, controls.scoped_project_ids).map_err(|_| {
+                RecordProblem {
+                    field: "scopedProjectIds",
+                    problem: "names other projects than scopedProjectId",
+                }
+            })?;
+        if let Err(LifecycleError::ProjectRequired) = check_scope_project(scope, &projects) {
             return Err(RecordProblem {
                 field: "scopedProjectId",
                 problem: "is required when scope is \"project\"",
@@ -174,7 +191,10 @@ impl RecordFields<'_> {
             organization_id: self.organization_id,
             created_by: self.created_by,
             scope,
-            scoped_project_id: self.scoped_project_id,
+            scoped_project_ids: projects,
+            allowed_cidrs: controls.allowed_cidrs,
+            rate_limit: controls.rate_limit,
+            quota: controls.quota,
             permissions: self.permissions,
             created_at: created_at.ok_or(RecordProblem {
                 field: created,
@@ -184,5 +204,34 @@ impl RecordFields<'_> {
             revoked_at,
             expires_at,
         })
+    }
+}
+
+/// The `controls` field's JSON (see `RECORD_FIELDS`). Unknown fields are ignored, as in every
+/// stored record.
+#[derive(Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredControls {
+    #[serde(default)]
+    scoped_project_ids: Option<ProjectIds>,
+    #[serde(default)]
+    allowed_cidrs: Option<AllowedCidrs>,
+    #[serde(default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    quota: Option<Quota>,
+}
+
+/// Which control a `controls` parse error is about (serde names no field for a value that its
+/// type refused, so the message decides).
+fn controls_field(message: &str) -> &'static str {
+    if message.contains("perSecond") {
+        "rateLimit"
+    } else if message.contains("quota") || message.contains("period") {
+        "quota"
+    } else if message.contains("CIDR") || message.contains("allow-list") {
+        "allowedCidrs"
+    } else {
+        "scopedProjectIds"
     }
 }

@@ -22,7 +22,7 @@
 //!
 //! Checks run in SPEC's precedence order, first failure wins: key present → well-formed and
 //! checksum valid → known → not revoked / not expired / creator still a member → endpoint known
-//! → scope → permission → resource visibility. A lookup the caller cannot complete is reported
+//! → (the key's address allow-list) → scope → permission → resource visibility. A lookup the caller cannot complete is reported
 //! with [`Authorization::store_failed`], which denies `503 unavailable`: never fail open.
 //!
 //! ## Modules
@@ -43,20 +43,22 @@
 //! rate window).
 //!
 //! ```
-//! use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp};
+//! use policy_core::{ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, ProjectIds, Request, Scope, Step, Timestamp};
 //!
 //! let engine = Engine::align().unwrap();
 //! let key = ApiKey::generate(Environment::Live, &[7u8; 64]).unwrap();
 //! let record = KeyRecord {
 //!     id: "key_1".into(), name: "CI".into(), hint: key.hint().into(),
 //!     organization_id: "org_a".into(), created_by: "u_1".into(),
-//!     scope: Scope::Project, scoped_project_id: Some("p1".into()), permissions: None,
+//!     scope: Scope::Project, scoped_project_ids: ProjectIds::one("p1"), permissions: None,
 //!     created_at: Timestamp(0), last_used_at: None, revoked_at: None, expires_at: None,
+//!     allowed_cidrs: None, rate_limit: None, quota: None,
 //! };
 //! let request = Request {
 //!     method: "GET",
 //!     target: "/api/v1/projects/p1/entries",
 //!     headers: KeyHeaders::from_strs(Some(key.expose_secret()), None),
+//!     client: None,
 //! };
 //! let mut auth = engine.authorize(&request, Timestamp(1));
 //! loop {
@@ -92,19 +94,24 @@ pub use credentials::{
 };
 pub use decision::explain::{Access, Check, Condition, Explanation, Verdict};
 pub use decision::prepared::{KeySource, KeyState, PreparedKey, RoleId};
-pub use decision::reason::{Cause, Denial, Reason, WWW_AUTHENTICATE};
+pub use decision::reason::{Cause, Denial, Exceeded, Reason, WWW_AUTHENTICATE};
 pub use decision::{
     is_identity_header, target_of_url, Allow, Authorization, Decision, Engine, Request, Step, StepError,
     IDENTITY_HEADER_PREFIX,
 };
-pub use key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
+pub use key::cidr::{client_address, AllowedCidrs, Cidr, CidrError, MAX_CIDRS};
+pub use key::limits::{LimitError, Quota, QuotaPeriod, RateLimit, MAX_PER_SECOND, MAX_QUOTA};
+pub use key::projects::{ProjectFilter, ProjectIds, ProjectIdsError, MAX_PROJECTS};
+pub use key::record::{
+    reconcile_projects, KeyRecord, ProjectFieldsDisagree, ResourceOwner, Scope, Timestamp,
+};
 pub use key::{ApiKey, Environment, GenerateError, HexHash, InvalidPrefix, KeyError, KeyHash, KeyPrefix};
 pub use lifecycle::{
-    check_scope_project, key_id, Actor, CreateKey, ErrorKind, Fact, FactAction, FactActor, FactCause,
-    FactDetail, GracePeriod, Grants, ImportError, ImportedKey, KeyAbilities, KeyMaterial, KeyStanding,
-    KeyStatus, LifecycleError, NewKey, PlannedImport, RevocationPlan, RotationPlan, EARLIEST_TIME,
-    KEY_ID_PREFIX, KEY_ID_RANDOM_BYTES, LATEST_TIME, MAX_GRACE_SECONDS, MAX_HINT_CHARS, MAX_IMPORT_KEYS,
-    MAX_NAME_CHARS,
+    check_scope_project, key_id, Actor, Controls, ControlsAsk, ControlsChange, CreateKey, ErrorKind, Fact,
+    FactAction, FactActor, FactCause, FactDetail, GracePeriod, Grants, ImportError, ImportedKey,
+    KeyAbilities, KeyMaterial, KeyStanding, KeyStatus, LifecycleError, NewKey, PlannedImport, RevocationPlan,
+    RotationPlan, EARLIEST_TIME, KEY_ID_PREFIX, KEY_ID_RANDOM_BYTES, LATEST_TIME, MAX_GRACE_SECONDS,
+    MAX_HINT_CHARS, MAX_IMPORT_KEYS, MAX_NAME_CHARS,
 };
 pub use me::{check_me, me_url, KeyUnfit, MeView, MissingPermissions, ME_PATH};
 pub use policy::{

@@ -8,8 +8,8 @@
 )]
 
 use policy_core::{
-    is_identity_header, ApiKey, Cause, Decision, Engine, Environment, KeyHeaders, KeyRecord, Reason, Request,
-    Scope, Step, StepError, Timestamp,
+    is_identity_header, ApiKey, Cause, Decision, Engine, Environment, KeyHeaders, KeyRecord, ProjectIds,
+    Reason, Request, Scope, Step, StepError, Timestamp,
 };
 
 fn project_key_record(key: &ApiKey) -> KeyRecord {
@@ -20,7 +20,10 @@ fn project_key_record(key: &ApiKey) -> KeyRecord {
         organization_id: "org_a".into(),
         created_by: "u_1".into(),
         scope: Scope::Project,
-        scoped_project_id: Some("p1".into()),
+        scoped_project_ids: ProjectIds::one("p1"),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: None,
         created_at: Timestamp(0),
         last_used_at: None,
@@ -38,6 +41,7 @@ fn a_failed_lookup_denies_with_unavailable_at_every_step() {
         method: "PATCH",
         target: "/api/v1/time-entries/te_1",
         headers: KeyHeaders::from_strs(Some(key.expose_secret()), None),
+        client: None,
     };
     for fail_at in 0..3 {
         let mut auth = engine.authorize::<&KeyRecord>(&request, Timestamp(5));
@@ -74,6 +78,7 @@ fn answers_out_of_order_are_refused_not_panics() {
         method: "GET",
         target: "/api/v1/projects",
         headers: KeyHeaders::from_strs(Some(key.expose_secret()), None),
+        client: None,
     };
     let mut auth = engine.authorize::<&KeyRecord>(&request, Timestamp(5));
     assert_eq!(
@@ -87,7 +92,10 @@ fn answers_out_of_order_are_refused_not_panics() {
     let Some(Decision::Allow(allow)) = auth.decision() else {
         panic!("allowed")
     };
-    let headers: Vec<_> = allow.identity_headers().collect();
+    let headers: Vec<(&str, String)> = allow
+        .identity_headers()
+        .map(|(n, v)| (n, v.into_owned()))
+        .collect();
     assert_eq!(
         headers,
         [
@@ -98,6 +106,7 @@ fn answers_out_of_order_are_refused_not_panics() {
             ("X-Keyscope-Scope", "project"),
             ("X-Keyscope-Project-Filter", "p1"),
         ]
+        .map(|(n, v)| (n, v.to_string()))
     );
     assert!(!allow.serves_me());
 }
@@ -112,6 +121,7 @@ fn a_role_the_policy_does_not_define_fails_closed() {
         method: "GET",
         target: "/api/v1/me",
         headers: KeyHeaders::from_strs(None, Some(&bearer)),
+        client: None,
     };
     let mut auth = engine.authorize::<KeyRecord>(&request, Timestamp(5));
     auth.provide_key(Some(record)).unwrap();
@@ -130,6 +140,7 @@ fn messages_never_echo_the_key() {
         method: "GET",
         target: "/api/v1/me",
         headers: KeyHeaders::from_strs(Some(text), None),
+        client: None,
     };
     let auth = engine.authorize::<KeyRecord>(&request, Timestamp(5));
     let denial = auth
@@ -139,11 +150,23 @@ fn messages_never_echo_the_key() {
     assert_eq!(denial.reason(), Reason::InvalidKey);
     assert!(!denial.to_json().contains(&text[8..]));
     assert!(denial.challenges());
-    let rate = policy_core::Denial::rate_limited(1);
+    let rate = policy_core::Denial::rate_limited(1, policy_core::Exceeded::Rate { per_second: 10 });
     assert_eq!((rate.status(), rate.retry_after()), (429, Some(1)));
     assert_eq!(
         rate.to_json(),
-        r#"{"reason":"rate_limited","message":"Too many requests for this key; retry after 1 second(s)."}"#
+        r#"{"reason":"rate_limited","message":"Too many requests for this key: its rate limit is 10 per second; retry after 1 second(s)."}"#
+    );
+    let quota = policy_core::Quota::new(1000, policy_core::QuotaPeriod::Day).unwrap();
+    let spent = policy_core::Denial::rate_limited(
+        3600,
+        policy_core::Exceeded::Quota {
+            limit: quota.limit,
+            period: quota.period,
+        },
+    );
+    assert_eq!(
+        spent.message(),
+        "This key's quota of 1000 requests per day is used up; retry after 3600 second(s)."
     );
 }
 

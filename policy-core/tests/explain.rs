@@ -8,7 +8,8 @@
 )]
 
 use policy_core::{
-    Check, Condition, Engine, Environment, KeyRecord, Policy, ResourceOwner, Scope, Timestamp, Verdict,
+    Check, Condition, Engine, Environment, KeyRecord, Policy, ProjectIds, ResourceOwner, Scope, Timestamp,
+    Verdict,
 };
 
 const WORKSPACES: &str = include_str!("../../tests/vectors/policies/workspaces.json");
@@ -25,7 +26,10 @@ fn record(scope: Scope, project: Option<&str>, permissions: Option<Vec<String>>)
         organization_id: "ws_a".into(),
         created_by: "u_member".into(),
         scope,
-        scoped_project_id: project.map(Into::into),
+        scoped_project_ids: project.map_or_else(ProjectIds::none, ProjectIds::one),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions,
         created_at: Timestamp(0),
         last_used_at: None,
@@ -41,7 +45,7 @@ fn each_refusal_names_the_check_that_gave_it() {
     let engine = engine();
     let key = record(Scope::Project, Some("p1"), None);
     let explain =
-        |method: &str, target: &str| engine.explain(&key, Some("member"), method, target, NOW, None);
+        |method: &str, target: &str| engine.explain(&key, Some("member"), method, target, None, NOW, None);
 
     let other = explain("GET", "/api/v1/workspaces/ws_b/projects");
     assert_eq!(other.check, Check::Organization);
@@ -100,6 +104,7 @@ fn each_refusal_names_the_check_that_gave_it() {
         Some("member"),
         "GET",
         "/api/v1/workspaces/ws_a/expenses/ex_9",
+        None,
         NOW,
         Some(None),
     );
@@ -109,6 +114,7 @@ fn each_refusal_names_the_check_that_gave_it() {
         Some("member"),
         "GET",
         "/api/v1/workspaces/ws_a/expenses/ex_9",
+        None,
         NOW,
         Some(Some(ResourceOwner {
             organization_id: "ws_a",
@@ -120,13 +126,21 @@ fn each_refusal_names_the_check_that_gave_it() {
     // The key itself comes first.
     assert_eq!(
         engine
-            .explain(&key, None, "GET", "/api/v1/workspaces/ws_b/projects", NOW, None)
+            .explain(
+                &key,
+                None,
+                "GET",
+                "/api/v1/workspaces/ws_b/projects",
+                None,
+                NOW,
+                None
+            )
             .check,
         Check::Key
     );
     let mut revoked = key.clone();
     revoked.revoked_at = Some(Timestamp(500));
-    let gone = engine.explain(&revoked, Some("member"), "GET", "/api/v1/me", NOW, None);
+    let gone = engine.explain(&revoked, Some("member"), "GET", "/api/v1/me", None, NOW, None);
     assert!(matches!(
         gone.verdict,
         Verdict::Denied {
@@ -158,7 +172,7 @@ fn the_access_table_has_every_row_and_its_conditions() {
         projects.conditions,
         [
             Condition::OwnOrganization("ws_a".into()),
-            Condition::FilteredToProject("p1".into())
+            Condition::FilteredToProject(vec!["p1".into()])
         ]
     );
     assert_eq!(
@@ -174,8 +188,10 @@ fn the_access_table_has_every_row_and_its_conditions() {
     assert_eq!(expense.check, Check::Allowed);
     assert!(expense
         .conditions
-        .contains(&Condition::ResourceInProject("p1".into())));
+        .contains(&Condition::ResourceInProject(vec!["p1".into()])));
     let project = row("GET", "/workspaces/:workspaceId/projects/:projectId");
-    assert!(project.conditions.contains(&Condition::OwnProject("p1".into())));
+    assert!(project
+        .conditions
+        .contains(&Condition::OwnProject(vec!["p1".into()])));
     assert_eq!(project.check, Check::Allowed);
 }

@@ -8,9 +8,9 @@
 )]
 
 use policy_core::{
-    Actor, CreateKey, ErrorKind, GracePeriod, Grants, ImportError, ImportedKey, KeyHash, KeyMaterial,
-    KeyRecord, LifecycleError, NewKey, Policy, RevocationPlan, Scope, Timestamp, EARLIEST_TIME, LATEST_TIME,
-    MAX_GRACE_SECONDS, MAX_IMPORT_KEYS,
+    Actor, ControlsAsk, CreateKey, ErrorKind, GracePeriod, Grants, ImportError, ImportedKey, KeyHash,
+    KeyMaterial, KeyRecord, LifecycleError, NewKey, Policy, ProjectIds, RevocationPlan, Scope, Timestamp,
+    EARLIEST_TIME, LATEST_TIME, MAX_GRACE_SECONDS, MAX_IMPORT_KEYS,
 };
 
 fn new_key<'a>(
@@ -19,10 +19,11 @@ fn new_key<'a>(
     project: Option<&'a str>,
     grants: Grants<'a>,
 ) -> NewKey<'a> {
+    let projects = Box::leak(Box::new(project.map_or_else(ProjectIds::none, ProjectIds::one)));
     NewKey {
         acting_role: role,
         scope,
-        project_id: project,
+        projects,
         grants,
     }
 }
@@ -177,7 +178,10 @@ fn the_creator_or_an_admin_may_change_a_key() {
         organization_id: "org".into(),
         created_by: "u_eng".into(),
         scope: Scope::Project,
-        scoped_project_id: Some("p1".into()),
+        scoped_project_ids: ProjectIds::one("p1"),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: None,
         created_at: Timestamp(0),
         last_used_at: None,
@@ -222,7 +226,10 @@ fn ask(name: &str) -> CreateKey<'_> {
     CreateKey {
         name,
         scope: Scope::Project,
-        project_id: Some("p1"),
+        controls: ControlsAsk {
+            scoped_project_id: Some("p1"),
+            ..ControlsAsk::default()
+        },
         grants: Grants::Inherit,
         expires_at: None,
     }
@@ -236,7 +243,14 @@ fn record(created_by: &str, scope: Scope) -> KeyRecord {
         organization_id: "org".into(),
         created_by: created_by.into(),
         scope,
-        scoped_project_id: (scope == Scope::Project).then(|| "p1".into()),
+        scoped_project_ids: if scope == Scope::Project {
+            ProjectIds::one("p1")
+        } else {
+            ProjectIds::none()
+        },
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(vec!["read:project".into()]),
         created_at: at(-DAY),
         last_used_at: Some(at(-1000)),
@@ -262,7 +276,10 @@ fn a_created_key_is_the_actor_s_with_the_material() {
             organization_id: "org".into(),
             created_by: "u_eng".into(),
             scope: Scope::Project,
-            scoped_project_id: Some("p1".into()),
+            scoped_project_ids: ProjectIds::one("p1"),
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
             permissions: None,
             created_at: NOW,
             last_used_at: None,
@@ -324,7 +341,7 @@ fn ids_are_path_ids_and_name_their_field() {
         .unwrap_err();
     assert_eq!(err, LifecycleError::InvalidId { field: "id" });
     let mut create = ask("CI");
-    create.project_id = Some("p/1");
+    create.controls.scoped_project_id = Some("p/1");
     let err = policy
         .plan_create("org", actor("u", "admin"), &create, MATERIAL, NOW)
         .unwrap_err();
@@ -374,7 +391,7 @@ fn creation_checks_the_actor_s_role() {
     let policy = Policy::align().unwrap();
     let mut org_key = ask("CI");
     org_key.scope = Scope::Organization;
-    org_key.project_id = None;
+    org_key.controls.scoped_project_id = None;
     let err = policy
         .plan_create("org", actor("u", "engineer"), &org_key, MATERIAL, NOW)
         .unwrap_err();
@@ -680,7 +697,7 @@ fn imported(id: &'static str, key_hash: &'static str) -> ImportedKey<'static> {
         created_by: "u_gone",
         creator_role: None,
         scope: Scope::Organization,
-        scoped_project_id: None,
+        controls: ControlsAsk::default(),
         permissions: None,
         created_at: None,
         last_used_at: None,
@@ -768,7 +785,7 @@ fn imports_refuse_garbage_by_index() {
     assert_eq!(with(&|k| k.name = "  "), LifecycleError::InvalidName);
     assert_eq!(with(&|k| k.hint = "123456789"), LifecycleError::InvalidHint);
     assert_eq!(
-        with(&|k| k.scoped_project_id = Some("p1")),
+        with(&|k| k.controls.scoped_project_id = Some("p1")),
         LifecycleError::ProjectNotAllowed
     );
     assert_eq!(
@@ -883,7 +900,7 @@ fn an_imported_key_may_exceed_its_creator_s_current_role() {
     assert!(policy.plan_import("org", &[key], NOW).is_ok());
     let mut project = imported("k2", HASH_A);
     project.scope = Scope::Project;
-    project.scoped_project_id = Some("p1");
+    project.controls.scoped_project_id = Some("p1");
     project.creator_role = Some("engineer");
     let beyond = vec!["approve:time_entry".to_string()];
     project.permissions = Some(&beyond);

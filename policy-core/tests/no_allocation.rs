@@ -9,7 +9,7 @@
 )]
 
 use policy_core::{
-    ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Request, Scope, Step, Timestamp,
+    ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, ProjectIds, Request, Scope, Step, Timestamp,
 };
 
 #[test]
@@ -23,7 +23,10 @@ fn an_allowed_decision_does_not_allocate() {
         organization_id: "org_a".into(),
         created_by: "u_1".into(),
         scope: Scope::Project,
-        scoped_project_id: Some("p1".into()),
+        scoped_project_ids: ProjectIds::one("p1"),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(vec!["read:entry".into(), "write:time_entry".into()]),
         created_at: Timestamp(0),
         last_used_at: None,
@@ -41,6 +44,7 @@ fn an_allowed_decision_does_not_allocate() {
             method,
             target,
             headers: KeyHeaders::from_strs(None, Some(&bearer)),
+            client: None,
         };
         let mut allowed = false;
         let counts = allocation_counter::measure(|| {
@@ -82,7 +86,10 @@ fn a_decision_on_a_prepared_key_does_not_allocate() {
         organization_id: "org_a".into(),
         created_by: "u_1".into(),
         scope: Scope::Project,
-        scoped_project_id: Some("p1".into()),
+        scoped_project_ids: ProjectIds::one("p1"),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(vec![
             "read:entry".into(),
             "write:time_entry".into(),
@@ -107,6 +114,7 @@ fn a_decision_on_a_prepared_key_does_not_allocate() {
             method,
             target,
             headers: KeyHeaders::from_strs(None, Some(&bearer)),
+            client: None,
         };
         let mut allowed = false;
         let counts = allocation_counter::measure(|| {

@@ -8,7 +8,8 @@
 )]
 
 use policy_core::{
-    ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Policy, Request, Scope, Step, Timestamp,
+    ApiKey, Decision, Engine, Environment, KeyHeaders, KeyRecord, Policy, ProjectIds, Request, Scope, Step,
+    Timestamp,
 };
 use proptest::prelude::*;
 
@@ -20,7 +21,14 @@ fn record(scope: Scope, permissions: Option<Vec<String>>) -> KeyRecord {
         organization_id: "org_a".into(),
         created_by: "u_1".into(),
         scope,
-        scoped_project_id: (scope == Scope::Project).then(|| "p1".into()),
+        scoped_project_ids: if scope == Scope::Project {
+            ProjectIds::one("p1")
+        } else {
+            ProjectIds::none()
+        },
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions,
         created_at: Timestamp(0),
         last_used_at: None,
@@ -87,7 +95,7 @@ proptest! {
     fn decide_never_panics(method in ".{0,12}", target in ".{0,200}", x in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..80)), auth in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..80)), role in "[a-z]{0,10}", project in any::<bool>()) {
         let engine = Engine::align().unwrap();
         let rec = record(if project { Scope::Project } else { Scope::Organization }, None);
-        let request = Request { method: &method, target: &target, headers: KeyHeaders { x_api_key: x.as_deref(), authorization: auth.as_deref() } };
+        let request = Request { method: &method, target: &target, headers: KeyHeaders { x_api_key: x.as_deref(), authorization: auth.as_deref() }, client: None };
         prop_assert!(drive(&engine, &request, &rec, &role).is_some());
     }
 
@@ -97,7 +105,7 @@ proptest! {
         let key = ApiKey::generate(Environment::Live, &[42u8; 64]).unwrap();
         let rec = record(if project { Scope::Project } else { Scope::Organization }, None);
         let target = match query { Some(q) => format!("/api/v1{suffix}?{q}"), None => format!("/api/v1{suffix}") };
-        let request = Request { method: &method, target: &target, headers: KeyHeaders::from_strs(Some(key.expose_secret()), None) };
+        let request = Request { method: &method, target: &target, headers: KeyHeaders::from_strs(Some(key.expose_secret()), None), client: None };
         let (status, allowed) = drive(&engine, &request, &rec, role).expect("finishes");
         prop_assert!(allowed == (status == 200));
         if allowed {
@@ -128,7 +136,7 @@ proptest! {
         let expected = engine.policy().effective_permissions(role, grants.as_ref().map(|g| g.iter().copied()));
         let bearer = format!("Bearer {}", key.expose_secret());
         for (method, path, permission) in [("GET", "/api/v1/users", "read:user"), ("POST", "/api/v1/users/invite", "invite:user"), ("DELETE", "/api/v1/projects/p9", "delete:project"), ("GET", "/api/v1/projects", "read:project")] {
-            let request = Request { method, target: path, headers: KeyHeaders::from_strs(None, Some(&bearer)) };
+            let request = Request { method, target: path, headers: KeyHeaders::from_strs(None, Some(&bearer)), client: None };
             let (_, allowed) = drive(&engine, &request, &rec, role).unwrap();
             let index = engine.policy().permission_index(permission).unwrap();
             prop_assert_eq!(allowed, expected.contains(index), "{} {}", method, path);
@@ -251,19 +259,19 @@ proptest! {
         raw.revoked_at = revoked.map(Timestamp);
         raw.expires_at = expires.map(Timestamp);
         let state = policy_core::KeyState { revoked_at: raw.revoked_at, expires_at: raw.expires_at };
-        let request = Request { method, target, headers: KeyHeaders::from_strs(None, None) };
+        let request = Request { method, target, headers: KeyHeaders::from_strs(None, None), client: None };
         let hash = ApiKey::generate(Environment::Live, &[5u8; 64]).unwrap().hash();
-        let mut by_raw = engine.authorize_hash::<&KeyRecord>(hash, request.method, request.target, Timestamp(1));
+        let mut by_raw = engine.authorize_hash::<&KeyRecord>(hash, request.method, request.target, None, Timestamp(1));
         by_raw.provide_key(Some(&raw)).unwrap();
-        let mut by_prepared = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, Timestamp(1));
+        let mut by_prepared = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, None, Timestamp(1));
         by_prepared.provide_prepared(&prepared, state).unwrap();
         prop_assert_eq!(finish(&mut by_raw, role), finish(&mut by_prepared, role));
         // A role resolved once decides as its name does.
-        let mut by_role = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, Timestamp(1));
+        let mut by_role = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, None, Timestamp(1));
         by_role.provide_prepared(&prepared, state).unwrap();
         if matches!(by_role.next(), Step::LookupMembership { .. }) {
             by_role.provide_role(engine.policy().role_id(role)).unwrap();
-            let mut by_name = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, Timestamp(1));
+            let mut by_name = engine.authorize_hash::<&policy_core::PreparedKey>(hash, request.method, request.target, None, Timestamp(1));
             by_name.provide_prepared(&prepared, state).unwrap();
             let expected = if engine.policy().role_id(role).is_some() { finish(&mut by_name, role) } else {
                 by_name.provide_membership(None).unwrap();
@@ -284,13 +292,13 @@ fn a_key_prepared_for_another_policy_is_recompiled_and_a_foreign_role_is_refused
     assert_eq!(stale.grants(), Some(policy_core::PermissionSet::EMPTY));
     let hash = ApiKey::generate(Environment::Live, &[6u8; 64]).unwrap().hash();
     let mut auth =
-        engine.authorize_hash::<&policy_core::PreparedKey>(hash, "GET", "/api/v1/users", Timestamp(1));
+        engine.authorize_hash::<&policy_core::PreparedKey>(hash, "GET", "/api/v1/users", None, Timestamp(1));
     auth.provide_prepared(&stale, policy_core::KeyState::default())
         .unwrap();
     auth.provide_membership(Some("member")).unwrap();
     assert!(auth.decision().unwrap().allowed().is_some());
     let mut auth =
-        engine.authorize_hash::<&policy_core::PreparedKey>(hash, "GET", "/api/v1/users", Timestamp(1));
+        engine.authorize_hash::<&policy_core::PreparedKey>(hash, "GET", "/api/v1/users", None, Timestamp(1));
     auth.provide_prepared(&stale, policy_core::KeyState::default())
         .unwrap();
     auth.provide_role(other.role_id("r")).unwrap();

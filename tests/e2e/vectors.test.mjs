@@ -31,8 +31,8 @@ const IDENTITY = ["x-keyscope-key-id", "x-keyscope-organization-id", "x-keyscope
 // on every path.
 const MODES = {
   strict: null,
-  kv: ["keys_and_headers.json", "me.json", "grants_and_precedence.json", "workspaces.json", "catalog.json"],
-  d1: ["keys_and_headers.json", "me.json", "grants_and_precedence.json", "workspaces.json", "catalog.json"],
+  kv: ["keys_and_headers.json", "me.json", "grants_and_precedence.json", "workspaces.json", "catalog.json", "key_controls.json"],
+  d1: ["keys_and_headers.json", "me.json", "grants_and_precedence.json", "workspaces.json", "catalog.json", "key_controls.json"],
 };
 
 /**
@@ -129,10 +129,16 @@ for (const { storeKind, environment, policyText, policy, files } of groups) {
         for (const c of vector.cases) {
           test(c.name, async () => {
             const before = origin.received.length;
+            // The client's address as Cloudflare's edge sets it (CF-Connecting-IP, which the edge
+            // overwrites whatever a client sends). workerd keeps a value the client sent and
+            // fills in the socket's address otherwise, so a case whose address is unknown sends
+            // one that is no address.
+            const headers = Object.entries(c.headers ?? {});
+            headers.push(["cf-connecting-ip", c.clientIp ?? "unknown"]);
             const res = await rawRequest(gateway.port, {
               method: c.method,
               path: wirePath(c.path),
-              headers: Object.entries(c.headers ?? {}),
+              headers,
             });
             const reached = origin.received.slice(before);
             const e = c.expect;

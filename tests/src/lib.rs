@@ -8,8 +8,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use policy_core::{
-    ApiKey, Authorization, Decision, Engine, Environment, KeyHash, KeyHeaders, KeyRecord, Policy, Request,
-    ResourceOwner, Scope, Step, Timestamp,
+    client_address, ApiKey, Authorization, ControlsAsk, Decision, Engine, Environment, KeyHash, KeyHeaders,
+    KeyRecord, Policy, Quota, RateLimit, Request, ResourceOwner, Scope, Step, Timestamp,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -71,9 +71,21 @@ pub struct VectorKey {
     pub created_by: String,
     /// `organization` or `project`.
     pub scope: Scope,
-    /// Project of a project key.
+    /// Project of a project key (one).
     #[serde(default)]
     pub scoped_project_id: Option<String>,
+    /// Projects of a project key (1–50).
+    #[serde(default)]
+    pub scoped_project_ids: Option<Vec<String>>,
+    /// The address allow-list.
+    #[serde(default)]
+    pub allowed_cidrs: Option<Vec<String>>,
+    /// The key's own rate.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// The key's quota.
+    #[serde(default)]
+    pub quota: Option<Quota>,
     /// Explicit grants or null.
     #[serde(default)]
     pub permissions: Option<Vec<String>>,
@@ -117,6 +129,9 @@ pub struct Case {
     /// Request headers (names case-insensitive).
     #[serde(default)]
     pub headers: HashMap<String, String>,
+    /// The client's address (absent: unknown).
+    #[serde(default, rename = "clientIp")]
+    pub client_ip: Option<String>,
     /// What must happen.
     pub expect: Expect,
 }
@@ -311,6 +326,15 @@ fn prepare(path: &Path, file: VectorFile, policy: Policy) -> Result<Loaded, Load
         let parsed = ApiKey::parse_with(&k.secret, policy.key_prefix())
             .map_err(|e| invalid(format!("key {}: {e}", k.id)))?;
         let opt_time = |t: &Option<String>| t.as_deref().map(parse_time).transpose();
+        let controls = ControlsAsk {
+            scoped_project_id: k.scoped_project_id.as_deref(),
+            scoped_project_ids: k.scoped_project_ids.as_deref(),
+            allowed_cidrs: k.allowed_cidrs.as_deref(),
+            rate_limit: k.rate_limit,
+            quota: k.quota,
+        }
+        .check()
+        .map_err(|e| invalid(format!("key {}: {e}", k.id)))?;
         let record = KeyRecord {
             id: k.id.clone(),
             name: k.name.clone(),
@@ -318,7 +342,10 @@ fn prepare(path: &Path, file: VectorFile, policy: Policy) -> Result<Loaded, Load
             organization_id: k.organization_id.clone(),
             created_by: k.created_by.clone(),
             scope: k.scope,
-            scoped_project_id: k.scoped_project_id.clone(),
+            scoped_project_ids: controls.projects,
+            allowed_cidrs: controls.allowed_cidrs,
+            rate_limit: controls.rate_limit,
+            quota: controls.quota,
             permissions: k.permissions.clone(),
             created_at: parse_time(&k.created_at).map_err(&invalid)?,
             last_used_at: opt_time(&k.last_used_at).map_err(&invalid)?,
@@ -381,6 +408,7 @@ impl Loaded {
                 header(&case.headers, "x-api-key"),
                 header(&case.headers, "authorization"),
             ),
+            client: case.client_ip.as_deref().and_then(client_address),
         };
         let auth = self.world.decide(&self.engine, &request, self.now);
         let fail = |what: String| Err(format!("{} :: {}: {what}", self.path.display(), case.name));
@@ -411,10 +439,11 @@ impl Loaded {
                 if !expect.allow {
                     return fail(format!("expected {:?}, got allow", expect.reason));
                 }
-                if allow.project_filter != expect.project_filter.as_deref() {
+                let filter = allow.project_filter.map(|f| f.to_string());
+                if filter != expect.project_filter {
                     return fail(format!(
                         "expected project filter {:?}, got {:?}",
-                        expect.project_filter, allow.project_filter
+                        expect.project_filter, filter
                     ));
                 }
                 if let Some(fields) = &expect.me {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use policy_core::{KeyError, KeyRecord, MeView, Reason, Scope, Timestamp};
+use policy_core::{KeyError, KeyRecord, MeView, ProjectIds, Reason, Scope, Timestamp};
 
 const TYPES: &str = include_str!("../../npm/js/api.d.cts");
 
@@ -58,7 +58,10 @@ fn a_key_record_has_the_fields_the_rust_record_has() {
         organization_id: "org_1".into(),
         created_by: "u_1".into(),
         scope: Scope::Project,
-        scoped_project_id: Some("p_1".into()),
+        scoped_project_ids: ProjectIds::one("p_1"),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(vec!["read:project".into()]),
         created_at: Timestamp(1),
         last_used_at: Some(Timestamp(2)),
@@ -76,6 +79,10 @@ fn the_me_view_has_the_fields_the_rust_view_has() {
         api_key_id: "key_1",
         scope: Scope::Organization,
         scoped_project_id: None,
+        scoped_project_ids: None,
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: Some(&permissions),
         organization_id: "org_1",
         role: "admin",

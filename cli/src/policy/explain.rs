@@ -45,7 +45,8 @@ pub fn run(args: &ExplainArgs) -> Outcome {
             project_id: project,
         })
     });
-    let explained = engine.explain(&key, role, method, target, now, resource);
+    let client = args.client_ip.as_deref().and_then(policy_core::client_address);
+    let explained = engine.explain(&key, role, method, target, client, now, resource);
     let policy = engine.policy();
     if args.json {
         let mut out = json!({
@@ -74,7 +75,7 @@ fn line(explained: &Explanation<'_>, key: &KeyRecord) -> String {
     let verdict = match &explained.verdict {
         Verdict::NeedsResource { kind, id } => format!(
             "depends on whether resource {kind} {id} belongs to project {} (answer with --resource-project P)",
-            key.scoped_project_id.as_deref().unwrap_or("of the key")
+            projects_text(key).unwrap_or_else(|| "of the key".to_owned())
         ),
         other => verdict_text(other),
     };
@@ -119,9 +120,15 @@ fn merge(out: &mut Value, extra: Value) {
     }
 }
 
+/// A key's projects in words (`p1` or `p1 or p2`), if it has any.
+fn projects_text(key: &KeyRecord) -> Option<String> {
+    let ids = key.scoped_project_ids.as_slice();
+    (!ids.is_empty()).then(|| ids.join(" or "))
+}
+
 /// Who the key is, for the access table's first line.
 fn about(key: &KeyRecord, role: Option<&str>) -> String {
-    let scope = match (key.scope, key.scoped_project_id.as_deref()) {
+    let scope = match (key.scope, projects_text(key)) {
         (Scope::Project, Some(project)) => format!("project key (project {project})"),
         (Scope::Project, None) => "project key".to_owned(),
         (Scope::Organization, _) => "organization key".to_owned(),
@@ -146,13 +153,18 @@ fn condition_text(policy: &Policy, endpoint: &Endpoint, condition: &Condition) -
             user,
             others_permission: None,
         } => format!("{} = {user} (own user only)", param(policy.user_param())),
-        Condition::OwnProject(project) => format!("{} = {project}", param(endpoint.rule_param())),
+        Condition::OwnProject(project) => match project.as_slice() {
+            [one] => format!("{} = {one}", param(endpoint.rule_param())),
+            many => format!("{} in {}", param(endpoint.rule_param()), many.join(", ")),
+        },
         Condition::ResourceInProject(project) => format!(
-            "{} {} of project {project}",
+            "{} {} of project {}",
             endpoint.resource_kind().unwrap_or("resource"),
-            param(endpoint.rule_param())
+            param(endpoint.rule_param()),
+            project.join(" or ")
         ),
-        Condition::FilteredToProject(project) => format!("filtered to project {project}"),
+        Condition::FilteredToProject(project) => format!("filtered to project {}", project.join(",")),
+        Condition::FromAddresses(blocks) => format!("from {}", blocks.join(", ")),
     }
 }
 
@@ -177,7 +189,10 @@ fn condition_json(policy: &Policy, endpoint: &Endpoint, condition: &Condition) -
             "resourceKind": endpoint.resource_kind(),
             "value": project,
         }),
-        Condition::FilteredToProject(project) => json!({"kind": "filtered_to_project", "value": project}),
+        Condition::FilteredToProject(project) => {
+            json!({"kind": "filtered_to_project", "value": project.join(",")})
+        }
+        Condition::FromAddresses(blocks) => json!({"kind": "from_addresses", "value": blocks}),
     }
 }
 

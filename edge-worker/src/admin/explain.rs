@@ -7,7 +7,7 @@
 //! resource's owner from D1, the source of truth, and hand them to `policy-core`'s
 //! `Engine::explain` / `Engine::access_table`: the very decision the gateway makes.
 
-use policy_core::{Access, Condition, Explanation, ResourceOwner, Verdict};
+use policy_core::{client_address, Access, Condition, Explanation, ResourceOwner, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{Env, Request};
@@ -21,9 +21,14 @@ use crate::store::read::Reader;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct ExplainBody {
     method: String,
     path: String,
+    /// The client's address the request would come from (judged against the key's allow-list;
+    /// absent: unknown).
+    #[serde(default)]
+    client_ip: Option<String>,
 }
 
 /// The longest request path an explanation takes.
@@ -48,7 +53,21 @@ pub async fn explain(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> 
     let role = writer.member_role(org, &record.created_by).await?;
     let engine = &ctx.config.engine;
     let at = now();
-    let first = engine.explain(&record, role.as_deref(), &body.method, &body.path, at, None);
+    let client = match body.client_ip.as_deref() {
+        None => None,
+        Some(text) => Some(
+            client_address(text).ok_or_else(|| AdminError::invalid("clientIp: an IPv4 or IPv6 address"))?,
+        ),
+    };
+    let first = engine.explain(
+        &record,
+        role.as_deref(),
+        &body.method,
+        &body.path,
+        client,
+        at,
+        None,
+    );
     let explained = match &first.verdict {
         Verdict::NeedsResource { kind, id } => {
             let owner = resource(ctx.env, kind, id).await?;
@@ -61,6 +80,7 @@ pub async fn explain(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> 
                 role.as_deref(),
                 &body.method,
                 &body.path,
+                client,
                 at,
                 Some(owner),
             )
@@ -141,8 +161,9 @@ fn condition(c: &Condition) -> Value {
         } => {
             json!({ "user": user, "othersPermission": others_permission })
         }
-        Condition::OwnProject(p) => json!({ "project": p }),
-        Condition::ResourceInProject(p) => json!({ "resourceProject": p }),
-        Condition::FilteredToProject(p) => json!({ "projectFilter": p }),
+        Condition::OwnProject(p) => json!({ "projects": p }),
+        Condition::ResourceInProject(p) => json!({ "resourceProjects": p }),
+        Condition::FilteredToProject(p) => json!({ "projectFilter": p.join(",") }),
+        Condition::FromAddresses(blocks) => json!({ "addresses": blocks }),
     }
 }

@@ -10,35 +10,20 @@
 
 use std::collections::HashMap;
 
-use policy_core::{Actor, Fact, ImportedKey, KeyRecord, Scope, Timestamp};
+use policy_core::{Actor, ControlsAsk, Fact, ImportedKey, KeyRecord, Quota, RateLimit, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::Request;
 
 use super::error::AdminError;
 use crate::clock::now;
-use crate::keys::input::{create_ask, grace, id, opt_time, query, read_body, MAX_BATCH_BODY, MAX_BODY};
+use crate::keys::error::ServiceError;
+use crate::keys::input::{grace, id, opt_time, query, read_body, CreateBody, MAX_BATCH_BODY, MAX_BODY};
 use crate::keys::lifecycle::{self, new_key_id};
 use crate::keys::view::{saved, KeyView};
 use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyRow;
 use crate::store::write::{Applied, NewKeyRow, Writer};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateBody {
-    acting_user_id: String,
-    name: String,
-    scope: Scope,
-    #[serde(default)]
-    scoped_project_id: Option<String>,
-    #[serde(default)]
-    preset: Option<String>,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-    #[serde(default)]
-    expires_at: Option<String>,
-}
 
 #[derive(Serialize)]
 struct Created {
@@ -47,22 +32,21 @@ struct Created {
     secret: String,
 }
 
+/// The admin API's `actingUserId`: required, an id.
+fn acting_user(value: Option<&str>) -> Result<&str, AdminError> {
+    let value = value.ok_or_else(|| ServiceError::invalid("actingUserId is required"))?;
+    Ok(id("actingUserId", value)?)
+}
+
 /// Creates a key for the acting user.
 pub async fn create(req: &mut Request, ctx: &Ctx<'_>, org: &str) -> Result<Answer, AdminError> {
     let body: CreateBody = read_body(req, MAX_BODY).await?;
-    id("actingUserId", &body.acting_user_id)?;
-    let ask = create_ask(
-        &body.name,
-        body.scope,
-        body.scoped_project_id.as_deref(),
-        body.preset.as_deref(),
-        body.permissions.as_deref(),
-        body.expires_at.as_deref(),
-    )?;
+    let acting_user_id = acting_user(body.acting_user_id.as_deref())?;
+    let ask = body.ask()?;
     let writer = ctx.writer()?;
-    let role = writer.member_role(org, &body.acting_user_id).await?;
+    let role = writer.member_role(org, acting_user_id).await?;
     let actor = Actor {
-        user_id: &body.acting_user_id,
+        user_id: acting_user_id,
         role: role.as_deref(),
     };
     let made = lifecycle::create(ctx, &writer, org, actor, &ask).await?;
@@ -197,6 +181,14 @@ struct ImportBody {
     #[serde(default)]
     scoped_project_id: Option<String>,
     #[serde(default)]
+    scoped_project_ids: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_cidrs: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    quota: Option<Quota>,
+    #[serde(default)]
     permissions: Option<Vec<String>>,
     #[serde(default)]
     created_at: Option<String>,
@@ -236,7 +228,13 @@ fn asked<'a>(
                 created_by: &k.created_by,
                 creator_role: roles.get(&k.created_by).map(String::as_str),
                 scope: k.scope,
-                scoped_project_id: k.scoped_project_id.as_deref(),
+                controls: ControlsAsk {
+                    scoped_project_id: k.scoped_project_id.as_deref(),
+                    scoped_project_ids: k.scoped_project_ids.as_deref(),
+                    allowed_cidrs: k.allowed_cidrs.as_deref(),
+                    rate_limit: k.rate_limit,
+                    quota: k.quota,
+                },
                 permissions: k.permissions.as_deref(),
                 created_at: *created_at,
                 last_used_at: *last_used_at,

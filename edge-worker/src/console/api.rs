@@ -3,7 +3,7 @@
 //! [`crate::keys`]). Every call re-reads the user's membership; every `POST` must carry the
 //! session's CSRF proof, a JSON body, and no foreign `Origin`.
 
-use policy_core::{Actor, KeyStanding, Policy, Scope, Timestamp, KEY_HEADER_NAME};
+use policy_core::{Actor, KeyStanding, Policy, Timestamp, KEY_HEADER_NAME};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request};
 
@@ -12,7 +12,8 @@ use super::session;
 use crate::address;
 use crate::clock::now;
 use crate::config::Config;
-use crate::keys::input::{create_ask, grace, read_body, MAX_BODY};
+use crate::keys::error::ServiceError;
+use crate::keys::input::{grace, read_body, CreateBody, MAX_BODY};
 use crate::keys::lifecycle;
 use crate::keys::view::{saved, KeyView};
 use crate::keys::Ctx;
@@ -133,14 +134,12 @@ pub async fn handle(
         }
         Route::Keys => {
             let body: CreateBody = read_body(&mut req, MAX_BODY).await?;
-            let ask = create_ask(
-                &body.name,
-                body.scope,
-                body.scoped_project_id.as_deref(),
-                body.preset.as_deref(),
-                body.permissions.as_deref(),
-                body.expires_at.as_deref(),
-            )?;
+            if body.acting_user_id.is_some() {
+                return Err(
+                    ServiceError::invalid("actingUserId: the console acts as the session's user").into(),
+                );
+            }
+            let ask = body.ask()?;
             let made = lifecycle::create(&ctx, &writer, &org, acting.actor(), &ask).await?;
             Ok(saved(
                 201,
@@ -176,23 +175,6 @@ pub async fn handle(
             ))
         }
     }
-}
-
-/// The admin API's create body without `actingUserId` (the session's user acts): the same
-/// fields, read by the same rules.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CreateBody {
-    name: String,
-    scope: Scope,
-    #[serde(default)]
-    scoped_project_id: Option<String>,
-    #[serde(default)]
-    preset: Option<String>,
-    #[serde(default)]
-    permissions: Option<Vec<String>>,
-    #[serde(default)]
-    expires_at: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -169,7 +169,7 @@ fn outgoing(
         headers.delete(&name).map_err(ForwardError::Prepare)?;
     }
     for (name, value) in allow.identity_headers() {
-        headers.set(name, value).map_err(ForwardError::Prepare)?;
+        headers.set(name, &value).map_err(ForwardError::Prepare)?;
     }
     let init = RequestInit::new();
     init.set_method(&method);

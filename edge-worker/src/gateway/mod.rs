@@ -11,8 +11,8 @@ mod lookup;
 use std::rc::Rc;
 
 use policy_core::{
-    target_of_url, Authorization, Decision, Denial, KeyHeaders, PreparedKey, Request as DecisionRequest,
-    ResourceOwner, Step, AUTHORIZATION_HEADER, KEY_HEADER,
+    client_address, target_of_url, Authorization, Decision, Denial, KeyHeaders, PreparedKey,
+    Request as DecisionRequest, ResourceOwner, Step, AUTHORIZATION_HEADER, KEY_HEADER,
 };
 use worker::{console_error, Context, Env};
 
@@ -44,6 +44,9 @@ pub async fn handle(req: web_sys::Request, env: &Env, ctx: &Context, config: &Co
     cors::decorate(answer, origin.as_deref())
 }
 
+/// The one header the client's address is read from: Cloudflare's edge sets it.
+pub const CLIENT_ADDRESS_HEADER: &str = "cf-connecting-ip";
+
 /// Decides one request and answers it.
 async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config) -> Answer {
     let method = req.method();
@@ -52,10 +55,19 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     let x_api_key = request_headers.get(KEY_HEADER).ok().flatten();
     let authorization = request_headers.get(AUTHORIZATION_HEADER).ok().flatten();
     let key_headers = KeyHeaders::from_strs(x_api_key.as_deref(), authorization.as_deref());
+    // Cloudflare sets CF-Connecting-IP to the address the connection came from, replacing any
+    // value a client sent (ARCHITECTURE.md "Client address"); nothing else is read.
+    let client = request_headers
+        .get(CLIENT_ADDRESS_HEADER)
+        .ok()
+        .flatten()
+        .as_deref()
+        .and_then(client_address);
     let request = DecisionRequest {
         method: &method,
         target: target_of_url(&url),
         headers: key_headers,
+        client,
     };
 
     let now = now();
@@ -147,7 +159,7 @@ async fn admit(env: &Env, config: &Config, key_id: &str, admission: Admission) -
     };
     match admission {
         Admission::Admitted { .. } => Ok(()),
-        Admission::Limited { retry_after } => Err(deny(&Denial::rate_limited(retry_after))),
+        Admission::Limited { retry_after, limit } => Err(deny(&Denial::rate_limited(retry_after, limit))),
         Admission::NotAsked => {
             console_error!("keyscope: rate limiter answered without an admission");
             Err(deny(&Denial::unavailable()))

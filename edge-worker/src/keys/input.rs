@@ -2,8 +2,11 @@
 //! and query strings. Everything here but [`read_body`] works on plain bytes and strings, so it is tested
 //! natively.
 
-use policy_core::{CreateKey, GracePeriod, Grants, PathId, Scope, Timestamp};
+use policy_core::{
+    ControlsAsk, ControlsChange, CreateKey, GracePeriod, Grants, PathId, Quota, RateLimit, Scope, Timestamp,
+};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use worker::Request;
 
 use super::error::{Reason, ServiceError};
@@ -95,23 +98,101 @@ pub fn grace(value: Option<&serde_json::Value>) -> Result<Option<GracePeriod>, S
     Ok(GracePeriod::from_json(value)?)
 }
 
-/// A create body's fields as a plan takes them: grants from `preset` or `permissions`
-/// ([`Grants::from_request`]), the expiry read as an RFC 3339 time. Both APIs take these fields.
-pub fn create_ask<'a>(
-    name: &'a str,
-    scope: Scope,
-    project_id: Option<&'a str>,
-    preset: Option<&'a str>,
-    permissions: Option<&'a [String]>,
-    expires_at: Option<&str>,
-) -> Result<CreateKey<'a>, ServiceError> {
-    Ok(CreateKey {
-        name,
-        scope,
-        project_id,
-        grants: Grants::from_request(preset, permissions)?,
-        expires_at: opt_time("expiresAt", expires_at)?,
-    })
+/// The body that creates a key, in the admin API (`actingUserId` names who acts) and the
+/// console (the session's user acts, so `actingUserId` is refused there): one field list, one
+/// reading.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateBody {
+    /// Who acts (admin API only).
+    #[serde(default)]
+    pub acting_user_id: Option<String>,
+    /// The key's name.
+    pub name: String,
+    /// The key's scope.
+    pub scope: Scope,
+    /// One project.
+    #[serde(default)]
+    pub scoped_project_id: Option<String>,
+    /// Several projects.
+    #[serde(default)]
+    pub scoped_project_ids: Option<Vec<String>>,
+    /// A preset.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// Explicit grants.
+    #[serde(default)]
+    pub permissions: Option<Vec<String>>,
+    /// The expiry (RFC 3339).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// The address allow-list.
+    #[serde(default)]
+    pub allowed_cidrs: Option<Vec<String>>,
+    /// The key's own rate.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// The key's quota.
+    #[serde(default)]
+    pub quota: Option<Quota>,
+}
+
+impl CreateBody {
+    /// The body as a plan takes it: grants from `preset` or `permissions`
+    /// ([`Grants::from_request`]), the expiry read as an RFC 3339 time.
+    pub fn ask(&self) -> Result<CreateKey<'_>, ServiceError> {
+        Ok(CreateKey {
+            name: &self.name,
+            scope: self.scope,
+            controls: ControlsAsk {
+                scoped_project_id: self.scoped_project_id.as_deref(),
+                scoped_project_ids: self.scoped_project_ids.as_deref(),
+                allowed_cidrs: self.allowed_cidrs.as_deref(),
+                rate_limit: self.rate_limit,
+                quota: self.quota,
+            },
+            grants: Grants::from_request(self.preset.as_deref(), self.permissions.as_deref())?,
+            expires_at: opt_time("expiresAt", self.expires_at.as_deref())?,
+        })
+    }
+}
+
+/// A change of a key's allow-list and limits: each field absent (unchanged), `null` (removed)
+/// or a value (set). `actingUserId` names who acts in the admin API.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ControlsBody {
+    /// Who acts (admin API only).
+    #[serde(default)]
+    pub acting_user_id: Option<String>,
+    /// The address allow-list.
+    #[serde(default, deserialize_with = "present")]
+    pub allowed_cidrs: Option<Option<Vec<String>>>,
+    /// The key's own rate.
+    #[serde(default, deserialize_with = "present")]
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// The key's quota.
+    #[serde(default, deserialize_with = "present")]
+    pub quota: Option<Option<Quota>>,
+}
+
+/// A field that is present (its value possibly `null`): `Some(value)`; absent fields stay `None`
+/// through `#[serde(default)]`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl ControlsBody {
+    /// The change as a plan takes it.
+    pub fn change(&self) -> ControlsChange<'_> {
+        ControlsChange {
+            allowed_cidrs: self.allowed_cidrs.as_ref().map(Option::as_deref),
+            rate_limit: self.rate_limit,
+            quota: self.quota,
+        }
+    }
 }
 
 /// Parses a query string into `T` (unknown parameters are refused when `T` denies them).
@@ -181,11 +262,25 @@ mod tests {
     #[test]
     fn grants_come_from_a_preset_or_permissions_with_the_rule_code() {
         let list = vec![String::from("search")];
-        let ask =
-            |preset, permissions| create_ask("CI", Scope::Organization, None, preset, permissions, None);
-        assert_eq!(ask(Some("read"), None).unwrap().grants, Grants::Preset("read"));
-        assert_eq!(ask(None, None).unwrap().grants, Grants::Inherit);
-        let err = ask(Some("read"), Some(&list)).unwrap_err();
+        let body = |preset: Option<&str>, permissions: Option<&Vec<String>>| CreateBody {
+            acting_user_id: None,
+            name: "CI".into(),
+            scope: Scope::Organization,
+            scoped_project_id: None,
+            scoped_project_ids: None,
+            preset: preset.map(Into::into),
+            permissions: permissions.cloned(),
+            expires_at: None,
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
+        };
+        assert_eq!(
+            body(Some("read"), None).ask().unwrap().grants,
+            Grants::Preset("read")
+        );
+        assert_eq!(body(None, None).ask().unwrap().grants, Grants::Inherit);
+        let err = body(Some("read"), Some(&list)).ask().unwrap_err();
         assert_eq!(
             (err.reason, err.code),
             (Reason::InvalidRequest, Some("preset_and_permissions"))

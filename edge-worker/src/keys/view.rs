@@ -1,7 +1,7 @@
 //! What the admin API and the console show of a key (never the secret or its hash), and the
 //! pending part of a saved change.
 
-use policy_core::{KeyRecord, Scope};
+use policy_core::{AllowedCidrs, KeyRecord, Quota, RateLimit, Scope};
 use serde::Serialize;
 
 use super::error::ServiceError;
@@ -21,7 +21,11 @@ pub struct KeyView {
     created_by: String,
     scope: Scope,
     scoped_project_id: Option<String>,
+    scoped_project_ids: Option<Vec<String>>,
     permissions: Option<Vec<String>>,
+    allowed_cidrs: Option<AllowedCidrs>,
+    rate_limit: Option<RateLimit>,
+    quota: Option<Quota>,
     created_at: String,
     last_used_at: Option<String>,
     expires_at: Option<String>,
@@ -50,8 +54,13 @@ impl KeyView {
             organization_id: r.organization_id,
             created_by: r.created_by,
             scope: r.scope,
-            scoped_project_id: r.scoped_project_id,
+            scoped_project_id: r.scoped_project_ids.single().map(str::to_owned),
+            scoped_project_ids: (!r.scoped_project_ids.is_empty())
+                .then(|| r.scoped_project_ids.as_slice().to_vec()),
             permissions: r.permissions,
+            allowed_cidrs: r.allowed_cidrs,
+            rate_limit: r.rate_limit,
+            quota: r.quota,
             created_at: format_time(r.created_at),
             last_used_at: r.last_used_at.map(format_time),
             expires_at: r.expires_at.map(format_time),

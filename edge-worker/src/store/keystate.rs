@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use keyscope_ratelimit::SlidingWindow;
-use policy_core::Timestamp;
+use policy_core::{Exceeded, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
 
@@ -72,6 +72,8 @@ pub enum Admission {
     Limited {
         /// `Retry-After`, in seconds.
         retry_after: u32,
+        /// The limit reached.
+        limit: Exceeded,
     },
 }
 
@@ -377,7 +379,10 @@ impl KeyState {
     async fn admit(&self, limit: u32, now: Timestamp) -> Result<Admission> {
         let admission = match self.inner.borrow_mut().window.admit(limit, now) {
             Ok(()) => Admission::Admitted { at: now },
-            Err(retry_after) => Admission::Limited { retry_after },
+            Err(retry_after) => Admission::Limited {
+                retry_after,
+                limit: Exceeded::Rate { per_second: limit },
+            },
         };
         if matches!(admission, Admission::Admitted { .. }) {
             self.schedule_flush()?;

@@ -35,8 +35,11 @@ pub const LAST_USED_EVERY_MS: i64 = 60_000;
 /// Inserts a key row; parameters from `rows::key_insert_params`.
 pub const KEY_INSERT: &str =
     "INSERT INTO api_keys (id, key_hash, organization_id, created_by, name, hint, scope, \
-     scoped_project_id, permissions, created_at, last_used_at, revoked_at, expires_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+     scoped_project_id, permissions, created_at, last_used_at, revoked_at, expires_at, controls) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// Sets a key's controls (`rows::controls_param`): `?1` id, `?2` the JSON or NULL.
+pub const KEY_CONTROLS_UPDATE: &str = "UPDATE api_keys SET controls = ?2 WHERE id = ?1";
 
 /// Sets a key's revocation time: `?1` id, `?2` the time (the plan decided it; never later
 /// than an existing revocation — policy-core's rule).

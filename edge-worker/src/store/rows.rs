@@ -5,7 +5,7 @@
 //! deployment, or after a rollback, a newer version may have written them. Request bodies stay
 //! strict; stored data is read as far as it is understood.
 
-use policy_core::{KeyRecord, Scope, Timestamp};
+use policy_core::{AllowedCidrs, KeyRecord, ProjectIds, Quota, RateLimit, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 
@@ -43,6 +43,9 @@ pub struct KeyRow {
     scope: String,
     scoped_project_id: Option<String>,
     permissions: Option<String>,
+    /// The key's controls beyond one project ([`StoredControls`] as JSON), if any.
+    #[serde(default)]
+    controls: Option<String>,
     created_at: i64,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
@@ -75,6 +78,23 @@ impl KeyRow {
                 Some(serde_json::from_str(&text).map_err(|e| StoreError::D1(format!("permissions: {e}")))?)
             }
         };
+        let controls: StoredControls = match self.controls {
+            None => StoredControls::default(),
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::D1(format!("controls: {e}")))?
+            }
+        };
+        // A key of several projects keeps the first in `scoped_project_id` (StoredControls).
+        let projects = match (self.scoped_project_id, controls.scoped_project_ids) {
+            (Some(first), Some(all)) if all.as_slice().first() == Some(&first) => all,
+            (Some(_), Some(_)) => {
+                return Err(StoreError::D1(
+                    "controls: scopedProjectIds does not start with scoped_project_id".into(),
+                ))
+            }
+            (one, None) => one.map_or_else(ProjectIds::none, ProjectIds::one),
+            (None, Some(all)) => all,
+        };
         Ok(KeyEntry {
             record: KeyRecord {
                 id: self.id,
@@ -83,7 +103,10 @@ impl KeyRow {
                 organization_id: self.organization_id,
                 created_by: self.created_by,
                 scope,
-                scoped_project_id: self.scoped_project_id,
+                scoped_project_ids: projects,
+                allowed_cidrs: controls.allowed_cidrs,
+                rate_limit: controls.rate_limit,
+                quota: controls.quota,
                 permissions,
                 created_at: Timestamp(self.created_at),
                 last_used_at: self.last_used_at.map(Timestamp),
@@ -93,6 +116,51 @@ impl KeyRow {
             role: self.creator_role,
         })
     }
+}
+
+/// The `controls` column: what a key holds beyond one project. A key of several projects keeps
+/// all of them here (and the first in `scoped_project_id`, whose reader then sees a narrower
+/// key). Unknown fields are ignored, as everywhere in stored data.
+#[derive(Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredControls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scoped_project_ids: Option<ProjectIds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    allowed_cidrs: Option<AllowedCidrs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate_limit: Option<RateLimit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quota: Option<Quota>,
+}
+
+impl StoredControls {
+    fn of(r: &KeyRecord) -> StoredControls {
+        StoredControls {
+            scoped_project_ids: (r.scoped_project_ids.len() > 1).then(|| r.scoped_project_ids.clone()),
+            allowed_cidrs: r.allowed_cidrs.clone(),
+            rate_limit: r.rate_limit,
+            quota: r.quota,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.scoped_project_ids.is_none()
+            && self.allowed_cidrs.is_none()
+            && self.rate_limit.is_none()
+            && self.quota.is_none()
+    }
+}
+
+/// The `controls` parameter of a key row: JSON, or NULL when the key has none.
+pub fn controls_param(r: &KeyRecord) -> Result<JsValue, StoreError> {
+    let controls = StoredControls::of(r);
+    if controls.is_empty() {
+        return Ok(JsValue::NULL);
+    }
+    Ok(text(
+        &serde_json::to_string(&controls).map_err(|e| StoreError::D1(e.to_string()))?,
+    ))
 }
 
 /// A D1 text parameter.
@@ -129,12 +197,13 @@ pub fn key_insert_params(hash_hex: &str, r: &KeyRecord) -> Result<Vec<JsValue>, 
         text(&r.name),
         text(&r.hint),
         text(r.scope.as_str()),
-        opt_text(r.scoped_project_id.as_deref()),
+        opt_text(r.scoped_project_ids.as_slice().first().map(String::as_str)),
         permissions,
         time(r.created_at),
         opt_time(r.last_used_at),
         opt_time(r.revoked_at),
         opt_time(r.expires_at),
+        controls_param(r)?,
     ])
 }
 
@@ -156,7 +225,7 @@ mod tests {
         let known: KeyEntry = serde_json::from_str(ENTRY).unwrap();
         assert_eq!(entry.record, known.record);
         assert_eq!(entry.role.as_deref(), Some("admin"));
-        assert_eq!(entry.record.scoped_project_id.as_deref(), Some("p_1"));
+        assert_eq!(entry.record.scoped_project_ids.single(), Some("p_1"));
         // What a known field holds is still checked.
         let mut wrong: serde_json::Value = serde_json::from_str(ENTRY).unwrap();
         wrong["record"]["scope"] = "galaxy".into();

@@ -73,7 +73,7 @@ module.exports = function runVectors(keyscope, flavour) {
     describe(`${flavour}: vectors/${file}`, () => {
       for (const c of vector.cases) {
         test(c.name, async () => {
-          const request = { method: c.method, url: c.path, headers: c.headers ?? {} };
+          const request = { method: c.method, url: c.path, headers: c.headers ?? {}, clientIp: c.clientIp };
           check(c, vector, w, await engine.authorize(request, w.async, { now }), engine);
           check(c, vector, w, engine.authorizeSync(request, w.sync, { now }), engine);
         });

@@ -9,7 +9,9 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::string::ToString;
 use alloc::vec::Vec;
+use core::net::IpAddr;
 
 use super::reason::{Cause, Denial};
 use super::{Decision, Engine, Step};
@@ -22,6 +24,8 @@ use crate::policy::{Endpoint, ProjectKeyRule};
 pub enum Check {
     /// The key itself: presented, well formed, known, live, its creator still a member.
     Key,
+    /// The client's address is in the key's allow-list.
+    Address,
     /// Which endpoint the request names.
     Endpoint,
     /// The organization in the path is the key's.
@@ -41,11 +45,12 @@ pub enum Check {
 }
 
 impl Check {
-    /// The check's name as written in explanations (`key`, `endpoint`, `organization`,
+    /// The check's name as written in explanations (`key`, `address`, `endpoint`, `organization`,
     /// `project_scope`, `permission`, `user`, `resource`, `gateway`, `allowed`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Check::Key => "key",
+            Check::Address => "address",
             Check::Endpoint => "endpoint",
             Check::Organization => "organization",
             Check::ProjectScope => "project_scope",
@@ -69,6 +74,7 @@ impl Cause<'_> {
             | Cause::Revoked
             | Cause::Expired
             | Cause::CreatorRemoved => Check::Key,
+            Cause::AddressNotAllowed => Check::Address,
             Cause::UnknownEndpoint => Check::Endpoint,
             Cause::OtherOrganization => Check::Organization,
             Cause::OrganizationEndpoint | Cause::OtherProject => Check::ProjectScope,
@@ -128,18 +134,21 @@ impl Engine {
     /// member), on `method` `target` at `now`. `resource` answers the resource lookup of an
     /// `own_resource` row (`None`: not asked — the verdict is then [`Verdict::NeedsResource`]);
     /// `Some(None)` means the resource is unknown. The key's own revocation and expiry are read
-    /// from the record.
+    /// from the record; `client` is the request's address (judged against the key's allow-list).
+    #[allow(clippy::too_many_arguments)]
     pub fn explain(
         &self,
         record: &KeyRecord,
         role: Option<&str>,
         method: &str,
         target: &str,
+        client: Option<IpAddr>,
         now: Timestamp,
         resource: Option<Option<ResourceOwner<'_>>>,
     ) -> Explanation<'_> {
         let endpoint = self.policy().route(method, target).map(|m| m.endpoint);
-        let mut auth = self.authorize_hash::<&KeyRecord>(KeyHash::from_bytes([0; 32]), method, target, now);
+        let mut auth =
+            self.authorize_hash::<&KeyRecord>(KeyHash::from_bytes([0; 32]), method, target, client, now);
         if auth.provide_key(Some(record)).is_err() {
             return unavailable(endpoint);
         }
@@ -164,7 +173,7 @@ impl Engine {
                 Step::Done(Decision::Allow(allow)) => {
                     return Explanation {
                         verdict: Verdict::Allowed {
-                            project_filter: allow.project_filter.map(Into::into),
+                            project_filter: allow.project_filter.map(|filter| filter.to_string()),
                         },
                         check: Check::Allowed,
                         endpoint,
@@ -180,19 +189,29 @@ impl Engine {
     }
 
     /// Every endpoint row and what `record` (its creator holding `role`) may do there at `now`:
-    /// each row decided for a request naming the key's own organization, user and project.
+    /// each row decided for a request naming the key's own organization, user and (first)
+    /// project, sent from an address the key's allow-list admits.
     pub fn access_table(&self, record: &KeyRecord, role: Option<&str>, now: Timestamp) -> Vec<Access<'_>> {
         let policy = self.policy();
+        let client = match &record.allowed_cidrs {
+            None => None,
+            Some(list) => list.blocks().first().map(|block| block.network()),
+        };
         policy
             .endpoints()
             .iter()
             .map(|endpoint| {
                 let target = own_target(policy, endpoint, record);
-                let owner = record.scoped_project_id.as_deref().map(|project| ResourceOwner {
-                    organization_id: &record.organization_id,
-                    project_id: project,
-                });
-                let explained = self.explain(record, role, endpoint.method(), &target, now, Some(owner));
+                let owner = record
+                    .scoped_project_ids
+                    .as_slice()
+                    .first()
+                    .map(|project| ResourceOwner {
+                        organization_id: &record.organization_id,
+                        project_id: project,
+                    });
+                let explained =
+                    self.explain(record, role, endpoint.method(), &target, client, now, Some(owner));
                 Access {
                     endpoint,
                     verdict: explained.verdict,
@@ -230,12 +249,16 @@ pub enum Condition {
         /// The permission that opens other users, if the row has one.
         others_permission: Option<String>,
     },
-    /// The project in the path must be the key's (`own_path`, project keys).
-    OwnProject(String),
-    /// The resource in the path must belong to the key's project (`own_resource`, project keys).
-    ResourceInProject(String),
-    /// The origin is told to filter to the key's project (`filtered`, project keys).
-    FilteredToProject(String),
+    /// The project in the path must be one of the key's (`own_path`, project keys).
+    OwnProject(Vec<String>),
+    /// The resource in the path must belong to one of the key's projects (`own_resource`,
+    /// project keys).
+    ResourceInProject(Vec<String>),
+    /// The origin is told to filter to the key's projects (`filtered`, project keys).
+    FilteredToProject(Vec<String>),
+    /// The request must come from an address in one of these blocks (every row, keys with an
+    /// allow-list).
+    FromAddresses(Vec<String>),
 }
 
 fn denied<'p>(denial: &Denial<'_>, endpoint: Option<&'p Endpoint>) -> Explanation<'p> {
@@ -268,7 +291,11 @@ fn own_target(policy: &crate::policy::Policy, endpoint: &Endpoint, record: &KeyR
             Some(name) if Some(name) == organization => &record.organization_id,
             Some(name) if Some(name) == user => &record.created_by,
             Some(name) if Some(name) == rule_param && endpoint.project_key() == ProjectKeyRule::OwnPath => {
-                record.scoped_project_id.as_deref().unwrap_or("any")
+                record
+                    .scoped_project_ids
+                    .as_slice()
+                    .first()
+                    .map_or("any", String::as_str)
             }
             Some(_) => "any",
         })
@@ -287,13 +314,19 @@ fn conditions(endpoint: &Endpoint, record: &KeyRecord) -> Vec<Condition> {
             others_permission: endpoint.others_permission().map(|p| p.name().into()),
         });
     }
-    if let (Scope::Project, Some(project)) = (record.scope, record.scoped_project_id.as_deref()) {
+    if record.scope == Scope::Project && !record.scoped_project_ids.is_empty() {
+        let projects = record.scoped_project_ids.as_slice().to_vec();
         match endpoint.project_key() {
-            ProjectKeyRule::OwnPath => out.push(Condition::OwnProject(project.into())),
-            ProjectKeyRule::OwnResource => out.push(Condition::ResourceInProject(project.into())),
-            ProjectKeyRule::Filtered => out.push(Condition::FilteredToProject(project.into())),
+            ProjectKeyRule::OwnPath => out.push(Condition::OwnProject(projects)),
+            ProjectKeyRule::OwnResource => out.push(Condition::ResourceInProject(projects)),
+            ProjectKeyRule::Filtered => out.push(Condition::FilteredToProject(projects)),
             ProjectKeyRule::Allow | ProjectKeyRule::Deny => {}
         }
+    }
+    if let Some(list) = &record.allowed_cidrs {
+        out.push(Condition::FromAddresses(
+            list.blocks().iter().map(ToString::to_string).collect(),
+        ));
     }
     out
 }

@@ -25,6 +25,8 @@ pub mod outcome;
 pub mod prepared;
 pub mod reason;
 
+use core::net::IpAddr;
+
 use crate::credentials::{KeyHeaders, Presented};
 use crate::key::record::{KeyRecord, ResourceOwner, Scope, Timestamp};
 use crate::key::{ApiKey, Environment, KeyError, KeyHash};
@@ -75,6 +77,9 @@ pub struct Request<'a> {
     pub target: &'a str,
     /// The key-carrying headers.
     pub headers: KeyHeaders<'a>,
+    /// The client's address, when known (see [`crate::client_address`]); a key with an address
+    /// allow-list is refused without one.
+    pub client: Option<IpAddr>,
 }
 
 /// A provide call that does not answer the step the decision is waiting for.
@@ -121,8 +126,9 @@ pub struct Authorization<'p, R> {
 /// Where a decision is, and what it holds there.
 #[derive(Debug)]
 enum Phase<'p, R> {
-    /// Waiting for the key stored under this hash.
-    AwaitKey(KeyHash),
+    /// Waiting for the key stored under this hash (the client's address is judged once the
+    /// key is known).
+    AwaitKey(KeyHash, Option<IpAddr>),
     /// Refused before the store gave a key (no key, a malformed one, an unknown one, or a
     /// failed lookup).
     Refused(Cause<'p>),
@@ -135,8 +141,12 @@ enum Phase<'p, R> {
 #[derive(Clone, Copy, Debug)]
 #[repr(u8)]
 enum Stage<'p> {
-    /// The key is live: waiting for its creator's current role.
-    AwaitMembership,
+    /// The key is live: waiting for its creator's current role (then the client's address is
+    /// judged against the key's allow-list).
+    AwaitMembership {
+        /// The client's address, when known.
+        client: Option<IpAddr>,
+    },
     /// In scope and permitted: waiting for the owner of the resource the path names.
     AwaitResource {
         /// What is granted if the resource is the key's.
@@ -196,7 +206,7 @@ impl Engine {
         now: Timestamp,
     ) -> Authorization<'a, R> {
         let presented = self.presented_key(&request.headers);
-        self.authorize_presented(presented, request.method, request.target, now)
+        self.authorize_presented(presented, request.method, request.target, request.client, now)
     }
 
     /// Starts a decision from what [`Engine::presented_key`] found in the headers: the same as
@@ -207,10 +217,11 @@ impl Engine {
         presented: Result<KeyHash, Cause<'static>>,
         method: &str,
         target: &'a str,
+        client: Option<IpAddr>,
         now: Timestamp,
     ) -> Authorization<'a, R> {
         match presented {
-            Ok(hash) => self.authorize_hash(hash, method, target, now),
+            Ok(hash) => self.authorize_hash(hash, method, target, client, now),
             Err(cause) => Authorization {
                 policy: &self.policy,
                 now,
@@ -246,6 +257,7 @@ impl Engine {
         hash: KeyHash,
         method: &str,
         target: &'a str,
+        client: Option<IpAddr>,
         now: Timestamp,
     ) -> Authorization<'a, R> {
         Authorization {
@@ -253,7 +265,7 @@ impl Engine {
             now,
             target,
             route: self.policy.route_into(method, target),
-            phase: Phase::AwaitKey(hash),
+            phase: Phase::AwaitKey(hash, client),
         }
     }
 }
@@ -262,10 +274,10 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     /// What the decision needs next, or its result.
     pub fn next(&self) -> Step<'_> {
         match &self.phase {
-            Phase::AwaitKey(hash) => Step::LookupKey(*hash),
+            Phase::AwaitKey(hash, _) => Step::LookupKey(*hash),
             Phase::Refused(cause) => Step::Done(Decision::Deny(Denial::new(*cause))),
             Phase::Keyed(key, stage) => match stage {
-                Stage::AwaitMembership => {
+                Stage::AwaitMembership { .. } => {
                     let record = key.key_record();
                     Step::LookupMembership {
                         organization_id: &record.organization_id,
@@ -289,9 +301,8 @@ impl<'p, R: KeySource> Authorization<'p, R> {
                 Some(Decision::Deny(Denial::new(*cause)))
             }
             Phase::Keyed(key, Stage::Allowed(granted)) => Some(Decision::Allow(self.allow_of(key, granted))),
-            Phase::AwaitKey(_) | Phase::Keyed(_, Stage::AwaitMembership | Stage::AwaitResource { .. }) => {
-                None
-            }
+            Phase::AwaitKey(..)
+            | Phase::Keyed(_, Stage::AwaitMembership { .. } | Stage::AwaitResource { .. }) => None,
         }
     }
 
@@ -312,7 +323,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     pub fn record(&self) -> Option<&KeyRecord> {
         match &self.phase {
             Phase::Keyed(key, _) => Some(key.key_record()),
-            Phase::AwaitKey(_) | Phase::Refused(_) => None,
+            Phase::AwaitKey(..) | Phase::Refused(_) => None,
         }
     }
 
@@ -320,7 +331,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
         let record = key.key_record();
         let endpoint = granted.endpoint;
         let project_filter = match (record.scope, &endpoint.project_key) {
-            (Scope::Project, CompiledRule::Filtered) => record.scoped_project_id.as_deref(),
+            (Scope::Project, CompiledRule::Filtered) => Some(record.scoped_project_ids.filter()),
             _ => None,
         };
         let (role, role_name) = granted.role;
@@ -343,14 +354,14 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     /// Answers [`Step::LookupKey`]: the record stored under the hash, or `None` if unknown.
     /// The record's own `revokedAt` / `expiresAt` are its state.
     pub fn provide_key(&mut self, record: Option<R>) -> Result<(), StepError> {
-        if !matches!(self.phase, Phase::AwaitKey(_)) {
+        let Phase::AwaitKey(_, client) = self.phase else {
             return Err(StepError::NotAwaitingKey);
-        }
+        };
         match record {
             None => self.phase = Phase::Refused(Cause::UnknownKey),
             Some(record) => {
                 let state = KeyState::of(record.key_record());
-                self.accept_key(record, state);
+                self.accept_key(record, state, client);
             }
         }
         Ok(())
@@ -361,10 +372,10 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     /// store; the `revokedAt` / `expiresAt` inside the held record are ignored. An unknown key is
     /// answered with `provide_key(None)`.
     pub fn provide_prepared(&mut self, key: R, state: KeyState) -> Result<(), StepError> {
-        if !matches!(self.phase, Phase::AwaitKey(_)) {
+        let Phase::AwaitKey(_, client) = self.phase else {
             return Err(StepError::NotAwaitingKey);
-        }
-        self.accept_key(key, state);
+        };
+        self.accept_key(key, state, client);
         Ok(())
     }
 
@@ -372,16 +383,16 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     /// written whole where it is decided (a stage chosen first and stored after is copied in
     /// at its largest size).
     #[inline(always)]
-    fn accept_key(&mut self, key: R, state: KeyState) {
+    fn accept_key(&mut self, key: R, state: KeyState, client: Option<IpAddr>) {
         let record = key.key_record();
         let cause = if state.revoked_at.is_some_and(|t| t <= self.now) {
             Cause::Revoked
         } else if state.expires_at.is_some_and(|t| t <= self.now) {
             Cause::Expired
-        } else if record.scope == Scope::Project && record.scoped_project_id.is_none() {
+        } else if record.scope == Scope::Project && record.scoped_project_ids.is_empty() {
             Cause::StoreInconsistent
         } else {
-            self.phase = Phase::Keyed(key, Stage::AwaitMembership);
+            self.phase = Phase::Keyed(key, Stage::AwaitMembership { client });
             return;
         };
         self.phase = Phase::Keyed(key, Stage::Denied(cause));
@@ -419,10 +430,23 @@ impl<'p, R: KeySource> Authorization<'p, R> {
         &mut self,
         role: impl FnOnce() -> Result<(usize, &'p Role), Cause<'p>>,
     ) -> Result<(), StepError> {
-        let Phase::Keyed(key, stage @ Stage::AwaitMembership) = &mut self.phase else {
+        let Phase::Keyed(key, stage) = &mut self.phase else {
+            return Err(StepError::NotAwaitingMembership);
+        };
+        let Stage::AwaitMembership { client } = *stage else {
             return Err(StepError::NotAwaitingMembership);
         };
         match role() {
+            // The address right after the key checks, before anything about the endpoint.
+            Ok(_)
+                if key
+                    .key_record()
+                    .allowed_cidrs
+                    .as_ref()
+                    .is_some_and(|list| !list.admits(client)) =>
+            {
+                *stage = Stage::Denied(Cause::AddressNotAllowed)
+            }
             Ok((index, role)) => {
                 let request = self.route.as_ref().map(|route| (route, self.target));
                 judge(self.policy, request, &*key, (index, role), stage)
@@ -443,7 +467,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
         let record = key.key_record();
         let visible = owner.is_some_and(|owner| {
             owner.organization_id == record.organization_id
-                && Some(owner.project_id) == record.scoped_project_id.as_deref()
+                && record.scoped_project_ids.contains(owner.project_id)
         });
         *stage = if visible {
             Stage::Allowed(granted)
@@ -458,7 +482,7 @@ impl<'p, R: KeySource> Authorization<'p, R> {
     pub fn store_failed(&mut self) {
         match &mut self.phase {
             Phase::Keyed(_, stage) => *stage = Stage::Denied(Cause::StoreUnavailable),
-            phase @ (Phase::AwaitKey(_) | Phase::Refused(_)) => {
+            phase @ (Phase::AwaitKey(..) | Phase::Refused(_)) => {
                 *phase = Phase::Refused(Cause::StoreUnavailable)
             }
         }
@@ -509,12 +533,12 @@ fn judge<'p, R: KeySource>(
                 return;
             }
             CompiledRule::OwnPath { .. } => {
-                let own = record.scoped_project_id.as_deref();
-                if !route
-                    .param
-                    .zip(own)
-                    .is_some_and(|(param, own)| param.names(target, own))
-                {
+                // One project (the common case) is compared where the path holds it.
+                let own = &record.scoped_project_ids;
+                if !route.param.is_some_and(|param| match own.single() {
+                    Some(one) => param.names(target, one),
+                    None => param.decode(target).is_some_and(|id| own.contains(id.as_str())),
+                }) {
                     *stage = Stage::Denied(Cause::OtherProject);
                     return;
                 }
@@ -569,6 +593,7 @@ mod sizes {
     #[test]
     fn a_decision_stays_small_whatever_the_path_holds() {
         assert!(core::mem::size_of::<Option<Routed<'static>>>() <= 48);
-        assert!(core::mem::size_of::<Authorization<'static, &PreparedKey>>() <= 256);
+        let size = core::mem::size_of::<Authorization<'static, &PreparedKey>>();
+        assert!(size <= 256, "{size}");
     }
 }

@@ -5,8 +5,12 @@ use super::identity::{
     IDENTITY_KEY_ID, IDENTITY_ORGANIZATION_ID, IDENTITY_PROJECT_FILTER, IDENTITY_ROLE, IDENTITY_SCOPE,
     IDENTITY_USER_ID,
 };
+use alloc::borrow::Cow;
+use alloc::string::ToString;
+
 use super::prepared::RoleId;
 use super::reason::Denial;
+use crate::key::projects::ProjectFilter;
 use crate::key::record::Scope;
 use crate::key::KeyHash;
 use crate::policy::{Endpoint, PermissionSet};
@@ -78,8 +82,8 @@ pub struct Allow<'a> {
     pub role_id: RoleId,
     /// The key's scope.
     pub scope: Scope,
-    /// On a "filtered" row, the project the origin must filter to.
-    pub project_filter: Option<&'a str>,
+    /// On a "filtered" row, the projects the origin must filter to.
+    pub project_filter: Option<ProjectFilter<'a>>,
     /// The endpoint row that matched.
     pub endpoint: &'a Endpoint,
     /// The key's effective permissions.
@@ -94,7 +98,8 @@ impl<'a> Allow<'a> {
     }
 
     /// The identity headers the origin receives (SPEC "What the origin receives"), in order.
-    pub fn identity_headers(&self) -> impl Iterator<Item = (&'static str, &'a str)> {
+    /// A key of one project names it as it is stored; several are joined (`p1,p2`).
+    pub fn identity_headers(&self) -> impl Iterator<Item = (&'static str, Cow<'a, str>)> {
         let fixed = [
             (IDENTITY_KEY_ID, self.key_id),
             (IDENTITY_ORGANIZATION_ID, self.organization_id),
@@ -102,8 +107,16 @@ impl<'a> Allow<'a> {
             (IDENTITY_ROLE, self.role),
             (IDENTITY_SCOPE, self.scope.as_str()),
         ];
+        let filter = self.project_filter.map(|filter| {
+            let value = match filter.ids() {
+                [one] => Cow::Borrowed(one.as_str()),
+                _ => Cow::Owned(filter.to_string()),
+            };
+            (IDENTITY_PROJECT_FILTER, value)
+        });
         fixed
             .into_iter()
-            .chain(self.project_filter.map(|p| (IDENTITY_PROJECT_FILTER, p)))
+            .map(|(name, value)| (name, Cow::Borrowed(value)))
+            .chain(filter)
     }
 }

@@ -4,6 +4,8 @@
 use alloc::string::String;
 use core::fmt;
 
+use crate::key::limits::QuotaPeriod;
+
 use serde::Serialize;
 
 use crate::key::KeyError;
@@ -108,6 +110,9 @@ pub enum Cause<'a> {
     Expired,
     /// The key's creator is no longer a member of the organization.
     CreatorRemoved,
+    /// The key has an address allow-list, and the client's address is in none of its blocks
+    /// (or is unknown).
+    AddressNotAllowed,
     /// No endpoint row matches the method and path.
     UnknownEndpoint,
     /// A project key on an endpoint project keys may not call.
@@ -127,6 +132,8 @@ pub enum Cause<'a> {
     RateLimited {
         /// Seconds until a retry can succeed (the `Retry-After` value).
         retry_after: u32,
+        /// The limit that was reached.
+        limit: Exceeded,
     },
     /// A store failed or could not be reached.
     StoreUnavailable,
@@ -150,7 +157,7 @@ impl Cause<'_> {
             Cause::OrganizationEndpoint | Cause::OtherProject | Cause::OtherOrganization => {
                 Reason::ScopeViolation
             }
-            Cause::MissingPermission(_) | Cause::OwnUserOnly => Reason::Forbidden,
+            Cause::MissingPermission(_) | Cause::OwnUserOnly | Cause::AddressNotAllowed => Reason::Forbidden,
             Cause::UnknownEndpoint | Cause::ResourceNotVisible => Reason::NotFound,
             Cause::RateLimited { .. } => Reason::RateLimited,
             Cause::StoreUnavailable | Cause::StoreInconsistent | Cause::Misconfigured => Reason::Unavailable,
@@ -196,12 +203,23 @@ impl fmt::Display for Cause<'_> {
             Cause::OwnUserOnly => f.write_str("This endpoint is limited to the key's own user."),
             Cause::MissingPermission(permission) => write!(f, "Missing {} permission.", permission.name()),
             Cause::ResourceNotVisible => f.write_str("Not found."),
-            Cause::RateLimited { retry_after } => {
-                write!(
+            Cause::AddressNotAllowed => f.write_str("This key cannot be used from this address."),
+            Cause::RateLimited { retry_after, limit } => match limit {
+                Exceeded::Rate { per_second } => write!(
                     f,
-                    "Too many requests for this key; retry after {retry_after} second(s)."
-                )
-            }
+                    "Too many requests for this key: its rate limit is {per_second} per second; retry after {retry_after} second(s)."
+                ),
+                Exceeded::Quota { limit, period } => write!(
+                    f,
+                    "This key's quota of {limit} requests per {} is used up; retry after {retry_after} second(s).",
+                    period.as_str()
+                ),
+                Exceeded::Organization { limit, period } => write!(
+                    f,
+                    "The organization's quota of {limit} requests per {}, shared by all its keys, is used up; retry after {retry_after} second(s).",
+                    period.as_str()
+                ),
+            },
             Cause::StoreUnavailable => f.write_str("The key store is unavailable; try again shortly."),
             Cause::Misconfigured => {
                 f.write_str("The gateway is misconfigured; its operator must fix its settings.")
@@ -245,10 +263,10 @@ impl<'a> Denial<'a> {
         }
     }
 
-    /// `429 rate_limited`, retry after `retry_after` seconds.
-    pub const fn rate_limited(retry_after: u32) -> Denial<'static> {
+    /// `429 rate_limited`: `limit` was reached; retry after `retry_after` seconds.
+    pub const fn rate_limited(retry_after: u32, limit: Exceeded) -> Denial<'static> {
         Denial {
-            cause: Cause::RateLimited { retry_after },
+            cause: Cause::RateLimited { retry_after, limit },
         }
     }
 
@@ -275,7 +293,7 @@ impl<'a> Denial<'a> {
     /// The `Retry-After` value in seconds, for `429`.
     pub const fn retry_after(&self) -> Option<u32> {
         match self.cause {
-            Cause::RateLimited { retry_after } => Some(retry_after),
+            Cause::RateLimited { retry_after, .. } => Some(retry_after),
             _ => None,
         }
     }
@@ -330,4 +348,31 @@ mod tests {
         );
         assert_eq!(denial.www_authenticate(), None);
     }
+}
+
+/// Which limit a `429 rate_limited` reached (its message says which). Serialized as
+/// `{"kind":"rate","perSecond":10}`, `{"kind":"quota","limit":1000,"period":"day"}`, … (a
+/// limiter that answers across a process boundary says it this way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Exceeded {
+    /// The key's rate: its own `rateLimit` or the deployment's default.
+    Rate {
+        /// Requests per second.
+        per_second: u32,
+    },
+    /// The key's own quota.
+    Quota {
+        /// Requests per period.
+        limit: u64,
+        /// The calendar window.
+        period: QuotaPeriod,
+    },
+    /// The organization's quota, which all its keys share.
+    Organization {
+        /// Requests per period.
+        limit: u64,
+        /// The calendar window.
+        period: QuotaPeriod,
+    },
 }

@@ -8,8 +8,13 @@
 //! - this file: the key itself, its hash and its hint.
 //! - `prefix.rs`: the deployment's key prefix.
 //! - `record.rs`: what the stores hold about a key (its record, scope and times).
+//! - `projects.rs`, `cidr.rs`, `limits.rs`: the key's controls (its projects, address
+//!   allow-list, rate and quota).
 
+pub mod cidr;
+pub mod limits;
 pub mod prefix;
+pub mod projects;
 pub mod record;
 
 use core::fmt;

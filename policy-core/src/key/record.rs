@@ -6,6 +6,10 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::key::cidr::AllowedCidrs;
+use crate::key::limits::{Quota, RateLimit};
+use crate::key::projects::ProjectIds;
+
 /// A point in time as Unix milliseconds. The engine has no clock: callers pass `now`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -24,7 +28,7 @@ impl Timestamp {
 pub enum Scope {
     /// Every project of the organization.
     Organization,
-    /// One project (`scopedProjectId`).
+    /// Some projects of the organization (`scopedProjectIds`).
     Project,
 }
 
@@ -56,8 +60,12 @@ impl fmt::Display for Scope {
 /// A key's metadata as the stores hold it (never the secret; the hash is the lookup key).
 /// Serialized in camelCase with times as Unix milliseconds. Unknown fields are ignored when it
 /// is read: a stored record may come from a newer version during a rollout.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Its projects are read from `scopedProjectIds` or `scopedProjectId` (one id, as before); a
+/// record giving both must give the same projects. It is written with both: `scopedProjectId`
+/// is the id when there is exactly one, `null` otherwise (SPEC "Key controls").
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RecordWire")]
 pub struct KeyRecord {
     /// Stable key id (shown in `/me` as `apiKeyId`).
     pub id: String,
@@ -71,23 +79,150 @@ pub struct KeyRecord {
     pub created_by: String,
     /// Organization- or project-scoped.
     pub scope: Scope,
-    /// The key's project when `scope` is `project`.
-    #[serde(default)]
-    pub scoped_project_id: Option<String>,
+    /// The key's projects when `scope` is `project` (1–50); empty for organization keys.
+    pub scoped_project_ids: ProjectIds,
     /// Explicit grants (can only narrow the creator's role), or `None` to inherit.
-    #[serde(default)]
     pub permissions: Option<Vec<String>>,
     /// When the key was created.
     pub created_at: Timestamp,
     /// When the key was last used (`None` = never).
-    #[serde(default)]
     pub last_used_at: Option<Timestamp>,
     /// When the key was (or will be) revoked.
-    #[serde(default)]
     pub revoked_at: Option<Timestamp>,
     /// When the key expires, if ever.
-    #[serde(default)]
     pub expires_at: Option<Timestamp>,
+    /// The client addresses the key may be used from (`None`: any).
+    pub allowed_cidrs: Option<AllowedCidrs>,
+    /// The key's own rate, overriding the deployment's default.
+    pub rate_limit: Option<RateLimit>,
+    /// The key's quota per UTC day or month.
+    pub quota: Option<Quota>,
+}
+
+/// A stored record as read: both project fields, reconciled by [`KeyRecord::try_from`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordWire {
+    id: String,
+    name: String,
+    hint: String,
+    organization_id: String,
+    created_by: String,
+    scope: Scope,
+    #[serde(default)]
+    scoped_project_id: Option<String>,
+    #[serde(default)]
+    scoped_project_ids: Option<ProjectIds>,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    created_at: Timestamp,
+    #[serde(default)]
+    last_used_at: Option<Timestamp>,
+    #[serde(default)]
+    revoked_at: Option<Timestamp>,
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
+    #[serde(default)]
+    allowed_cidrs: Option<AllowedCidrs>,
+    #[serde(default)]
+    rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    quota: Option<Quota>,
+}
+
+/// A record whose `scopedProjectId` and `scopedProjectIds` name different projects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectFieldsDisagree;
+
+impl fmt::Display for ProjectFieldsDisagree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("scopedProjectId and scopedProjectIds name different projects")
+    }
+}
+
+/// The projects of a record that may give `scopedProjectId`, `scopedProjectIds`, or both when
+/// they agree (what every output writes).
+pub fn reconcile_projects(
+    one: Option<String>,
+    many: Option<ProjectIds>,
+) -> Result<ProjectIds, ProjectFieldsDisagree> {
+    match (one, many) {
+        (None, None) => Ok(ProjectIds::none()),
+        (Some(one), None) => Ok(ProjectIds::one(one)),
+        (None, Some(many)) => Ok(many),
+        (Some(one), Some(many)) if many.single() == Some(one.as_str()) => Ok(many),
+        (Some(_), Some(_)) => Err(ProjectFieldsDisagree),
+    }
+}
+
+impl TryFrom<RecordWire> for KeyRecord {
+    type Error = ProjectFieldsDisagree;
+    fn try_from(w: RecordWire) -> Result<KeyRecord, ProjectFieldsDisagree> {
+        Ok(KeyRecord {
+            scoped_project_ids: reconcile_projects(w.scoped_project_id, w.scoped_project_ids)?,
+            id: w.id,
+            name: w.name,
+            hint: w.hint,
+            organization_id: w.organization_id,
+            created_by: w.created_by,
+            scope: w.scope,
+            permissions: w.permissions,
+            created_at: w.created_at,
+            last_used_at: w.last_used_at,
+            revoked_at: w.revoked_at,
+            expires_at: w.expires_at,
+            allowed_cidrs: w.allowed_cidrs,
+            rate_limit: w.rate_limit,
+            quota: w.quota,
+        })
+    }
+}
+
+/// A record as written: every field, both project fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RecordOut<'a> {
+    id: &'a str,
+    name: &'a str,
+    hint: &'a str,
+    organization_id: &'a str,
+    created_by: &'a str,
+    scope: Scope,
+    scoped_project_id: Option<&'a str>,
+    scoped_project_ids: Option<&'a ProjectIds>,
+    permissions: Option<&'a [String]>,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    allowed_cidrs: Option<&'a AllowedCidrs>,
+    rate_limit: Option<RateLimit>,
+    quota: Option<Quota>,
+}
+
+impl Serialize for KeyRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let projects = &self.scoped_project_ids;
+        RecordOut {
+            id: &self.id,
+            name: &self.name,
+            hint: &self.hint,
+            organization_id: &self.organization_id,
+            created_by: &self.created_by,
+            scope: self.scope,
+            scoped_project_id: projects.single(),
+            scoped_project_ids: (!projects.is_empty()).then_some(projects),
+            permissions: self.permissions.as_deref(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            revoked_at: self.revoked_at,
+            expires_at: self.expires_at,
+            allowed_cidrs: self.allowed_cidrs.as_ref(),
+            rate_limit: self.rate_limit,
+            quota: self.quota,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Where a resource lives: the answer to [`crate::Step::LookupResource`].

@@ -3,7 +3,8 @@
 use alloc::string::ToString;
 
 use super::{
-    check_hint, check_id, check_name, check_time, Actor, Grants, KeyMaterial, LifecycleError, NewKey,
+    check_hint, check_id, check_name, check_time, Actor, ControlsAsk, Grants, KeyMaterial, LifecycleError,
+    NewKey,
 };
 use crate::key::record::{KeyRecord, Scope, Timestamp};
 use crate::policy::Policy;
@@ -15,8 +16,9 @@ pub struct CreateKey<'a> {
     pub name: &'a str,
     /// The key's scope.
     pub scope: Scope,
-    /// The key's project: required for project keys, refused for organization keys.
-    pub project_id: Option<&'a str>,
+    /// The key's controls: its projects (required for project keys, refused for organization
+    /// keys), address allow-list and limits.
+    pub controls: ControlsAsk<'a>,
     /// What the key may do.
     pub grants: Grants<'a>,
     /// When the key expires (must be in the future), or `None` for never.
@@ -27,8 +29,8 @@ impl Policy {
     /// Plans a new key of `organization_id` for `actor`: the record to store (with
     /// `material`'s id and hint, created `now`, never used, not revoked).
     ///
-    /// Checks, first failure wins: the ids (`organizationId`, `actingUserId`, the new `id`,
-    /// `scopedProjectId`), the name, the hint, the expiry (after `now`, before the year 10000),
+    /// Checks, first failure wins: the ids (`organizationId`, `actingUserId`, the new `id`),
+    /// the controls ([`ControlsAsk::check`]), the name, the hint, the expiry (after `now`, before the year 10000),
     /// then [`Policy::check_new_key`]: membership, who may create the scope, scope/project, grants
     /// (known, within the actor's role). Grants resolve to `None` (inherit the role) or explicit
     /// names in policy order.
@@ -43,9 +45,7 @@ impl Policy {
         check_id("organizationId", organization_id)?;
         check_id("actingUserId", actor.user_id)?;
         check_id("id", material.id)?;
-        if let Some(project) = ask.project_id {
-            check_id("scopedProjectId", project)?;
-        }
+        let controls = ask.controls.check()?;
         check_name(ask.name)?;
         check_hint(material.hint)?;
         if let Some(at) = ask.expires_at {
@@ -57,7 +57,7 @@ impl Policy {
         let permissions = self.check_new_key(&NewKey {
             acting_role: actor.role,
             scope: ask.scope,
-            project_id: ask.project_id,
+            projects: &controls.projects,
             grants: ask.grants,
         })?;
         Ok(KeyRecord {
@@ -67,12 +67,15 @@ impl Policy {
             organization_id: organization_id.to_string(),
             created_by: actor.user_id.to_string(),
             scope: ask.scope,
-            scoped_project_id: ask.project_id.map(ToString::to_string),
+            scoped_project_ids: controls.projects,
             permissions,
             created_at: now,
             last_used_at: None,
             revoked_at: None,
             expires_at: ask.expires_at,
+            allowed_cidrs: controls.allowed_cidrs,
+            rate_limit: controls.rate_limit,
+            quota: controls.quota,
         })
     }
 }

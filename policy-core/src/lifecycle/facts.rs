@@ -218,6 +218,7 @@ impl RevocationPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::projects::ProjectIds;
     use crate::key::record::Scope;
     use crate::lifecycle::{Actor, KeyMaterial};
     use crate::policy::Policy;
@@ -232,7 +233,10 @@ mod tests {
             organization_id: "org".into(),
             created_by: created_by.into(),
             scope: Scope::Project,
-            scoped_project_id: Some("p1".into()),
+            scoped_project_ids: ProjectIds::one("p1"),
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
             permissions: None,
             created_at: Timestamp(0),
             last_used_at: None,

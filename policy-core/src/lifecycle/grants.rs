@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use super::LifecycleError;
+use crate::key::projects::ProjectIds;
 use crate::key::record::{KeyRecord, Scope};
 use crate::policy::Policy;
 
@@ -58,17 +59,17 @@ pub struct NewKey<'a> {
     pub acting_role: Option<&'a str>,
     /// The key's scope.
     pub scope: Scope,
-    /// The key's project (required for project keys, refused for organization keys).
-    pub project_id: Option<&'a str>,
+    /// The key's projects (required for project keys, refused for organization keys).
+    pub projects: &'a ProjectIds,
     /// What the key may do.
     pub grants: Grants<'a>,
 }
 
-/// A key names a project exactly when it is project-scoped.
-pub fn check_scope_project(scope: Scope, project_id: Option<&str>) -> Result<(), LifecycleError> {
-    match (scope, project_id) {
-        (Scope::Project, None) => Err(LifecycleError::ProjectRequired),
-        (Scope::Organization, Some(_)) => Err(LifecycleError::ProjectNotAllowed),
+/// A key names projects exactly when it is project-scoped.
+pub fn check_scope_project(scope: Scope, projects: &ProjectIds) -> Result<(), LifecycleError> {
+    match (scope, projects.is_empty()) {
+        (Scope::Project, true) => Err(LifecycleError::ProjectRequired),
+        (Scope::Organization, false) => Err(LifecycleError::ProjectNotAllowed),
         _ => Ok(()),
     }
 }
@@ -122,7 +123,7 @@ impl Policy {
                 scope: new.scope,
             });
         }
-        check_scope_project(new.scope, new.project_id)?;
+        check_scope_project(new.scope, new.projects)?;
         let asked = match new.grants {
             Grants::Inherit => return Ok(None),
             Grants::Preset(name) => match self.preset(name) {

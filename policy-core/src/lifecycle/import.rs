@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::{
-    check_hint, check_id, check_name, check_scope_project, check_time, ErrorKind, LifecycleError,
-    MAX_IMPORT_KEYS,
+    check_hint, check_id, check_name, check_scope_project, check_time, ControlsAsk, ErrorKind,
+    LifecycleError, MAX_IMPORT_KEYS,
 };
 use crate::key::record::{KeyRecord, Scope, Timestamp};
 use crate::key::KeyHash;
@@ -40,8 +40,8 @@ pub struct ImportedKey<'a> {
     pub creator_role: Option<&'a str>,
     /// The key's scope.
     pub scope: Scope,
-    /// The key's project (exactly for project keys).
-    pub scoped_project_id: Option<&'a str>,
+    /// The key's controls: its projects (exactly for project keys), allow-list and limits.
+    pub controls: ControlsAsk<'a>,
     /// Explicit grants, or `None` to inherit the creator's role.
     pub permissions: Option<&'a [String]>,
     /// When the key was created (`None`: `now`).
@@ -171,10 +171,8 @@ impl Policy {
         check_hint(key.hint)?;
         check_name(key.name)?;
         check_id("createdBy", key.created_by)?;
-        if let Some(project) = key.scoped_project_id {
-            check_id("scopedProjectId", project)?;
-        }
-        check_scope_project(key.scope, key.scoped_project_id)?;
+        let controls = key.controls.check()?;
+        check_scope_project(key.scope, &controls.projects)?;
         check_time("createdAt", key.created_at)?;
         check_time("lastUsedAt", key.last_used_at)?;
         check_time("revokedAt", key.revoked_at)?;
@@ -201,7 +199,10 @@ impl Policy {
                 organization_id: organization_id.to_string(),
                 created_by: key.created_by.to_string(),
                 scope: key.scope,
-                scoped_project_id: key.scoped_project_id.map(ToString::to_string),
+                scoped_project_ids: controls.projects,
+                allowed_cidrs: controls.allowed_cidrs,
+                rate_limit: controls.rate_limit,
+                quota: controls.quota,
                 permissions,
                 created_at: key.created_at.unwrap_or(now),
                 last_used_at: key.last_used_at,

@@ -27,6 +27,7 @@ use crate::key::record::{Scope, Timestamp};
 use crate::policy::Policy;
 use crate::route::PathId;
 
+mod controls;
 mod create;
 mod facts;
 mod grace;
@@ -38,6 +39,7 @@ mod revoke;
 mod rotate;
 mod status;
 
+pub use controls::{cidr_texts, Controls, ControlsAsk, ControlsChange};
 pub use create::CreateKey;
 pub use facts::{Fact, FactAction, FactActor, FactCause, FactDetail};
 pub use grace::GracePeriod;
@@ -131,6 +133,12 @@ pub enum LifecycleError {
     ProjectRequired,
     /// An organization key cannot name a project.
     ProjectNotAllowed,
+    /// Both `scopedProjectId` and `scopedProjectIds` were given: a key's projects come from one.
+    ProjectFieldsBoth,
+    /// `scopedProjectIds` holds more than 50 ids, or one twice.
+    InvalidProjects(crate::key::projects::ProjectIdsError),
+    /// `allowedCidrs` is empty, too long, or holds a malformed block.
+    InvalidCidrs(crate::key::cidr::CidrError),
     /// The preset does not exist.
     UnknownPreset {
         /// The preset asked for.
@@ -213,6 +221,9 @@ impl LifecycleError {
             }
             LifecycleError::ProjectRequired
             | LifecycleError::ProjectNotAllowed
+            | LifecycleError::ProjectFieldsBoth
+            | LifecycleError::InvalidProjects(_)
+            | LifecycleError::InvalidCidrs(_)
             | LifecycleError::UnknownPreset { .. }
             | LifecycleError::UnknownPermissions(_)
             | LifecycleError::MalformedPermissions(_)
@@ -237,6 +248,9 @@ impl LifecycleError {
             LifecycleError::MayNotCreate { .. } => "may_not_create",
             LifecycleError::ProjectRequired => "project_required",
             LifecycleError::ProjectNotAllowed => "project_not_allowed",
+            LifecycleError::ProjectFieldsBoth => "project_fields_both",
+            LifecycleError::InvalidProjects(_) => "invalid_projects",
+            LifecycleError::InvalidCidrs(_) => "invalid_cidrs",
             LifecycleError::UnknownPreset { .. } => "unknown_preset",
             LifecycleError::UnknownPermissions(_) => "unknown_permissions",
             LifecycleError::MalformedPermissions(_) => "malformed_permissions",
@@ -277,6 +291,10 @@ impl LifecycleError {
                 Some("permissions")
             }
             LifecycleError::UnknownPreset { .. } => Some("preset"),
+            LifecycleError::ProjectFieldsBoth | LifecycleError::InvalidProjects(_) => {
+                Some("scopedProjectIds")
+            }
+            LifecycleError::InvalidCidrs(_) => Some("allowedCidrs"),
             LifecycleError::UnknownRole { .. } => Some("role"),
             _ => None,
         }
@@ -295,10 +313,17 @@ impl fmt::Display for LifecycleError {
             LifecycleError::MayNotCreate { role, scope } => {
                 write!(f, "a user with role {role} may not create {scope}-scoped keys")
             }
-            LifecycleError::ProjectRequired => f.write_str("a project-scoped key needs scopedProjectId"),
-            LifecycleError::ProjectNotAllowed => {
-                f.write_str("an organization-scoped key cannot name a scopedProjectId")
+            LifecycleError::ProjectRequired => {
+                f.write_str("a project-scoped key needs scopedProjectId or scopedProjectIds (1-50 projects)")
             }
+            LifecycleError::ProjectNotAllowed => {
+                f.write_str("an organization-scoped key cannot name a scopedProjectId or scopedProjectIds")
+            }
+            LifecycleError::ProjectFieldsBoth => {
+                f.write_str("scopedProjectIds: give scopedProjectId or scopedProjectIds, not both")
+            }
+            LifecycleError::InvalidProjects(e) => write!(f, "scopedProjectIds: {e}"),
+            LifecycleError::InvalidCidrs(e) => write!(f, "allowedCidrs: {e}"),
             LifecycleError::UnknownPreset { preset, known } => {
                 write!(f, "preset {preset:?} is unknown; presets: {}", known.join(", "))
             }

@@ -56,7 +56,7 @@ impl Policy {
         let permissions = self.check_new_key(&NewKey {
             acting_role: actor.role,
             scope: old.scope,
-            project_id: old.scoped_project_id.as_deref(),
+            projects: &old.scoped_project_ids,
             grants,
         })?;
         let new = KeyRecord {

@@ -126,6 +126,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::projects::ProjectIds;
     use crate::key::record::Scope;
 
     fn key(revoked_at: Option<i64>, expires_at: Option<i64>) -> KeyRecord {
@@ -136,7 +137,10 @@ mod tests {
             organization_id: "org".into(),
             created_by: "u".into(),
             scope: Scope::Organization,
-            scoped_project_id: None,
+            scoped_project_ids: ProjectIds::none(),
+            allowed_cidrs: None,
+            rate_limit: None,
+            quota: None,
             permissions: None,
             created_at: Timestamp(0),
             last_used_at: None,

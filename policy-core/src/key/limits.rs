@@ -1,0 +1,141 @@
+//! A key's own limits: a rate (`rateLimit.perSecond`, overriding the deployment's default) and a
+//! quota (`quota.limit` requests per UTC calendar `day` or `month`). Counting them is the
+//! caller's (`keyscope-ratelimit` holds the windows); these are the values and their bounds.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The highest `rateLimit.perSecond` a key may hold.
+pub const MAX_PER_SECOND: u32 = 10_000;
+/// The highest `quota.limit` a key may hold.
+pub const MAX_QUOTA: u64 = 1_000_000_000_000;
+
+/// Why a limit is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// `rateLimit.perSecond` outside 1–[`MAX_PER_SECOND`].
+    PerSecond,
+    /// `quota.limit` outside 1–[`MAX_QUOTA`].
+    Quota,
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitError::PerSecond => write!(f, "rateLimit.perSecond must be 1 to {MAX_PER_SECOND}"),
+            LimitError::Quota => write!(f, "quota.limit must be 1 to {MAX_QUOTA}"),
+        }
+    }
+}
+
+impl core::error::Error for LimitError {}
+
+/// Requests per second, 1–[`MAX_PER_SECOND`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "RateLimitWire")]
+pub struct RateLimit {
+    /// Requests admitted in any one-second window.
+    pub per_second: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RateLimitWire {
+    per_second: u32,
+}
+
+impl TryFrom<RateLimitWire> for RateLimit {
+    type Error = LimitError;
+    fn try_from(wire: RateLimitWire) -> Result<RateLimit, LimitError> {
+        RateLimit::new(wire.per_second)
+    }
+}
+
+impl RateLimit {
+    /// `per_second` requests per second, if within bounds.
+    pub fn new(per_second: u32) -> Result<RateLimit, LimitError> {
+        if (1..=MAX_PER_SECOND).contains(&per_second) {
+            Ok(RateLimit { per_second })
+        } else {
+            Err(LimitError::PerSecond)
+        }
+    }
+}
+
+/// The calendar window a quota counts in (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPeriod {
+    /// From 00:00 UTC to the next 00:00 UTC.
+    Day,
+    /// From the first of the month, 00:00 UTC, to the first of the next.
+    Month,
+}
+
+impl QuotaPeriod {
+    /// `day` or `month`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QuotaPeriod::Day => "day",
+            QuotaPeriod::Month => "month",
+        }
+    }
+}
+
+/// At most `limit` allowed requests per `period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "QuotaWire")]
+pub struct Quota {
+    /// Allowed requests per period, 1–[`MAX_QUOTA`].
+    pub limit: u64,
+    /// The calendar window.
+    pub period: QuotaPeriod,
+}
+
+#[derive(Deserialize)]
+struct QuotaWire {
+    limit: u64,
+    period: QuotaPeriod,
+}
+
+impl TryFrom<QuotaWire> for Quota {
+    type Error = LimitError;
+    fn try_from(wire: QuotaWire) -> Result<Quota, LimitError> {
+        Quota::new(wire.limit, wire.period)
+    }
+}
+
+impl Quota {
+    /// `limit` requests per `period`, if within bounds.
+    pub fn new(limit: u64, period: QuotaPeriod) -> Result<Quota, LimitError> {
+        if (1..=MAX_QUOTA).contains(&limit) {
+            Ok(Quota { limit, period })
+        } else {
+            Err(LimitError::Quota)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_read_within_their_bounds() {
+        let rate: RateLimit = serde_json::from_str(r#"{"perSecond":5}"#).unwrap();
+        assert_eq!(rate.per_second, 5);
+        assert!(serde_json::from_str::<RateLimit>(r#"{"perSecond":0}"#).is_err());
+        assert!(serde_json::from_str::<RateLimit>(r#"{"perSecond":10001}"#).is_err());
+        let quota: Quota = serde_json::from_str(r#"{"limit":1000,"period":"month"}"#).unwrap();
+        assert_eq!(quota, Quota::new(1000, QuotaPeriod::Month).unwrap());
+        assert!(serde_json::from_str::<Quota>(r#"{"limit":0,"period":"day"}"#).is_err());
+        assert!(serde_json::from_str::<Quota>(r#"{"limit":5,"period":"week"}"#).is_err());
+        assert_eq!(
+            serde_json::to_string(&quota).unwrap(),
+            r#"{"limit":1000,"period":"month"}"#
+        );
+        assert_eq!(serde_json::to_string(&rate).unwrap(), r#"{"perSecond":5}"#);
+    }
+}
