@@ -17,7 +17,7 @@ use keyscope_scanning::{
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{EncodePublicKey as _, LineEnding};
-use policy_core::{ApiKey, Environment, KeyPrefix, KeyRecord, Policy, Scope, Timestamp};
+use policy_core::{ApiKey, Environment, KeyPrefix, KeyRecord, Policy, ProjectIds, Scope, Timestamp};
 
 // ── GitHub's own sample (docs: "Implement signature verification in your secret alert
 // service"), with the key set its public-keys endpoint published for it. ──
@@ -523,7 +523,10 @@ fn record(revoked_at: Option<i64>) -> KeyRecord {
         organization_id: "org_a".into(),
         created_by: "u_1".into(),
         scope: Scope::Organization,
-        scoped_project_id: None,
+        scoped_project_ids: ProjectIds::none(),
+        allowed_cidrs: None,
+        rate_limit: None,
+        quota: None,
         permissions: None,
         created_at: Timestamp(0),
         last_used_at: None,
