@@ -3,9 +3,11 @@
 //! platform's own `Response` objects with fallible constructors, so no status or body can make
 //! the worker panic.
 
+use keyscope_ratelimit::{RateLimitHeaders, RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER};
 use policy_core::Denial;
 use serde::Serialize;
 use web_sys::{Headers, Response, ResponseInit};
+use worker::wasm_bindgen;
 
 /// What every handler answers with.
 pub type Answer = worker::Result<Response>;
@@ -50,4 +52,30 @@ pub fn deny(denial: &Denial<'_>) -> Answer {
         headers.set("retry-after", &seconds.to_string())?;
     }
     Ok(response)
+}
+
+/// `answer` with the `RateLimit-Policy` and `RateLimit` fields of its key's limits (none:
+/// unchanged). An origin's response has immutable headers: it is then answered anew with a
+/// copy of them, the same status and the same body stream.
+pub fn with_rate_limit_headers(answer: Answer, fields: Option<&RateLimitHeaders>) -> Answer {
+    let (Ok(response), Some(fields)) = (&answer, fields) else {
+        return answer;
+    };
+    let set = |headers: &Headers| -> Result<(), wasm_bindgen::JsValue> {
+        headers.set(RATELIMIT_POLICY_HEADER, &fields.policy)?;
+        headers.set(RATELIMIT_HEADER, &fields.state)
+    };
+    if set(&response.headers()).is_ok() {
+        return answer;
+    }
+    let headers = Headers::new_with_headers(&response.headers())?;
+    set(&headers)?;
+    let init = ResponseInit::new();
+    init.set_status(response.status());
+    init.set_status_text(&response.status_text());
+    init.set_headers(&headers);
+    Ok(Response::new_with_opt_readable_stream_and_init(
+        response.body().as_ref(),
+        &init,
+    )?)
 }

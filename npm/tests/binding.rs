@@ -70,6 +70,7 @@ fn give_record(
         scope,
         project.map(str::to_owned),
         None,
+        None,
         0.0,
         None,
         revoked_at,
@@ -82,7 +83,15 @@ fn start(engine: &mut Engine, method: &str, url: &str, secret: &str) -> (u32, f6
     let slot = engine.reserve();
     (
         slot,
-        engine.start(slot, method, url.to_owned(), Some(secret.to_owned()), None, NOW),
+        engine.start(
+            slot,
+            method,
+            url.to_owned(),
+            Some(secret.to_owned()),
+            None,
+            None,
+            NOW,
+        ),
     )
 }
 
@@ -147,7 +156,7 @@ fn known_hashes_skip_the_offline_checks_only() {
     engine.store_failed(slot);
     let slot = engine.reserve();
     assert_eq!(
-        step(engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 0, NOW)),
+        step(engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 0, None, NOW)),
         LOOKUP_KEY
     );
     assert_eq!(engine.lookup_hash(slot).as_deref(), Some(key()[1].as_str()));
@@ -157,7 +166,7 @@ fn known_hashes_skip_the_offline_checks_only() {
         "revocation is still checked"
     );
     let slot = engine.reserve();
-    let unknown = engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 7, NOW);
+    let unknown = engine.start_known(slot, get(), "/api/v1/projects".to_owned(), 7, None, NOW);
     assert!(
         denial_of(&engine, unknown).starts_with("503\n"),
         "an unknown index fails closed"
@@ -266,7 +275,7 @@ fn an_answer_out_of_order_or_to_no_decision_fails_closed() {
     assert_eq!(step(engine.provide_no_key(slot)), DENY, "a released slot");
     assert_eq!(step(engine.provide_no_key(999)), DENY, "a slot never reserved");
     assert_eq!(
-        step(engine.start(999, "GET", "/".to_owned(), None, None, NOW)),
+        step(engine.start(999, "GET", "/".to_owned(), None, None, None, NOW)),
         DENY
     );
     assert_eq!(engine.pending(), 0);
@@ -284,6 +293,7 @@ fn prepared_records_decide_like_fields() {
         "organization",
         None,
         Some(vec!["read:project".into()]),
+        None,
         0.0,
         None,
         None,
@@ -304,6 +314,7 @@ fn prepared_records_decide_like_fields() {
         "o".into(),
         "u".into(),
         "nowhere",
+        None,
         None,
         None,
         0.0,
@@ -328,6 +339,7 @@ fn handle(revoked_at: Option<f64>) -> KeyRecord {
         "organization",
         None,
         Some(vec!["read:project".into(), "no:such_permission".into()]),
+        None,
         0.0,
         None,
         revoked_at,

@@ -1,20 +1,38 @@
-//! # keyscope-ratelimit — per-key rate limiting as arithmetic
+//! # keyscope-ratelimit — per-key limits as arithmetic
 //!
-//! A sliding one-second window the caller keeps wherever it likes (a Durable Object per key at
-//! the edge) and asks before forwarding an allowed request. `no_std` + `alloc`, no clock: the
-//! caller passes `now`.
+//! What a key's requests are held to, as numbers a caller keeps wherever it likes (a Durable
+//! Object per key at the edge, a JavaScript map or Redis in the npm package) and asks before
+//! forwarding an allowed request. `no_std` + `alloc`, no clock: the caller passes `now`.
+//!
+//! - this file: [`SlidingWindow`], the exact sliding one-second window of a rate limit;
+//! - `calendar`: [`CalendarWindow`], the UTC day or month a quota counts in;
+//! - `quota`: [`QuotaCounter`], a quota's count in its window;
+//! - `limits`: [`Limits`] (which rate applies, [`rate_in_force`]), one request's admission under
+//!   both, its `Retry-After` and denial, and the `RateLimit-Policy` / `RateLimit` header fields
+//!   ([`rate_limit_headers`]).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
+pub mod calendar;
+pub mod limits;
+pub mod quota;
+
 use alloc::collections::VecDeque;
 
 use policy_core::Timestamp;
 
-/// The window's length: a limit is "requests per second".
-const WINDOW_MS: i64 = 1000;
+pub use calendar::CalendarWindow;
+pub use limits::{
+    rate_in_force, rate_limit_headers, Admission, Counts, Limit, Limits, RateLimitHeaders, Refusal,
+    DEFAULT_PER_SECOND, RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, RATE_POLICY_NAME, RETRY_AFTER_HEADER,
+};
+pub use quota::QuotaCounter;
+
+/// The rate window's length in milliseconds: a rate limit is "requests per second".
+pub const WINDOW_MS: i64 = 1000;
 
 /// The times of the requests allowed in the last second: at most `limit` requests in any
 /// one-second window, exactly (no bursts beyond it, unlike a token bucket). Holds one entry per
@@ -53,14 +71,28 @@ impl SlidingWindow {
         }
     }
 
+    /// Drops the admissions that left the window by `now`, and answers how many remain and the
+    /// oldest of them (the window gains a place when it leaves).
+    pub fn in_window(&mut self, now: Timestamp) -> (u32, Option<Timestamp>) {
+        self.prune(now);
+        let count = u32::try_from(self.allowed.len()).unwrap_or(u32::MAX);
+        (count, self.allowed.front().copied())
+    }
+
+    /// Drops the admissions made a second or more before `now`.
+    fn prune(&mut self, now: Timestamp) {
+        let since = now.0.saturating_sub(WINDOW_MS);
+        while self.allowed.front().is_some_and(|t| t.0 <= since) {
+            self.allowed.pop_front();
+        }
+    }
+
     /// Admits one request at `now` under a limit of `limit` per second. `Err(seconds)` when
     /// `limit` requests were already admitted in the second before `now`: the whole seconds
     /// until the oldest of them leaves the window (at least 1), for `Retry-After`. A limit of 0
     /// refuses everything.
     pub fn admit(&mut self, limit: u32, now: Timestamp) -> Result<(), u32> {
-        while self.allowed.front().is_some_and(|t| t.0 <= now.0 - WINDOW_MS) {
-            self.allowed.pop_front();
-        }
+        self.prune(now);
         if self.allowed.len() < limit as usize {
             self.allowed.push_back(now);
             return Ok(());
@@ -68,7 +100,9 @@ impl SlidingWindow {
         let wait_ms = self
             .allowed
             .front()
-            .map_or(WINDOW_MS, |oldest| oldest.0 + WINDOW_MS - now.0)
+            .map_or(WINDOW_MS, |oldest| {
+                oldest.0.saturating_add(WINDOW_MS).saturating_sub(now.0)
+            })
             .clamp(1, WINDOW_MS);
         // INVARIANT: 1 ≤ wait_ms ≤ 1000 after the clamp, so the cast cannot truncate.
         Err((wait_ms as u32).div_ceil(1000))
@@ -139,6 +173,26 @@ mod tests {
             assert!(window.admit(1, Timestamp(t * 5)).is_err());
         }
         assert_eq!(window.admit(1, Timestamp(1000)), Ok(()));
+    }
+
+    #[test]
+    fn in_window_counts_what_is_left_and_names_the_oldest() {
+        let mut window = SlidingWindow::new();
+        assert_eq!(window.in_window(Timestamp(0)), (0, None));
+        for t in [100, 400, 900] {
+            window.admit(5, Timestamp(t)).unwrap();
+        }
+        assert_eq!(window.in_window(Timestamp(1000)), (3, Some(Timestamp(100))));
+        assert_eq!(
+            window.in_window(Timestamp(1100)),
+            (2, Some(Timestamp(400))),
+            "100 left at 1100"
+        );
+        assert_eq!(
+            window.in_window(Timestamp(i64::MIN)),
+            (2, Some(Timestamp(400))),
+            "no overflow"
+        );
     }
 
     #[test]

@@ -59,8 +59,8 @@ describe("admin API: keys", () => {
     assert.match(created.secret, /^ck_live_[0-9A-Za-z]{36}$/);
     assert.equal(created.key.hint, created.secret.slice(-4));
     assert.deepEqual(Object.keys(created.key).sort(), [
-      "createdAt", "createdBy", "expiresAt", "hint", "id", "lastUsedAt", "name", "organizationId", "permissions",
-      "revokedAt", "scope", "scopedProjectId",
+      "allowedCidrs", "createdAt", "createdBy", "expiresAt", "hint", "id", "lastUsedAt", "name", "organizationId", "permissions",
+      "quota", "rateLimit", "revokedAt", "scope", "scopedProjectId", "scopedProjectIds",
     ]);
     assert.equal(created.key.lastUsedAt, null, "never used");
     assert.ok(created.key.permissions.every((p) => p.startsWith("read:") || p === "search"));

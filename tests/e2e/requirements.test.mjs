@@ -136,9 +136,10 @@ describe("the gateway", () => {
     assert.match(res.headers["content-type"], /application\/json/);
     assert.equal(origin.received.length, before);
     assert.deepEqual(JSON.parse(res.body), {
-      apiKeyId: id, scope: "organization", scopedProjectId: null,
+      apiKeyId: id, scope: "organization", scopedProjectId: null, scopedProjectIds: null,
       permissions: ["read:entry", "approve:time_entry", "invite:user"], organizationId: "org_a",
       role: "manager", effectivePermissions: ["read:entry", "approve:time_entry"], name: id, hint: secret.slice(-4),
+      allowedCidrs: null, rateLimit: null, quota: null,
     });
   });
 

@@ -92,9 +92,14 @@ pub async fn remove(ctx: &Ctx<'_>, kind: &str, rid: &str) -> Result<Answer, Admi
 /// Applies puts and removals all together.
 pub async fn batch(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
     let batch: ResourceBatch = read_body(req, MAX_BATCH_BODY).await?;
-    if batch.put.len() + batch.remove.len() > MAX_BATCH {
+    // The rule the OpenAPI document can state exactly: one kind of change up to MAX_BATCH, or
+    // both kinds up to half of it each.
+    let (put, remove) = (batch.put.len(), batch.remove.len());
+    let both = put > 0 && remove > 0;
+    if put.max(remove) > if both { MAX_BATCH / 2 } else { MAX_BATCH } {
         return Err(AdminError::invalid(format!(
-            "a batch holds at most {MAX_BATCH} changes"
+            "a batch holds at most {MAX_BATCH} puts or {MAX_BATCH} removals, or at most {} of each when it holds both",
+            MAX_BATCH / 2
         )));
     }
     if batch.put.is_empty() && batch.remove.is_empty() {

@@ -8,6 +8,7 @@
 
 use std::rc::Rc;
 
+use keyscope_ratelimit::Limits;
 use policy_core::{KeyHash, KeyState, PreparedKey};
 use worker::Env;
 
@@ -59,7 +60,7 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
         }
     };
     let check = KeyStateClient::open(env)?
-        .check(&key.record().id, config.rate_limit)
+        .check(&key.record().id, &limits_of(config, key.record()))
         .await?;
     let Some(state) = check.state else {
         // D1 no longer has the key (a projection left behind): unknown.
@@ -75,4 +76,10 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
         role: state.role,
         admission: check.admission,
     }))
+}
+
+/// The limits a key's requests are held to: its own rate and quota, the deployment's default
+/// rate for a key without its own (keyscope-ratelimit's rule).
+pub fn limits_of(config: &Config, record: &policy_core::KeyRecord) -> Limits {
+    Limits::of(record.rate_limit, record.quota, config.rate_limit)
 }

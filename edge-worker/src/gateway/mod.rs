@@ -10,15 +10,16 @@ mod lookup;
 
 use std::rc::Rc;
 
+use keyscope_ratelimit::RateLimitHeaders;
 use policy_core::{
-    client_address, target_of_url, Authorization, Decision, Denial, KeyHeaders, PreparedKey,
-    Request as DecisionRequest, ResourceOwner, Step, AUTHORIZATION_HEADER, KEY_HEADER,
+    client_address, target_of_url, Authorization, Decision, Denial, KeyHeaders, KeyRecord, PreparedKey,
+    Request as DecisionRequest, ResourceOwner, Step, Timestamp, AUTHORIZATION_HEADER, KEY_HEADER,
 };
 use worker::{console_error, Context, Env};
 
 use crate::clock::now;
 use crate::config::{Config, StoreMode};
-use crate::respond::{deny, json_text, Answer};
+use crate::respond::{deny, json_text, with_rate_limit_headers, Answer};
 use crate::store::keystate::{Admission, KeyStateClient};
 use crate::store::read::Reader;
 
@@ -102,31 +103,35 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                 Err(err) => store_failed(&mut auth, err),
             },
             Step::Done(Decision::Deny(denial)) => {
-                refund(env, ctx, &auth, admission);
+                refund(env, ctx, config, &auth, admission);
                 return deny(&denial);
             }
             Step::Done(Decision::Allow(allow)) => {
-                if let Err(answer) = admit(env, config, allow.key_id, admission).await {
-                    return answer;
-                }
-                if let Some(record) = auth.record() {
-                    last_used::touch(env, ctx, config, record, now);
-                }
-                if allow.serves_me() {
-                    return match auth.me() {
+                let Some(record) = auth.record() else {
+                    return deny(&Denial::unavailable());
+                };
+                let limited = match admit(env, config, record, admission, now).await {
+                    Ok(fields) => fields,
+                    Err(answer) => return answer,
+                };
+                last_used::touch(env, ctx, config, record, now);
+                let answer = if allow.serves_me() {
+                    match auth.me() {
                         Some(me) => json_text(200, &me.to_json()),
                         None => deny(&Denial::unavailable()),
-                    };
-                }
-                return forward::forward(
-                    &req,
-                    env,
-                    config,
-                    &allow,
-                    request.target,
-                    request.headers.authorization_carries_key(),
-                )
-                .await;
+                    }
+                } else {
+                    forward::forward(
+                        &req,
+                        env,
+                        config,
+                        &allow,
+                        request.target,
+                        request.headers.authorization_carries_key(),
+                    )
+                    .await
+                };
+                return with_rate_limit_headers(answer, limited.as_ref());
             }
         };
         if answered.is_err() {
@@ -136,15 +141,25 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     }
 }
 
-/// The rate limit for an allowed request: the admission the `strict` lookup already took, or
-/// one hop to the key's object now (`kv`, `d1`). `Err` carries the answer (`429`, or `503` when
-/// the limiter fails: it fails closed, like every store).
-async fn admit(env: &Env, config: &Config, key_id: &str, admission: Admission) -> Result<(), Answer> {
-    let admission = match (admission, config.rate_limit) {
-        (_, None) => return Ok(()),
-        (Admission::NotAsked, Some(limit)) => {
+/// The limits of an allowed request: the admission the `strict` lookup already took, or one
+/// taken now (`kv` and `d1` modes); over a limit, `429 rate_limited` saying which, with
+/// `Retry-After` and the `RateLimit` fields. `Ok` carries the fields an allowed answer gets
+/// (`None` when no limit applies).
+async fn admit(
+    env: &Env,
+    config: &Config,
+    record: &KeyRecord,
+    admission: Admission,
+    now: Timestamp,
+) -> Result<Option<RateLimitHeaders>, Answer> {
+    let limits = lookup::limits_of(config, record);
+    if limits.is_unlimited() {
+        return Ok(None);
+    }
+    let admission = match admission {
+        Admission::NotAsked => {
             let taken = match KeyStateClient::open(env) {
-                Ok(client) => client.take(key_id, limit).await,
+                Ok(client) => client.take(&record.id, &limits).await,
                 Err(err) => Err(err),
             };
             match taken {
@@ -155,11 +170,21 @@ async fn admit(env: &Env, config: &Config, key_id: &str, admission: Admission) -
                 }
             }
         }
-        (admission, Some(_)) => admission,
+        taken => taken,
     };
     match admission {
-        Admission::Admitted { .. } => Ok(()),
-        Admission::Limited { retry_after, limit } => Err(deny(&Denial::rate_limited(retry_after, limit))),
+        Admission::Admitted { counts, .. } => Ok(limits.headers(&counts.into(), now)),
+        Admission::Limited {
+            retry_after,
+            limit,
+            counts,
+        } => {
+            let answer = deny(&Denial::rate_limited(retry_after, limit));
+            Err(with_rate_limit_headers(
+                answer,
+                limits.headers(&counts.into(), now).as_ref(),
+            ))
+        }
         Admission::NotAsked => {
             console_error!("keyscope: rate limiter answered without an admission");
             Err(deny(&Denial::unavailable()))
@@ -167,18 +192,25 @@ async fn admit(env: &Env, config: &Config, key_id: &str, admission: Admission) -
     }
 }
 
-/// A request admitted into its key's window and then denied does not count: the admission is
+/// A request admitted under its key's limits and then denied does not count: the admission is
 /// given back off the hot path.
-fn refund(env: &Env, ctx: &Context, auth: &Authorization<'_, Rc<PreparedKey>>, admission: Admission) {
-    let Admission::Admitted { at } = admission else {
+fn refund(
+    env: &Env,
+    ctx: &Context,
+    config: &Config,
+    auth: &Authorization<'_, Rc<PreparedKey>>,
+    admission: Admission,
+) {
+    let Admission::Admitted { at, .. } = admission else {
         return;
     };
     let (Some(record), Ok(client)) = (auth.record(), KeyStateClient::open(env)) else {
         return;
     };
+    let period = lookup::limits_of(config, record).quota.map(|q| q.period);
     let id = record.id.clone();
     ctx.wait_until(async move {
-        if let Err(err) = client.refund(&id, at).await {
+        if let Err(err) = client.refund(&id, at, period).await {
             console_error!("keyscope: rate-limit refund failed: {err}");
         }
     });

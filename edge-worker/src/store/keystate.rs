@@ -3,8 +3,9 @@
 //!
 //! The object answers, in one hop, "is this key still revoked-or-not, and with which creator
 //! role" — read from D1 (the source of truth) and cached in the object — and admits the request
-//! into the key's rate-limit window ([`SlidingWindow`], persisted in the object's storage so a
-//! restart cannot reset a limit).
+//! under the key's limits: its rate ([`SlidingWindow`]) and its quota ([`QuotaCounter`]), both
+//! persisted in the object's storage so a restart cannot reset a limit (keyscope-ratelimit's
+//! [`Limits::admit`] judges and counts).
 //!
 //! Writes that change a key's state (revocation, its creator's role change or removal) bracket
 //! their D1 batch with [`KeyStateClient::begin`] and [`KeyStateClient::commit`]:
@@ -24,8 +25,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use keyscope_ratelimit::SlidingWindow;
-use policy_core::{Exceeded, Timestamp};
+use keyscope_ratelimit::{Counts, Limits, QuotaCounter, SlidingWindow};
+use policy_core::{Exceeded, Quota, QuotaPeriod, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
 
@@ -57,7 +58,7 @@ pub struct Check {
     pub admission: Admission,
 }
 
-/// What the rate limiter said.
+/// What the limiter said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Admission {
@@ -65,16 +66,62 @@ pub enum Admission {
     NotAsked,
     /// Admitted at this time (a denial refunds it with [`KeyStateClient::refund`]).
     Admitted {
-        /// The time the window recorded.
+        /// The time the counters recorded.
         at: Timestamp,
+        /// The counters after the request (for the `RateLimit` header field).
+        counts: CountsWire,
     },
-    /// Over the limit: retry after this many seconds.
+    /// Over a limit: retry after this many seconds.
     Limited {
         /// `Retry-After`, in seconds.
         retry_after: u32,
         /// The limit reached.
         limit: Exceeded,
+        /// The counters (the request not counted).
+        counts: CountsWire,
     },
+}
+
+/// [`Counts`] as the object answers them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountsWire {
+    in_second: u32,
+    oldest_in_second: Option<i64>,
+    in_period: u64,
+}
+
+impl From<Counts> for CountsWire {
+    fn from(c: Counts) -> CountsWire {
+        CountsWire {
+            in_second: c.in_second,
+            oldest_in_second: c.oldest_in_second.map(Timestamp::millis),
+            in_period: c.in_period,
+        }
+    }
+}
+
+impl From<CountsWire> for Counts {
+    fn from(c: CountsWire) -> Counts {
+        Counts {
+            in_second: c.in_second,
+            oldest_in_second: c.oldest_in_second.map(Timestamp),
+            in_period: c.in_period,
+        }
+    }
+}
+
+/// A key's limits as a query string (`&perSecond=…&quota=…&period=…`), read back by the object.
+fn limits_query(limits: &Limits) -> String {
+    let mut query = format!("&perSecond={}", limits.per_second.unwrap_or(0));
+    if let Some(quota) = limits.quota {
+        query.push_str(&format!(
+            "&quota={}&period={}",
+            quota.limit,
+            quota.period.as_str()
+        ));
+    }
+    query
 }
 
 /// A write's lease on a key's state, released by [`KeyStateClient::commit`].
@@ -139,33 +186,48 @@ impl KeyStateClient {
         }
     }
 
-    /// The key's current state, and (with `limit`) an admission into its window.
-    pub async fn check(&self, key_id: &str, limit: Option<u32>) -> std::result::Result<Check, StoreError> {
+    /// The key's current state, and (under `limits`) an admission.
+    pub async fn check(&self, key_id: &str, limits: &Limits) -> std::result::Result<Check, StoreError> {
         let body = self
             .call(
                 key_id,
                 worker::Method::Get,
-                &format!("/check?id={key_id}&limit={}", limit.unwrap_or(0)),
+                &format!("/check?id={key_id}{}", limits_query(limits)),
             )
             .await?;
         serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
     }
 
-    /// Admits one request into the key's window without reading its state (the `kv` and `d1`
+    /// Admits one request under `limits` without reading the key's state (the `kv` and `d1`
     /// store modes, whose state comes from elsewhere).
-    pub async fn take(&self, key_id: &str, limit: u32) -> std::result::Result<Admission, StoreError> {
+    pub async fn take(&self, key_id: &str, limits: &Limits) -> std::result::Result<Admission, StoreError> {
         let body = self
-            .call(key_id, worker::Method::Get, &format!("/take?limit={limit}"))
+            .call(
+                key_id,
+                worker::Method::Get,
+                &format!("/take?{}", limits_query(limits)),
+            )
             .await?;
         serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
     }
 
     /// Gives back an admission whose request was denied after all (only allowed requests
-    /// count against the limit).
-    pub async fn refund(&self, key_id: &str, at: Timestamp) -> std::result::Result<(), StoreError> {
-        self.call(key_id, worker::Method::Post, &format!("/refund?at={}", at.0))
-            .await
-            .map(drop)
+    /// count against the limits): its place in the rate window and, under a quota of
+    /// `period`, its count.
+    pub async fn refund(
+        &self,
+        key_id: &str,
+        at: Timestamp,
+        period: Option<QuotaPeriod>,
+    ) -> std::result::Result<(), StoreError> {
+        let period = period.map_or(String::new(), |p| format!("&period={}", p.as_str()));
+        self.call(
+            key_id,
+            worker::Method::Post,
+            &format!("/refund?at={}{period}", at.0),
+        )
+        .await
+        .map(drop)
     }
 
     /// Takes a lease before a write to the key's state in D1.
@@ -193,8 +255,10 @@ struct Inner {
     loaded: bool,
     /// Unreleased write leases (their expiry times); persisted.
     leases: Vec<i64>,
-    /// The rate-limit window; persisted on every admission.
+    /// The rate-limit window; persisted shortly after every admission.
     window: SlidingWindow,
+    /// The quota's count in its window; persisted with the window.
+    quota: QuotaCounter,
     /// The state read from D1 when no lease was held, if still valid.
     cached: Option<MutableState>,
     /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
@@ -217,13 +281,34 @@ pub struct KeyState {
 
 const LEASES: &str = "leases";
 const WINDOW: &str = "window";
+/// The quota counter, as `[window start, used]`.
+const QUOTA: &str = "quota";
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Query {
     id: Option<String>,
-    limit: Option<u32>,
+    per_second: Option<u32>,
+    quota: Option<u64>,
+    period: Option<QuotaPeriod>,
     at: Option<i64>,
     lease: Option<i64>,
+}
+
+impl Query {
+    /// The limits the caller asked to be admitted under (`None`: none asked, or a quota out of
+    /// bounds, which a caller never sends).
+    fn limits(&self) -> std::result::Result<Limits, String> {
+        let quota = match (self.quota, self.period) {
+            (Some(limit), Some(period)) => Some(Quota::new(limit, period).map_err(|e| e.to_string())?),
+            (None, None) => None,
+            _ => return Err("quota and period go together".into()),
+        };
+        Ok(Limits {
+            per_second: self.per_second.filter(|&n| n > 0),
+            quota,
+        })
+    }
 }
 
 impl DurableObject for KeyState {
@@ -251,28 +336,38 @@ impl DurableObject for KeyState {
         self.prune(now);
         match path {
             "/check" => {
-                let Some(id) = query.id else {
+                let Some(id) = query.id.as_deref() else {
                     return Response::error("id required", 400);
                 };
-                let state = match self.state_of(&id).await {
+                let state = match self.state_of(id).await {
                     Ok(state) => state,
                     Err(e) => return Response::error(e, 503),
                 };
-                let admission = match (&state, query.limit) {
-                    (Some(_), Some(limit)) if limit > 0 => self.admit(limit, now).await?,
-                    _ => Admission::NotAsked,
+                let limits = match query.limits() {
+                    Ok(limits) => limits,
+                    Err(e) => return Response::error(e, 400),
+                };
+                let admission = match &state {
+                    Some(_) => self.admit(&limits, now)?,
+                    None => Admission::NotAsked,
                 };
                 json(&Check { state, admission })
             }
-            "/take" => match query.limit {
-                Some(limit) if limit > 0 => json(&self.admit(limit, now).await?),
-                _ => json(&Admission::NotAsked),
+            "/take" => match query.limits() {
+                Ok(limits) => json(&self.admit(&limits, now)?),
+                Err(e) => Response::error(e, 400),
             },
             "/refund" => {
                 let Some(at) = query.at else {
                     return Response::error("at required", 400);
                 };
-                self.inner.borrow_mut().window.forget(Timestamp(at));
+                {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.window.forget(Timestamp(at));
+                    if let Some(period) = query.period {
+                        inner.quota.forget(period, Timestamp(at));
+                    }
+                }
                 self.schedule_flush()?;
                 Response::ok("ok")
             }
@@ -320,10 +415,14 @@ impl KeyState {
         let storage = self.state.storage();
         let leases: Option<Vec<i64>> = storage.get(LEASES).await?;
         let window: Option<Vec<i64>> = storage.get(WINDOW).await?;
+        let quota: Option<(i64, u64)> = storage.get(QUOTA).await?;
         let mut inner = self.inner.borrow_mut();
         if !inner.loaded {
             inner.leases = leases.unwrap_or_default();
             inner.window = SlidingWindow::from_times(window.unwrap_or_default().into_iter().map(Timestamp));
+            inner.quota = quota.map_or_else(QuotaCounter::new, |(start, used)| {
+                QuotaCounter::from_parts(Timestamp(start), used)
+            });
             inner.loaded = true;
         }
         Ok(())
@@ -374,20 +473,29 @@ impl KeyState {
         Ok(state)
     }
 
-    /// Admits one request under `limit` per second (the window is written to storage shortly
-    /// after: [`KeyState::schedule_flush`]).
-    async fn admit(&self, limit: u32, now: Timestamp) -> Result<Admission> {
-        let admission = match self.inner.borrow_mut().window.admit(limit, now) {
-            Ok(()) => Admission::Admitted { at: now },
-            Err(retry_after) => Admission::Limited {
-                retry_after,
-                limit: Exceeded::Rate { per_second: limit },
-            },
-        };
-        if matches!(admission, Admission::Admitted { .. }) {
-            self.schedule_flush()?;
+    /// Admits one request under `limits` (the counters are written to storage shortly after:
+    /// [`KeyState::schedule_flush`]). No limit: nothing is counted.
+    fn admit(&self, limits: &Limits, now: Timestamp) -> Result<Admission> {
+        if limits.is_unlimited() {
+            return Ok(Admission::NotAsked);
         }
-        Ok(admission)
+        let judged = {
+            let mut inner = self.inner.borrow_mut();
+            let Inner { window, quota, .. } = &mut *inner;
+            limits.admit(window, quota, now)
+        };
+        let counts = CountsWire::from(judged.counts);
+        Ok(match judged.refused {
+            None => {
+                self.schedule_flush()?;
+                Admission::Admitted { at: now, counts }
+            }
+            Some(refusal) => Admission::Limited {
+                retry_after: refusal.retry_after,
+                limit: refusal.exceeded,
+                counts,
+            },
+        })
     }
 
     /// Writes the window to storage [`FLUSH_AFTER_MS`] after it changed, off the answer's path:
@@ -404,31 +512,43 @@ impl KeyState {
         let inner = Rc::clone(&self.inner);
         worker::wasm_bindgen_futures::spawn_local(async move {
             worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
-            let times = {
+            let (times, quota) = {
                 let mut inner = inner.borrow_mut();
                 inner.flush_scheduled = false;
-                inner.window.times()
+                (
+                    inner.window.times(),
+                    (inner.quota.window_start().0, inner.quota.used()),
+                )
             };
-            if let Err(err) = persist(&storage, &times).await {
-                worker::console_error!("keyscope: rate window not persisted: {err:?}");
+            if let Err(err) = persist(&storage, &times, quota).await {
+                worker::console_error!("keyscope: limit counters not persisted: {err:?}");
             }
         });
         Ok(())
     }
 }
 
-/// Writes the window's times under [`WINDOW`].
+/// Writes the window's times under [`WINDOW`] and the quota counter under [`QUOTA`], in one
+/// `put` (both or neither).
 async fn persist(
     storage: &worker::worker_sys::DurableObjectStorage,
     times: &[i64],
+    (quota_start, quota_used): (i64, u64),
 ) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
-    use worker::js_sys::{Array, Function, Promise, Reflect};
+    use worker::js_sys::{Array, Function, Object, Promise, Reflect};
     use worker::wasm_bindgen::{JsCast, JsValue};
     let put: Function = Reflect::get(storage, &JsValue::from_str("put"))?.dyn_into()?;
     let values: Array = times.iter().map(|&t| JsValue::from_f64(t as f64)).collect();
-    let written: Promise = put
-        .call2(storage, &JsValue::from_str(WINDOW), &values)?
-        .dyn_into()?;
+    // A counter that never counted holds the earliest time; 0 (1970) is as old and a safe
+    // JavaScript integer.
+    let quota: Array = [quota_start.max(0) as f64, quota_used as f64]
+        .into_iter()
+        .map(JsValue::from_f64)
+        .collect();
+    let entries = Object::new();
+    Reflect::set(&entries, &JsValue::from_str(WINDOW), &values)?;
+    Reflect::set(&entries, &JsValue::from_str(QUOTA), &quota)?;
+    let written: Promise = put.call1(storage, &entries)?.dyn_into()?;
     worker::wasm_bindgen_futures::JsFuture::from(written)
         .await
         .map(drop)

@@ -40,17 +40,49 @@ pub struct RateLimit {
     pub per_second: u32,
 }
 
+/// The limits' objects are read strictly (an unknown field is an error, as in every request
+/// body): `{"perSecond": N}`, `{"limit": N, "period": …}`.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RateLimitWire {
-    per_second: u32,
+    #[serde(deserialize_with = "whole_number")]
+    per_second: u64,
 }
 
 impl TryFrom<RateLimitWire> for RateLimit {
     type Error = LimitError;
     fn try_from(wire: RateLimitWire) -> Result<RateLimit, LimitError> {
-        RateLimit::new(wire.per_second)
+        let per_second = u32::try_from(wire.per_second).map_err(|_| LimitError::PerSecond)?;
+        RateLimit::new(per_second)
     }
+}
+
+/// A whole number as JSON may write it: `5`, or `5.0` (JSON Schema's integers include it).
+/// Negative numbers and fractions are refused; numbers past 2^53 written as floats too.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    struct Whole;
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom("a whole number from 1 up"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+            const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+                                                        // INVARIANT: 0 ≤ v ≤ 2^53 here, so the cast is exact when v is whole.
+            if (0.0..=EXACT).contains(&v) && (v as u64) as f64 == v {
+                Ok(v as u64)
+            } else {
+                Err(E::custom("a whole number"))
+            }
+        }
+    }
+    deserializer.deserialize_any(Whole)
 }
 
 impl RateLimit {
@@ -95,7 +127,9 @@ pub struct Quota {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct QuotaWire {
+    #[serde(deserialize_with = "whole_number")]
     limit: u64,
     period: QuotaPeriod,
 }
@@ -128,6 +162,22 @@ mod tests {
         assert_eq!(rate.per_second, 5);
         assert!(serde_json::from_str::<RateLimit>(r#"{"perSecond":0}"#).is_err());
         assert!(serde_json::from_str::<RateLimit>(r#"{"perSecond":10001}"#).is_err());
+        assert!(serde_json::from_str::<RateLimit>(r#"{"perSecond":4294967301}"#).is_err());
+        assert_eq!(
+            serde_json::from_str::<RateLimit>(r#"{"perSecond":7.0}"#)
+                .unwrap()
+                .per_second,
+            7
+        );
+        for bad in [
+            r#"{"perSecond":7.5}"#,
+            r#"{"perSecond":-1}"#,
+            r#"{"perSecond":"7"}"#,
+            r#"{"perSecond":5,"burst":2}"#,
+        ] {
+            assert!(serde_json::from_str::<RateLimit>(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<Quota>(r#"{"limit":5,"period":"day","x":1}"#).is_err());
         let quota: Quota = serde_json::from_str(r#"{"limit":1000,"period":"month"}"#).unwrap();
         assert_eq!(quota, Quota::new(1000, QuotaPeriod::Month).unwrap());
         assert!(serde_json::from_str::<Quota>(r#"{"limit":0,"period":"day"}"#).is_err());

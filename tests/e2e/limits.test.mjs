@@ -1,0 +1,135 @@
+// SPEC "Key controls", limits: a key's own rate (overriding the deployment's default) and its
+// quota per UTC calendar day or month, held by the key's Durable Object in the same hop as its
+// state. Allowed answers and 429s carry RateLimit-Policy and RateLimit; a 429 says which limit
+// and when to retry. The worker's clock is set by the test (never a sleep, never a wall-clock
+// window): every request below is made at an instant the test chose.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startGateway, startOrigin } from "./lib/gateway.mjs";
+
+const ORG = "org_lim";
+
+async function call(gw, path, secret, method = "GET") {
+  const res = await fetch(`http://127.0.0.1:${gw.port}${path}`, { method, headers: { "x-api-key": secret } });
+  const body = await res.text();
+  return {
+    status: res.status,
+    body: body ? JSON.parse(body) : null,
+    policy: res.headers.get("ratelimit-policy"),
+    state: res.headers.get("ratelimit"),
+    retryAfter: res.headers.get("retry-after"),
+  };
+}
+
+for (const store of ["strict", "d1"]) {
+  describe(`limits at the edge (store: ${store})`, () => {
+    let origin;
+    let gw;
+    before(async () => {
+      origin = await startOrigin();
+      gw = await startGateway({ originUrl: origin.url, clock: true, bindings: { KEYSCOPE_RATE_LIMIT: "10", KEYSCOPE_STORE: store } });
+      await gw.admin.putMember(ORG, "u_admin", "admin");
+    });
+    after(async () => {
+      await gw?.dispose();
+      await origin?.close();
+    });
+    const create = (body) => gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "k", scope: "organization", ...body });
+
+    test("a key's own rate overrides the default; every answer says what is left", async () => {
+      const own = await create({ rateLimit: { perSecond: 2 } });
+      const plain = await create({});
+      await gw.clock.freeze(Date.parse("2026-11-23T12:00:00Z"));
+      const first = await call(gw, "/api/v1/projects", own.secret);
+      assert.equal(first.status, 200);
+      assert.equal(first.policy, '"second";q=2;w=1');
+      assert.equal(first.state, '"second";r=1;t=1');
+      const second = await call(gw, "/api/v1/projects", own.secret);
+      assert.equal(second.state, '"second";r=0;t=1');
+      const third = await call(gw, "/api/v1/projects", own.secret);
+      assert.equal(third.status, 429);
+      assert.equal(third.body.reason, "rate_limited");
+      assert.match(third.body.message, /rate limit is 2 per second/);
+      assert.equal(third.retryAfter, "1");
+      assert.equal(third.policy, '"second";q=2;w=1', "a 429 carries the fields too");
+      assert.equal(third.state, '"second";r=0;t=1');
+      const other = await call(gw, "/api/v1/projects", plain.secret);
+      assert.equal(other.status, 200, "another key has its own window");
+      assert.equal(other.policy, '"second";q=10;w=1', "a key without its own rate has the deployment's");
+      assert.equal(other.state, '"second";r=9;t=1');
+      await gw.clock.advance(1000);
+      assert.equal((await call(gw, "/api/v1/projects", own.secret)).status, 200, "the window moved on");
+    });
+
+    test("a daily quota holds until 00:00 UTC, says so, and refills then", async () => {
+      const k = await create({ quota: { limit: 3, period: "day" } });
+      await gw.clock.freeze(Date.parse("2026-11-23T23:59:00Z"));
+      const states = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await call(gw, "/api/v1/projects", k.secret);
+        assert.equal(res.status, 200);
+        assert.equal(res.policy, '"second";q=10;w=1, "day";q=3;w=86400');
+        states.push(res.state);
+      }
+      assert.deepEqual(states, [2, 1, 0].map((r, i) => `"second";r=${9 - i};t=1, "day";r=${r};t=60`));
+      const spent = await call(gw, "/api/v1/projects", k.secret);
+      assert.equal(spent.status, 429);
+      assert.match(spent.body.message, /quota of 3 requests per day is used up/);
+      assert.equal(spent.retryAfter, "60", "until midnight UTC");
+      await gw.clock.advance(60_000);
+      const next = await call(gw, "/api/v1/projects", k.secret);
+      assert.equal(next.status, 200, "a new day");
+      assert.equal(next.state, '"second";r=9;t=1, "day";r=2;t=86400');
+    });
+
+    test("a monthly quota counts the calendar month; only allowed requests count", async () => {
+      const k = await create({ quota: { limit: 1, period: "month" }, preset: "read" });
+      await gw.clock.freeze(Date.parse("2026-02-28T12:00:00Z"));
+      const refused = await call(gw, "/api/v1/projects", k.secret, "POST");
+      assert.equal(refused.status, 403, "read-only: forbidden");
+      assert.equal(refused.policy, null, "a refusal for another reason says nothing of the limits");
+      const allowed = await call(gw, "/api/v1/projects", k.secret);
+      assert.equal(allowed.status, 200, "the refused request did not count");
+      assert.equal(allowed.policy, '"second";q=10;w=1, "month";q=1;w=2419200', "February 2026 has 28 days");
+      const spent = await call(gw, "/api/v1/projects", k.secret);
+      assert.equal(spent.status, 429);
+      assert.match(spent.body.message, /per month/);
+      assert.equal(spent.retryAfter, String(12 * 3600), "until March 1st, 00:00 UTC");
+      await gw.clock.advance(12 * 3600 * 1000);
+      assert.equal((await call(gw, "/api/v1/projects", k.secret)).status, 200, "March");
+    });
+
+    test("/me is counted and carries the fields like any allowed answer", async () => {
+      const k = await create({ rateLimit: { perSecond: 1 } });
+      await gw.clock.freeze(Date.parse("2026-11-24T08:00:00Z"));
+      const me = await call(gw, "/api/v1/me", k.secret);
+      assert.equal(me.status, 200);
+      assert.deepEqual(me.body.rateLimit, { perSecond: 1 });
+      assert.equal(me.state, '"second";r=0;t=1');
+      assert.equal((await call(gw, "/api/v1/me", k.secret)).status, 429);
+    });
+  });
+}
+
+describe("limits at the edge: the limiter off", () => {
+  test("KEYSCOPE_RATE_LIMIT=off leaves keys without their own limits unlimited, and no fields", async () => {
+    const origin = await startOrigin();
+    const gw = await startGateway({ originUrl: origin.url, clock: true, bindings: { KEYSCOPE_RATE_LIMIT: "off" } });
+    try {
+      await gw.admin.putMember(ORG, "u_admin", "admin");
+      const plain = await gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "p", scope: "organization" });
+      const own = await gw.admin.createKey(ORG, { actingUserId: "u_admin", name: "o", scope: "organization", rateLimit: { perSecond: 1 } });
+      await gw.clock.freeze(Date.parse("2026-11-23T12:00:00Z"));
+      for (let i = 0; i < 12; i++) {
+        const res = await call(gw, "/api/v1/projects", plain.secret);
+        assert.equal(res.status, 200);
+        assert.equal(res.policy, null);
+      }
+      assert.equal((await call(gw, "/api/v1/projects", own.secret)).policy, '"second";q=1;w=1', "a key's own rate still holds");
+      assert.equal((await call(gw, "/api/v1/projects", own.secret)).status, 429);
+    } finally {
+      await gw.dispose();
+      await origin.close();
+    }
+  });
+});
