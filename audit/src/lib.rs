@@ -85,10 +85,12 @@ pub enum AuditAction {
     /// the delivery went to the dead-letter queue (the event names the undelivered one in its
     /// details). Never delivered itself.
     EventDeliveryFailed,
+    /// A key's address allow-list or limits changed (the details hold them as they now are).
+    KeyControlsChanged,
 }
 
 /// Every action name, in the order of [`AuditAction`]: for filters and documentation.
-pub const ACTION_NAMES: [&str; 11] = [
+pub const ACTION_NAMES: [&str; 12] = [
     "key.created",
     "key.rotated",
     "key.revoked",
@@ -100,6 +102,7 @@ pub const ACTION_NAMES: [&str; 11] = [
     "key.expiring",
     "key.rotation_grace_ending",
     "event.delivery_failed",
+    "key.controls_changed",
 ];
 
 /// An action name or cause that is not one of ours, or a cause where none belongs.
@@ -146,6 +149,7 @@ impl AuditAction {
             AuditAction::KeyExpiring => "key.expiring",
             AuditAction::KeyRotationGraceEnding => "key.rotation_grace_ending",
             AuditAction::EventDeliveryFailed => "event.delivery_failed",
+            AuditAction::KeyControlsChanged => "key.controls_changed",
         }
     }
 
@@ -190,6 +194,7 @@ impl AuditAction {
             "key.expiring" => AuditAction::KeyExpiring,
             "key.rotation_grace_ending" => AuditAction::KeyRotationGraceEnding,
             "event.delivery_failed" => AuditAction::EventDeliveryFailed,
+            "key.controls_changed" => AuditAction::KeyControlsChanged,
             _ => return Err(AuditParseError::UnknownAction),
         };
         match cause {

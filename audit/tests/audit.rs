@@ -47,6 +47,7 @@ fn every_action_has_one_name_and_parses_back() {
         AuditAction::KeyExpiring,
         AuditAction::KeyRotationGraceEnding,
         AuditAction::EventDeliveryFailed,
+        AuditAction::KeyControlsChanged,
     ];
     let names: Vec<&str> = all.iter().map(|action| action.as_str()).collect();
     assert_eq!(names, ACTION_NAMES);

@@ -377,6 +377,8 @@ export interface KeyStanding {
   canChange: boolean;
   canRotate: boolean;
   canRevoke: boolean;
+  /** The viewer may change its address allow-list and limits now (not once revoked or expired). */
+  canEditControls: boolean;
 }
 
 /** What a member of a role may do with keys. */

@@ -8,9 +8,9 @@
 )]
 
 use policy_core::{
-    Actor, ControlsAsk, CreateKey, ErrorKind, GracePeriod, Grants, ImportError, ImportedKey, KeyHash,
-    KeyMaterial, KeyRecord, LifecycleError, NewKey, Policy, ProjectIds, RevocationPlan, Scope, Timestamp,
-    EARLIEST_TIME, LATEST_TIME, MAX_GRACE_SECONDS, MAX_IMPORT_KEYS,
+    Actor, ControlsAsk, ControlsChange, CreateKey, ErrorKind, Fact, FactAction, GracePeriod, Grants,
+    ImportError, ImportedKey, KeyHash, KeyMaterial, KeyRecord, LifecycleError, NewKey, Policy, ProjectIds,
+    RevocationPlan, Scope, Timestamp, EARLIEST_TIME, LATEST_TIME, MAX_GRACE_SECONDS, MAX_IMPORT_KEYS,
 };
 
 fn new_key<'a>(
@@ -945,4 +945,159 @@ fn messages_start_with_the_field_they_name() {
     }
     assert_eq!(LifecycleError::KeyRevoked.field(), None);
     assert_eq!(LifecycleError::ProjectRequired.field(), None);
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn controls_are_checked_once_for_every_surface() {
+    let many = strings(&["p2", "p1"]);
+    let ask = ControlsAsk {
+        scoped_project_ids: Some(&many),
+        ..ControlsAsk::default()
+    };
+    let controls = ask.check().unwrap();
+    assert_eq!(
+        controls.projects.as_slice(),
+        strings(&["p1", "p2"]).as_slice(),
+        "sorted"
+    );
+    let both = ControlsAsk {
+        scoped_project_id: Some("p1"),
+        scoped_project_ids: Some(&many),
+        ..ControlsAsk::default()
+    };
+    assert_eq!(both.check().unwrap_err(), LifecycleError::ProjectFieldsBoth);
+    assert_eq!(both.check().unwrap_err().code(), "project_fields_both");
+    let twice = strings(&["p1", "p1"]);
+    let err = ControlsAsk {
+        scoped_project_ids: Some(&twice),
+        ..ControlsAsk::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_projects", Some("scopedProjectIds"))
+    );
+    let bad_id = strings(&["p/1"]);
+    let err = ControlsAsk {
+        scoped_project_ids: Some(&bad_id),
+        ..ControlsAsk::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(
+        err,
+        LifecycleError::InvalidId {
+            field: "scopedProjectIds"
+        }
+    );
+    let empty: Vec<String> = Vec::new();
+    let err = ControlsAsk {
+        scoped_project_ids: Some(&empty),
+        ..ControlsAsk::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!(err, LifecycleError::ProjectRequired);
+    let cidrs = strings(&["10.0.0.0/8", "nonsense"]);
+    let err = ControlsAsk {
+        allowed_cidrs: Some(&cidrs),
+        ..ControlsAsk::default()
+    }
+    .check()
+    .unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_cidrs", Some("allowedCidrs")));
+    assert!(err.to_string().contains("nonsense"), "{err}");
+}
+
+#[test]
+fn several_projects_make_a_project_key_and_an_organization_key_names_none() {
+    let policy = Policy::align().unwrap();
+    let many = strings(&["p3", "p1"]);
+    let mut create = ask("CI");
+    create.controls = ControlsAsk {
+        scoped_project_ids: Some(&many),
+        ..ControlsAsk::default()
+    };
+    let record = policy
+        .plan_create("org", actor("u", "engineer"), &create, MATERIAL, NOW)
+        .unwrap();
+    assert_eq!(
+        record.scoped_project_ids.as_slice(),
+        strings(&["p1", "p3"]).as_slice()
+    );
+    let json = serde_json::to_value(&record).unwrap();
+    assert_eq!(
+        json["scopedProjectId"],
+        serde_json::Value::Null,
+        "two projects: no single one"
+    );
+    assert_eq!(json["scopedProjectIds"], serde_json::json!(["p1", "p3"]));
+    let back: KeyRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(back, record, "a record written with both fields reads back");
+    create.scope = Scope::Organization;
+    let err = policy
+        .plan_create("org", actor("u", "admin"), &create, MATERIAL, NOW)
+        .unwrap_err();
+    assert_eq!(err, LifecycleError::ProjectNotAllowed);
+}
+
+#[test]
+fn controls_change_is_the_creator_s_or_an_admin_s_and_audited() {
+    let policy = Policy::align().unwrap();
+    let key = record("u_eng", Scope::Organization);
+    let cidrs = strings(&["203.0.113.7/24"]);
+    let change = ControlsChange {
+        allowed_cidrs: Some(Some(&cidrs)),
+        rate_limit: Some(Some(policy_core::RateLimit::new(5).unwrap())),
+        quota: None,
+    };
+    let next = policy
+        .plan_controls_change(&key, actor("u_eng", "engineer"), &change, NOW)
+        .unwrap();
+    assert_eq!(
+        next.allowed_cidrs.as_ref().unwrap().blocks()[0].to_string(),
+        "203.0.113.0/24"
+    );
+    assert_eq!(next.rate_limit.unwrap().per_second, 5);
+    assert_eq!(
+        policy.plan_controls_change(&key, actor("u_other", "engineer"), &change, NOW),
+        Err(LifecycleError::NotYours)
+    );
+    assert!(policy
+        .plan_controls_change(&key, actor("u_admin", "admin"), &change, NOW)
+        .is_ok());
+    let facts = Fact::controls_changed("u_eng", &key, &next);
+    assert_eq!(facts.len(), 1);
+    assert_eq!(facts[0].action, FactAction::KeyControlsChanged);
+    assert!(
+        Fact::controls_changed("u_eng", &next, &next).is_empty(),
+        "no change, no event"
+    );
+    let removed = policy
+        .plan_controls_change(
+            &next,
+            actor("u_eng", "engineer"),
+            &ControlsChange {
+                allowed_cidrs: Some(None),
+                ..ControlsChange::default()
+            },
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(
+        (removed.allowed_cidrs, removed.rate_limit),
+        (None, next.rate_limit),
+        "null removes, absent keeps"
+    );
+    let mut revoked = key.clone();
+    revoked.revoked_at = Some(at(-1));
+    assert_eq!(
+        policy.plan_controls_change(&revoked, actor("u_eng", "engineer"), &change, NOW),
+        Err(LifecycleError::KeyRevoked)
+    );
 }

@@ -9,8 +9,9 @@ import { startGateway, startOrigin } from "./lib/gateway.mjs";
 
 const ORG = "org_lim";
 
-async function call(gw, path, secret, method = "GET") {
-  const res = await fetch(`http://127.0.0.1:${gw.port}${path}`, { method, headers: { "x-api-key": secret } });
+async function call(gw, path, secret, method = "GET", clientIp = undefined) {
+  const headers = { "x-api-key": secret, ...(clientIp ? { "cf-connecting-ip": clientIp } : {}) };
+  const res = await fetch(`http://127.0.0.1:${gw.port}${path}`, { method, headers });
   const body = await res.text();
   return {
     status: res.status,
@@ -97,6 +98,34 @@ for (const store of ["strict", "d1"]) {
       assert.equal(spent.retryAfter, String(12 * 3600), "until March 1st, 00:00 UTC");
       await gw.clock.advance(12 * 3600 * 1000);
       assert.equal((await call(gw, "/api/v1/projects", k.secret)).status, 200, "March");
+    });
+
+    test("a change of the allow-list or the limits holds from the very next request", async () => {
+      const k = await create({ rateLimit: { perSecond: 1 } });
+      await gw.clock.freeze(Date.parse("2026-11-25T08:00:00Z"));
+      const first = await call(gw, "/api/v1/projects", k.secret, "GET", "192.0.2.1");
+      assert.equal(first.policy, '"second";q=1;w=1', "the key is now known to this isolate");
+      const changed = await gw.admin.ok("POST", `/organizations/${ORG}/keys/${k.key.id}/controls`, {
+        actingUserId: "u_admin",
+        rateLimit: { perSecond: 3 },
+        allowedCidrs: ["192.0.2.0/24"],
+      });
+      assert.deepEqual([changed.key.rateLimit, changed.key.allowedCidrs], [{ perSecond: 3 }, ["192.0.2.0/24"]]);
+      const after = await call(gw, "/api/v1/projects", k.secret, "GET", "192.0.2.1");
+      assert.equal(after.status, 200);
+      assert.equal(after.policy, '"second";q=3;w=1', "the new rate, not the cached one");
+      assert.equal(after.state, '"second";r=1;t=1', "the earlier admission still counts, this one once");
+      const elsewhere = await call(gw, "/api/v1/projects", k.secret, "GET", "198.51.100.1");
+      assert.equal(elsewhere.status, 403);
+      assert.equal(elsewhere.body.reason, "forbidden");
+      await gw.admin.ok("POST", `/organizations/${ORG}/keys/${k.key.id}/controls`, { actingUserId: "u_admin", allowedCidrs: null });
+      await gw.clock.advance(1000);
+      const anywhere = await call(gw, "/api/v1/projects", k.secret, "GET", "198.51.100.1");
+      assert.equal(anywhere.status, 200, "the list removed: any address");
+      assert.equal(anywhere.policy, '"second";q=3;w=1', "the rate kept (absent: unchanged)");
+      const events = await gw.admin.ok("GET", `/organizations/${ORG}/audit-events?keyId=${k.key.id}&action=key.controls_changed`);
+      assert.equal(events.events.length, 2);
+      assert.deepEqual(events.events.map((e) => e.details.allowedCidrs).sort(), [["192.0.2.0/24"], null].sort());
     });
 
     test("/me is counted and carries the fields like any allowed answer", async () => {

@@ -17,7 +17,9 @@ use worker::Request;
 use super::error::AdminError;
 use crate::clock::now;
 use crate::keys::error::ServiceError;
-use crate::keys::input::{grace, id, opt_time, query, read_body, CreateBody, MAX_BATCH_BODY, MAX_BODY};
+use crate::keys::input::{
+    grace, id, opt_time, query, read_body, ControlsBody, CreateBody, MAX_BATCH_BODY, MAX_BODY,
+};
 use crate::keys::lifecycle::{self, new_key_id};
 use crate::keys::view::{saved, KeyView};
 use crate::keys::Ctx;
@@ -114,6 +116,22 @@ pub async fn revoke(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> R
         role: role.as_deref(),
     };
     let (current, applied) = lifecycle::revoke(ctx, &writer, org, actor, key).await?;
+    key_answer(current.record, &applied)
+}
+
+/// Changes a key's address allow-list and limits (each field absent: unchanged; null:
+/// removed), as its creator or a role that manages every key may.
+pub async fn controls(req: &mut Request, ctx: &Ctx<'_>, org: &str, key: &str) -> Result<Answer, AdminError> {
+    let body: ControlsBody = read_body(req, MAX_BODY).await?;
+    let acting_user_id = acting_user(body.acting_user_id.as_deref())?;
+    let writer = ctx.writer()?;
+    let role = writer.member_role(org, acting_user_id).await?;
+    let actor = Actor {
+        user_id: acting_user_id,
+        role: role.as_deref(),
+    };
+    let (current, applied) =
+        lifecycle::change_controls(ctx, &writer, org, actor, key, &body.change()).await?;
     key_answer(current.record, &applied)
 }
 

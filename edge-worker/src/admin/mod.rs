@@ -175,9 +175,10 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 ("revoke", Some(Method::Post)) => keys::revoke(req, ctx, org, key).await,
                 ("rotate", Some(Method::Post)) => keys::rotate(req, ctx, org, key).await,
                 ("sync", Some(Method::Post)) => keys::sync(ctx, org, key).await,
+                ("controls", Some(Method::Post)) => keys::controls(req, ctx, org, key).await,
                 ("explain", Some(Method::Post)) => explain::explain(req, ctx, org, key).await,
                 ("access", Some(Method::Get)) => explain::access(ctx, org, key).await,
-                ("revoke" | "rotate" | "sync" | "explain", _) => not_allowed("POST"),
+                ("revoke" | "rotate" | "sync" | "explain" | "controls", _) => not_allowed("POST"),
                 ("access", _) => not_allowed("GET"),
                 _ => Err(AdminError::not_found("admin route")),
             }

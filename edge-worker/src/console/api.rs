@@ -13,7 +13,7 @@ use crate::address;
 use crate::clock::now;
 use crate::config::Config;
 use crate::keys::error::ServiceError;
-use crate::keys::input::{grace, read_body, CreateBody, MAX_BODY};
+use crate::keys::input::{grace, read_body, ControlsBody, CreateBody, MAX_BODY};
 use crate::keys::lifecycle;
 use crate::keys::view::{saved, KeyView};
 use crate::keys::Ctx;
@@ -30,6 +30,7 @@ enum Route<'a> {
     Keys,
     Rotate(&'a str),
     Revoke(&'a str),
+    Controls(&'a str),
 }
 
 /// A key as the console shows it: the admin API's view and where the key stands for the user
@@ -97,6 +98,7 @@ pub async fn handle(
         ["keys"] => (Route::Keys, "GET, POST"),
         ["keys", id, "rotate"] => (Route::Rotate(id), "POST"),
         ["keys", id, "revoke"] => (Route::Revoke(id), "POST"),
+        ["keys", id, "controls"] => (Route::Controls(id), "POST"),
         _ => {
             return Err(ConsoleError::not_found(
                 "There is nothing at this address of the console.",
@@ -163,6 +165,21 @@ pub async fn handle(
                     "previous": acting.view(policy, rotated.previous, at),
                 }),
                 &rotated.made.applied,
+            ))
+        }
+        Route::Controls(key) => {
+            let body: ControlsBody = read_body(&mut req, MAX_BODY).await?;
+            if body.acting_user_id.is_some() {
+                return Err(
+                    ServiceError::invalid("actingUserId: the console acts as the session's user").into(),
+                );
+            }
+            let (entry, applied) =
+                lifecycle::change_controls(&ctx, &writer, &org, acting.actor(), key, &body.change()).await?;
+            Ok(saved(
+                200,
+                serde_json::json!({ "key": acting.view(policy, entry, now()) }),
+                &applied,
             ))
         }
         Route::Revoke(key) => {

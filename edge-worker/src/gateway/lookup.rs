@@ -14,7 +14,8 @@ use worker::Env;
 
 use crate::config::{Config, StoreMode};
 use crate::store::keystate::{Admission, KeyStateClient};
-use crate::store::read::{cached, remember, Reader};
+use crate::store::read::{cached, remember, CachedKey, Reader};
+use crate::store::rows::{controls_json, with_controls};
 use crate::store::StoreError;
 
 /// A key as the decision sees it.
@@ -48,23 +49,54 @@ async fn whole(config: &Config, reader: Reader, hash: &KeyHash) -> Result<Option
 }
 
 async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
-    let key = match cached(hash) {
-        Some(key) => key,
+    let cached_key = match cached(hash) {
+        Some(cached_key) => cached_key,
         None => {
             let Some(entry) = Reader::kv(env)?.key(hash).await? else {
                 return Ok(None);
             };
-            let key = Rc::new(config.engine.prepare(entry.record));
-            remember(*hash, Rc::clone(&key));
-            key
+            let fresh = CachedKey {
+                controls: controls_json(&entry.record)?,
+                key: Rc::new(config.engine.prepare(entry.record)),
+            };
+            remember(*hash, fresh.clone());
+            fresh
         }
     };
-    let check = KeyStateClient::open(env)?
-        .check(&key.record().id, &limits_of(config, key.record()))
+    let client = KeyStateClient::open(env)?;
+    let mut check = client
+        .check(
+            &cached_key.key.record().id,
+            &limits_of(config, cached_key.key.record()),
+        )
         .await?;
-    let Some(state) = check.state else {
+    let Some(state) = check.state.take() else {
         // D1 no longer has the key (a projection left behind): unknown.
         return Ok(None);
+    };
+    let key = if state.controls == cached_key.controls {
+        cached_key.key
+    } else {
+        // The allow-list or a limit changed since the key was cached: the object's answer is
+        // the current one. The admission just taken was under the old limits: given back, and
+        // taken again under the new ones (rare: once per isolate per change).
+        if let Admission::Admitted { at, .. } = check.admission {
+            let period = limits_of(config, cached_key.key.record()).quota.map(|q| q.period);
+            client.refund(&cached_key.key.record().id, at, period).await?;
+        }
+        let record = with_controls(cached_key.key.record().clone(), state.controls.as_deref())?;
+        let key = Rc::new(config.engine.prepare(record));
+        remember(
+            *hash,
+            CachedKey {
+                key: Rc::clone(&key),
+                controls: state.controls.clone(),
+            },
+        );
+        check.admission = client
+            .take(&key.record().id, &limits_of(config, key.record()))
+            .await?;
+        key
     };
     Ok(Some(Found {
         // Expiry never changes; revocation comes from the object, never from the cache.

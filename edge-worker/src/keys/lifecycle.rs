@@ -8,7 +8,8 @@
 //! [`Ctx::event_of`] turns a fact into its event.
 
 use policy_core::{
-    key_id, Actor, ApiKey, CreateKey, Fact, GracePeriod, KeyMaterial, KeyRecord, KEY_ID_RANDOM_BYTES,
+    key_id, Actor, ApiKey, ControlsChange, CreateKey, Fact, GracePeriod, KeyMaterial, KeyRecord,
+    KEY_ID_RANDOM_BYTES,
 };
 
 use super::error::{Reason, ServiceError};
@@ -148,6 +149,37 @@ pub async fn revoke(
         applied
     };
     current.record.revoked_at = Some(plan.revoked_at);
+    Ok((current, applied))
+}
+
+/// Changes a key's allow-list and limits as `actor`: the `controls` column and the event in
+/// one batch, leased like a revocation so that the key's object serves the change on the very
+/// next request everywhere.
+pub async fn change_controls(
+    ctx: &Ctx<'_>,
+    writer: &Writer,
+    org: &str,
+    actor: Actor<'_>,
+    key: &str,
+    change: &ControlsChange<'_>,
+) -> Result<(KeyEntry, Applied<()>), ServiceError> {
+    let mut current = entry(writer, org, key).await?;
+    let at = now();
+    let next = ctx
+        .config
+        .engine
+        .policy()
+        .plan_controls_change(&current.record, actor, change, at)?;
+    let facts = Fact::controls_changed(actor.user_id, &current.record, &next);
+    let applied = if facts.is_empty() {
+        writer.sync_key(key).await?
+    } else {
+        let events = ctx.events_of(&facts, at)?;
+        let applied = writer.change_controls(&next, &events).await?;
+        ctx.publish(&events);
+        applied
+    };
+    current.record = next;
     Ok((current, applied))
 }
 

@@ -76,6 +76,8 @@ impl Ctx<'_> {
                 FactDetail::Text(text) => serde_json::Value::String(text.clone()),
                 FactDetail::Time(t) => serde_json::Value::String(crate::clock::format_time(*t)),
                 FactDetail::Seconds(s) => serde_json::Value::from(*s),
+                FactDetail::Count(n) => serde_json::Value::from(*n),
+                FactDetail::List(items) => serde_json::Value::from(items.clone()),
                 FactDetail::Null => serde_json::Value::Null,
             };
             event.details.insert((*name).to_owned(), value);
@@ -111,6 +113,7 @@ fn action_of(action: FactAction) -> Result<AuditAction, ServiceError> {
             AuditAction::KeyRevoked(RevokeCause::RotationGraceEnded)
         }
         FactAction::KeyImported => AuditAction::KeyImported,
+        FactAction::KeyControlsChanged => AuditAction::KeyControlsChanged,
         FactAction::MemberAdded => AuditAction::MemberAdded,
         FactAction::MemberRoleChanged => AuditAction::MemberRoleChanged,
         FactAction::MemberRemoved => AuditAction::MemberRemoved,

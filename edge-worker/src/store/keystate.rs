@@ -7,7 +7,8 @@
 //! persisted in the object's storage so a restart cannot reset a limit (keyscope-ratelimit's
 //! [`Limits::admit`] judges and counts).
 //!
-//! Writes that change a key's state (revocation, its creator's role change or removal) bracket
+//! Writes that change a key's state (revocation, its creator's role change or removal, its
+//! allow-list or limits) bracket
 //! their D1 batch with [`KeyStateClient::begin`] and [`KeyStateClient::commit`]:
 //!
 //! 1. `begin` records a lease (persisted) and drops the cached state. While any lease is
@@ -46,6 +47,10 @@ pub struct MutableState {
     pub revoked_at: Option<Timestamp>,
     /// The creator's current role in the key's organization; `None` once removed.
     pub role: Option<String>,
+    /// The key's `controls` column (allow-list, rate, quota, projects beyond one), which a
+    /// change can rewrite: the isolate's cached key is brought up to it.
+    #[serde(default)]
+    pub controls: Option<String>,
 }
 
 /// The answer to one check.
@@ -135,6 +140,8 @@ pub struct Lease {
 struct StateRow {
     revoked_at: Option<i64>,
     creator_role: Option<String>,
+    #[serde(default)]
+    controls: Option<String>,
 }
 
 /// The caller's side: one stub per key id.
@@ -465,6 +472,7 @@ impl KeyState {
         let state = row.map(|r| MutableState {
             revoked_at: r.revoked_at.map(Timestamp),
             role: r.creator_role,
+            controls: r.controls,
         });
         let mut inner = self.inner.borrow_mut();
         if inner.leases.is_empty() && inner.generation == generation {

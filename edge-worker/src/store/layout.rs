@@ -25,7 +25,7 @@ pub const KEY_ROW_SELECT: &str = "SELECT k.*, m.role AS creator_role FROM api_ke
      ON m.organization_id = k.organization_id AND m.user_id = k.created_by";
 
 /// A key's mutable state, read by its Durable Object: `?1` = key id.
-pub const KEY_STATE_SELECT: &str = "SELECT k.revoked_at, m.role AS creator_role FROM api_keys k \
+pub const KEY_STATE_SELECT: &str = "SELECT k.revoked_at, k.controls, m.role AS creator_role FROM api_keys k \
      LEFT JOIN members m ON m.organization_id = k.organization_id AND m.user_id = k.created_by \
      WHERE k.id = ?1";
 

@@ -79,20 +79,31 @@ impl Reader {
 /// How many keys' immutable fields an isolate keeps.
 const CACHE_CAPACITY: usize = 10_000;
 
+/// A key in the isolate cache: compiled once, with the `controls` column it was compiled with
+/// (see [`super::rows::controls_json`]), so that a change the key's object reports is seen.
+#[derive(Clone)]
+pub struct CachedKey {
+    /// The key compiled against the isolate's policy.
+    pub key: Rc<PreparedKey>,
+    /// Its controls as the `controls` column writes them.
+    pub controls: Option<String>,
+}
+
 thread_local! {
-    static IMMUTABLE: RefCell<HashMap<KeyHash, Rc<PreparedKey>>> = RefCell::new(HashMap::new());
+    static IMMUTABLE: RefCell<HashMap<KeyHash, CachedKey>> = RefCell::new(HashMap::new());
 }
 
 /// The `strict` mode's isolate cache of prepared keys (compiled once against the isolate's
 /// policy), by hash. Only the fields that never change are read from a cached key (id,
-/// organization, creator, scope, project, grants, expiry, name, hint); revocation and role
-/// always come from the key's Durable Object.
-pub fn cached(hash: &KeyHash) -> Option<Rc<PreparedKey>> {
+/// organization, creator, scope, projects, grants, expiry, name, hint); revocation, role and
+/// the controls that can change (allow-list, rate, quota) always come from the key's Durable
+/// Object.
+pub fn cached(hash: &KeyHash) -> Option<CachedKey> {
     IMMUTABLE.with(|cache| cache.borrow().get(hash).cloned())
 }
 
 /// Keeps a projection in the isolate cache (cleared whole when full: bounded memory).
-pub fn remember(hash: KeyHash, entry: Rc<PreparedKey>) {
+pub fn remember(hash: KeyHash, entry: CachedKey) {
     IMMUTABLE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= CACHE_CAPACITY {

@@ -152,15 +152,33 @@ impl StoredControls {
     }
 }
 
-/// The `controls` parameter of a key row: JSON, or NULL when the key has none.
-pub fn controls_param(r: &KeyRecord) -> Result<JsValue, StoreError> {
+/// The `controls` column of a key row: JSON, or `None` when the key has none.
+pub fn controls_json(r: &KeyRecord) -> Result<Option<String>, StoreError> {
     let controls = StoredControls::of(r);
     if controls.is_empty() {
-        return Ok(JsValue::NULL);
+        return Ok(None);
     }
-    Ok(text(
-        &serde_json::to_string(&controls).map_err(|e| StoreError::D1(e.to_string()))?,
-    ))
+    serde_json::to_string(&controls)
+        .map(Some)
+        .map_err(|e| StoreError::D1(e.to_string()))
+}
+
+/// The `controls` parameter of a key row: JSON, or NULL when the key has none.
+pub fn controls_param(r: &KeyRecord) -> Result<JsValue, StoreError> {
+    Ok(controls_json(r)?.map_or(JsValue::NULL, |json| text(&json)))
+}
+
+/// `record` with the controls that can change (allow-list, rate, quota) as the `controls`
+/// column `json` holds them now; its projects stay as they are (they never change).
+pub fn with_controls(mut record: KeyRecord, json: Option<&str>) -> Result<KeyRecord, StoreError> {
+    let controls: StoredControls = match json {
+        None => StoredControls::default(),
+        Some(text) => serde_json::from_str(text).map_err(|e| StoreError::D1(format!("controls: {e}")))?,
+    };
+    record.allowed_cidrs = controls.allowed_cidrs;
+    record.rate_limit = controls.rate_limit;
+    record.quota = controls.quota;
+    Ok(record)
 }
 
 /// A D1 text parameter.

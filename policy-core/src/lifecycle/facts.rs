@@ -31,6 +31,8 @@ pub enum FactAction {
     KeyRevoked(FactCause),
     /// A key was imported by hash.
     KeyImported,
+    /// A key's allow-list or limits changed.
+    KeyControlsChanged,
     /// A user became a member.
     MemberAdded,
     /// A member's role changed.
@@ -67,6 +69,10 @@ pub enum FactDetail {
     Time(Timestamp),
     /// A number of seconds.
     Seconds(u32),
+    /// A count (a limit's size).
+    Count(u64),
+    /// A list of texts.
+    List(Vec<String>),
     /// Nothing (written as `null`).
     Null,
 }
@@ -135,6 +141,36 @@ impl Fact {
         )
         .with("name", FactDetail::text(&key.name))
         .with("scope", FactDetail::text(key.scope.as_str()))
+    }
+
+    /// `key.controls_changed` when `actor` changed `before`'s allow-list or limits into
+    /// `after`'s, with the controls as they now are (`allowedCidrs`, `rateLimitPerSecond`,
+    /// `quotaLimit`, `quotaPeriod`, null where absent); nothing when they did not change.
+    pub fn controls_changed(actor: &str, before: &KeyRecord, after: &KeyRecord) -> Vec<Fact> {
+        if (&before.allowed_cidrs, before.rate_limit, before.quota)
+            == (&after.allowed_cidrs, after.rate_limit, after.quota)
+        {
+            return Vec::new();
+        }
+        let cidrs = after.allowed_cidrs.as_ref().map_or(FactDetail::Null, |list| {
+            FactDetail::List(list.blocks().iter().map(ToString::to_string).collect())
+        });
+        let count = |n: Option<u64>| n.map_or(FactDetail::Null, FactDetail::Count);
+        vec![Fact::about_key(
+            FactAction::KeyControlsChanged,
+            FactActor::User(actor.to_string()),
+            after,
+        )
+        .with("allowedCidrs", cidrs)
+        .with(
+            "rateLimitPerSecond",
+            count(after.rate_limit.map(|r| u64::from(r.per_second))),
+        )
+        .with("quotaLimit", count(after.quota.map(|q| q.limit)))
+        .with(
+            "quotaPeriod",
+            FactDetail::text_or_null(after.quota.map(|q| q.period.as_str())),
+        )]
     }
 
     /// `key.imported` for an imported key ([`crate::Policy::plan_import`]): the service token

@@ -91,6 +91,9 @@ pub struct KeyStanding<'p> {
     pub can_rotate: bool,
     /// … and revoking it now would change something ([`KeyStatus::may_revoke`]).
     pub can_revoke: bool,
+    /// … and its allow-list and limits may be changed now
+    /// ([`Policy::plan_controls_change`]: not once revoked or expired).
+    pub can_edit_controls: bool,
 }
 
 impl Policy {
@@ -110,6 +113,7 @@ impl Policy {
             can_change,
             can_rotate: can_change && status.may_rotate(),
             can_revoke: can_change && status.may_revoke(),
+            can_edit_controls: can_change && status.may_rotate(),
         }
     }
 
@@ -206,13 +210,19 @@ mod tests {
                 status: KeyStatus::Active,
                 can_change: true,
                 can_rotate: true,
-                can_revoke: true
+                can_revoke: true,
+                can_edit_controls: true
             }
         );
         let other = policy.key_standing(&key(None, None), Some("engineer"), viewer("x", "engineer"), now);
         assert_eq!(
-            (other.can_change, other.can_rotate, other.can_revoke),
-            (false, false, false)
+            (
+                other.can_change,
+                other.can_rotate,
+                other.can_revoke,
+                other.can_edit_controls
+            ),
+            (false, false, false, false)
         );
         let expired = policy.key_standing(
             &key(None, Some(50)),
@@ -226,8 +236,13 @@ mod tests {
         );
         let revoked = policy.key_standing(&key(Some(50), None), Some("engineer"), viewer("x", "admin"), now);
         assert_eq!(
-            (revoked.can_change, revoked.can_rotate, revoked.can_revoke),
-            (true, false, false)
+            (
+                revoked.can_change,
+                revoked.can_rotate,
+                revoked.can_revoke,
+                revoked.can_edit_controls
+            ),
+            (true, false, false, false)
         );
         let left = policy.key_standing(&key(None, None), None, viewer("x", "admin"), now);
         assert_eq!(
@@ -236,7 +251,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(left).unwrap(),
-            serde_json::json!({"preset": "full", "status": "creator_left", "canChange": true, "canRotate": true, "canRevoke": true})
+            serde_json::json!({"preset": "full", "status": "creator_left", "canChange": true, "canRotate": true, "canRevoke": true, "canEditControls": true})
         );
     }
 

@@ -32,11 +32,11 @@ use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore};
 use super::keystate::{KeyStateClient, Lease};
 use super::layout::{
     kv_key, kv_resource, AUDIT_INSERT, AUDIT_INSERT_IF_MEMBER, AUDIT_SELECT, D1_BINDING, KEYS_BY_HASHES,
-    KEYS_OF_CREATOR, KEY_FLAG_LEAKED, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT, KEY_STATE_BINDING, KEY_TOUCH,
-    KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE, MEMBER_ROLES, OUTBOX_INSERT,
-    PROJECTS_OF_ORGANIZATION, RESOURCE_DELETE, RESOURCE_PUT,
+    KEYS_OF_CREATOR, KEY_CONTROLS_UPDATE, KEY_FLAG_LEAKED, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT,
+    KEY_STATE_BINDING, KEY_TOUCH, KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE,
+    MEMBER_ROLES, OUTBOX_INSERT, PROJECTS_OF_ORGANIZATION, RESOURCE_DELETE, RESOURCE_PUT,
 };
-use super::rows::{key_insert_params, opt_text, text, time, KeyRow, Owner};
+use super::rows::{controls_param, key_insert_params, opt_text, text, time, KeyRow, Owner};
 use super::StoreError;
 use crate::config::{Config, Events, StoreMode};
 
@@ -476,6 +476,21 @@ impl Writer {
         let mut refreshed = leased.clone();
         refreshed.push(new.record.id.clone());
         let (_, pending) = self.apply(&leased, &refreshed, statements).await?;
+        Ok(Applied { value: (), pending })
+    }
+
+    /// Writes a key's controls (its `controls` column, from `record`) with their events; leased
+    /// and re-projected like a revocation.
+    pub async fn change_controls(
+        &self,
+        record: &policy_core::KeyRecord,
+        events: &[AuditEvent],
+    ) -> Result<Applied<()>, StoreError> {
+        let mut statements =
+            vec![self.statement(KEY_CONTROLS_UPDATE, &[text(&record.id), controls_param(record)?])?];
+        statements.extend(self.event_statements(events)?);
+        let ids = [record.id.clone()];
+        let (_, pending) = self.apply(&ids, &ids, statements).await?;
         Ok(Applied { value: (), pending })
     }
 
