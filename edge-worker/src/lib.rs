@@ -80,11 +80,21 @@ async fn queue(batch: MessageBatch<events::EventMessage>, env: Env, _ctx: Contex
     }
 }
 
-/// The scheduled handler (a cron trigger): enqueues again the event deliveries the queue lost.
+/// The scheduled handler (a cron trigger): enqueues again the event deliveries the queue lost,
+/// and forgets usage older than 90 days.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     match Config::get(&env) {
-        Ok(config) => events::delivery::sweep(&env, config).await,
+        Ok(config) => {
+            events::delivery::sweep(&env, config).await;
+            let pruned = match store::write::Writer::open(&env, config) {
+                Ok(writer) => writer.prune_usage(clock::now()).await.map(drop),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = pruned {
+                console_error!("keyscope: old usage not pruned: {err}");
+            }
+        }
         Err(problem) => console_error!("keyscope: configuration refused: {problem}; no event sweep"),
     }
 }

@@ -187,6 +187,10 @@ export interface Allowed {
   readonly servesMe: boolean;
   /** The key's effective permissions, in policy order. */
   readonly permissions: string[];
+  /** The key's own rate (null: the deployment's default applies), for a limiter. */
+  readonly rateLimit: RateLimitSetting | null;
+  /** The key's quota (null: none), for a limiter. */
+  readonly quota: QuotaSetting | null;
   /** On `GET …/me` (`servesMe`): the key's `/me` view; otherwise null. */
   me(): MeView | null;
   /** On `GET …/me` (`servesMe`): the `/me` view as a JSON body; otherwise null. */
@@ -716,3 +720,4 @@ declare global {
     }
   }
 }
+export * from "./limiter.cjs";

@@ -26,6 +26,9 @@ class Allowed {
     // The record's projects, sorted and joined (the engine's filter), or its one project.
     this.projectFilter = filtered ? (record.projectFilter ?? record.scopedProjectId) : null;
     this.servesMe = me !== undefined;
+    // The key's own limits, for a limiter (null: none of its own).
+    this.rateLimit = record.rateLimit ?? null;
+    this.quota = record.quota ?? null;
     this.#set = set;
     this.#names = engine._permissions;
     this.#me = me;

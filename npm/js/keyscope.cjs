@@ -14,6 +14,7 @@
 //   keys.cjs        generateKey, parseKey and friends
 //   lifecycle.cjs   the key lifecycle plans
 //   engine.cjs      the `Engine` class; alignPolicy, loadPolicy
+//   limiter.cjs     per-key limits: memoryLimiter, redisLimiter, checkLimits
 //   middleware.cjs  authorize, express, hono, withKeyscope
 //   checkkey.cjs    checkKey (the gateway's `/me`)
 //   webhooks.cjs    verifyWebhook (a receiver's check of an event webhook)
@@ -25,6 +26,7 @@ const createDecide = require("./decide.cjs");
 const createKeys = require("./keys.cjs");
 const createLifecycle = require("./lifecycle.cjs");
 const createEngine = require("./engine.cjs");
+const createLimits = require("./limiter.cjs");
 const createMiddleware = require("./middleware.cjs");
 const createCheckKey = require("./checkkey.cjs");
 const createWebhooks = require("./webhooks.cjs");
@@ -36,7 +38,8 @@ module.exports = function createKeyscope(wasm, crypto) {
   const decide = createDecide(wasm, codec, records);
   const plans = createLifecycle(wasm, codec, records, keys);
   const { Engine, alignPolicy, loadPolicy } = createEngine(wasm, decide, plans, keys);
-  const { authorize, express, hono, withKeyscope } = createMiddleware(Engine);
+  const limits = createLimits(wasm);
+  const { authorize, express, hono, withKeyscope } = createMiddleware(Engine, limits);
   const checkKey = createCheckKey(wasm, keys.headers);
   const { verifyWebhook } = createWebhooks(wasm);
 
@@ -51,6 +54,7 @@ module.exports = function createKeyscope(wasm, crypto) {
     CheckKeyError: errors.CheckKeyError,
     LifecycleError: errors.LifecycleError,
     WebhookError: errors.WebhookError,
+    LimiterError: limits.LimiterError,
     authorize,
     alignPolicy,
     loadPolicy,
@@ -64,6 +68,9 @@ module.exports = function createKeyscope(wasm, crypto) {
     withKeyscope,
     checkKey,
     verifyWebhook,
+    memoryLimiter: limits.memoryLimiter,
+    redisLimiter: limits.redisLimiter,
+    checkLimits: limits.checkLimits,
     KEY_HEADER: keys.headers.KEY_HEADER,
     KEY_HEADER_NAME: keys.headers.KEY_HEADER_NAME,
     AUTHORIZATION_HEADER: keys.headers.AUTHORIZATION_HEADER,

@@ -58,6 +58,10 @@ module.exports = function createRecords(wasm, codec) {
           }
         }
         if (any) out.controls = JSON.stringify(controls);
+        // The limits as the decision reports them (the engine refuses the record if they are
+        // not valid, so no allowed decision carries invalid ones).
+        out.rateLimit = value.rateLimit ?? undefined;
+        out.quota = value.quota ?? undefined;
       } else if (f === "permissions") {
         if (v !== undefined && v !== null && !(Array.isArray(v) && v.every((g) => typeof g === "string"))) {
           return { field: f, problem: `is ${describe(v)} (an array of permission names or null is required)` };
@@ -103,7 +107,10 @@ module.exports = function createRecords(wasm, codec) {
       this._wasm = call(() => new wasm.KeyRecord(...codec.recordArgs(plain)));
       // The identity as the engine holds it.
       const [id, organizationId, createdBy, scope, projectFilter] = this._wasm.identity();
-      this._identity = Object.freeze({ id, organizationId, createdBy, scope, projectFilter: projectFilter || undefined });
+      this._identity = Object.freeze({
+        id, organizationId, createdBy, scope, projectFilter: projectFilter || undefined,
+        rateLimit: plain.rateLimit, quota: plain.quota,
+      });
       this.id = id;
     }
   }

@@ -18,6 +18,7 @@ mod engine;
 mod error;
 mod keys;
 mod lifecycle;
+mod limits;
 mod lookup;
 mod me;
 mod outcome;

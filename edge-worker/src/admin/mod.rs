@@ -13,6 +13,7 @@
 //! | [`audit`] | the audit log's listing |
 //! | [`events`] | event webhooks: replay, the deliveries |
 //! | [`explain`] | a request explained for a key, and a key's access table |
+//! | [`usage`] | a key's usage by hour or day, the organization's keys by traffic |
 //! | [`console_sessions`] | one-time links to the key console |
 //!
 //! Create, rotate and revoke are the key service's ([`crate::keys`]), shared with the console.
@@ -27,6 +28,7 @@ pub mod explain;
 pub mod keys;
 pub mod members;
 pub mod resources;
+pub mod usage;
 pub mod views;
 
 use policy_core::{bearer_token, AUTHORIZATION_HEADER};
@@ -122,6 +124,13 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 _ => not_allowed("PUT, DELETE"),
             }
         }
+        ["organizations", org, "usage"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Get) => usage::organization(req, ctx, org).await,
+                _ => not_allowed("GET"),
+            }
+        }
         ["organizations", org, "audit-events"] => {
             let org = id("organization id", org)?;
             match method {
@@ -178,8 +187,9 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 ("controls", Some(Method::Post)) => keys::controls(req, ctx, org, key).await,
                 ("explain", Some(Method::Post)) => explain::explain(req, ctx, org, key).await,
                 ("access", Some(Method::Get)) => explain::access(ctx, org, key).await,
+                ("usage", Some(Method::Get)) => usage::key(req, ctx, org, key).await,
                 ("revoke" | "rotate" | "sync" | "explain" | "controls", _) => not_allowed("POST"),
-                ("access", _) => not_allowed("GET"),
+                ("access" | "usage", _) => not_allowed("GET"),
                 _ => Err(AdminError::not_found("admin route")),
             }
         }

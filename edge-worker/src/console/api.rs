@@ -15,11 +15,13 @@ use crate::config::Config;
 use crate::keys::error::ServiceError;
 use crate::keys::input::{grace, read_body, ControlsBody, CreateBody, MAX_BODY};
 use crate::keys::lifecycle;
+use crate::keys::usage;
 use crate::keys::view::{saved, KeyView};
 use crate::keys::Ctx;
 use crate::respond::{json, Answer};
 use crate::store::rows::KeyEntry;
 use crate::store::sessions::{Holder, Sessions};
+use crate::store::usage::Granularity;
 use crate::store::write::Writer;
 
 /// The header that carries the CSRF proof.
@@ -31,6 +33,7 @@ enum Route<'a> {
     Rotate(&'a str),
     Revoke(&'a str),
     Controls(&'a str),
+    Usage(&'a str),
 }
 
 /// A key as the console shows it: the admin API's view and where the key stands for the user
@@ -99,6 +102,7 @@ pub async fn handle(
         ["keys", id, "rotate"] => (Route::Rotate(id), "POST"),
         ["keys", id, "revoke"] => (Route::Revoke(id), "POST"),
         ["keys", id, "controls"] => (Route::Controls(id), "POST"),
+        ["keys", id, "usage"] => (Route::Usage(id), "GET"),
         _ => {
             return Err(ConsoleError::not_found(
                 "There is nothing at this address of the console.",
@@ -165,6 +169,20 @@ pub async fn handle(
                     "previous": acting.view(policy, rotated.previous, at),
                 }),
                 &rotated.made.applied,
+            ))
+        }
+        Route::Usage(key) => {
+            // The keys the user sees in the list: their own, or every key for a role that
+            // manages every key. Any other is not there (404), as in the list.
+            let entry = lifecycle::entry(&writer, &org, key).await?;
+            if !policy.may_manage_every_key(&acting.role) && entry.record.created_by != acting.holder.user_id
+            {
+                return Err(ConsoleError::not_found("There is no such key among yours."));
+            }
+            let range = usage::range(None, None, now());
+            Ok(json(
+                200,
+                &usage::key_usage_answer(&writer, &org, key, range, Granularity::Day).await?,
             ))
         }
         Route::Controls(key) => {

@@ -28,6 +28,8 @@ pub struct Found {
     pub role: Option<String>,
     /// The rate-limit admission already taken (`strict` mode), if any.
     pub admission: Admission,
+    /// The key's object counted the request as allowed (`strict` mode, not over a limit).
+    pub counted: bool,
 }
 
 /// Looks a key up by hash; `Ok(None)` for a key no store knows.
@@ -45,6 +47,7 @@ async fn whole(config: &Config, reader: Reader, hash: &KeyHash) -> Result<Option
         key: Rc::new(config.engine.prepare(entry.record)),
         role: entry.role,
         admission: Admission::NotAsked,
+        counted: false,
     }))
 }
 
@@ -67,9 +70,12 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
     let mut check = client
         .check(
             &cached_key.key.record().id,
+            &cached_key.key.record().organization_id,
             &limits_of(config, cached_key.key.record()),
         )
         .await?;
+    // The object counted the request as allowed unless it was over a limit.
+    let counted = !matches!(check.admission, Admission::Limited { .. });
     let Some(state) = check.state.take() else {
         // D1 no longer has the key (a projection left behind): unknown.
         return Ok(None);
@@ -93,8 +99,14 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
                 controls: state.controls.clone(),
             },
         );
+        let record = key.record();
         check.admission = client
-            .take(&key.record().id, &limits_of(config, key.record()))
+            .take(
+                &record.id,
+                &record.organization_id,
+                &limits_of(config, record),
+                false,
+            )
             .await?;
         key
     };
@@ -106,6 +118,7 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
         },
         key,
         role: state.role,
+        counted,
         admission: check.admission,
     }))
 }

@@ -22,6 +22,7 @@ use crate::config::{Config, StoreMode};
 use crate::respond::{deny, json_text, with_rate_limit_headers, Answer};
 use crate::store::keystate::{Admission, KeyStateClient};
 use crate::store::read::Reader;
+use crate::store::usage::Outcome;
 
 /// Decides one request and answers it (CORS around it when configured).
 pub async fn handle(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config) -> Answer {
@@ -75,6 +76,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     let mut auth: Authorization<'_, Rc<PreparedKey>> = config.engine.authorize(&request, now);
     let mut creator_role: Option<String> = None;
     let mut admission = Admission::NotAsked;
+    let mut usage = Usage::default();
     let resources = match config.store {
         StoreMode::D1 => Reader::d1(env),
         StoreMode::Strict | StoreMode::Kv => Reader::kv(env),
@@ -85,6 +87,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                 Ok(Some(found)) => {
                     creator_role = found.role;
                     admission = found.admission;
+                    usage.counted = found.counted;
                     auth.provide_prepared(found.key, found.state)
                 }
                 Ok(None) => auth.provide_key(None),
@@ -103,17 +106,44 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                 Err(err) => store_failed(&mut auth, err),
             },
             Step::Done(Decision::Deny(denial)) => {
-                refund(env, ctx, config, &auth, admission);
+                let outcome = Outcome::of_denial(denial.reason());
+                report(env, ctx, config, auth.record(), admission, usage, outcome, now);
                 return deny(&denial);
             }
             Step::Done(Decision::Allow(allow)) => {
                 let Some(record) = auth.record() else {
                     return deny(&Denial::unavailable());
                 };
-                let limited = match admit(env, config, record, admission, now).await {
+                let limited = match admit(env, config, record, &mut admission, &mut usage, now).await {
                     Ok(fields) => fields,
-                    Err(answer) => return answer,
+                    Err(answer) => {
+                        let outcome = match admission {
+                            Admission::Limited { .. } => Outcome::RateLimited,
+                            _ => Outcome::Unavailable,
+                        };
+                        report(
+                            env,
+                            ctx,
+                            config,
+                            Some(record),
+                            admission,
+                            usage,
+                            Some(outcome),
+                            now,
+                        );
+                        return answer;
+                    }
                 };
+                report(
+                    env,
+                    ctx,
+                    config,
+                    Some(record),
+                    admission,
+                    usage,
+                    Some(Outcome::Allowed),
+                    now,
+                );
                 last_used::touch(env, ctx, config, record, now);
                 let answer = if allow.serves_me() {
                     match auth.me() {
@@ -149,21 +179,31 @@ async fn admit(
     env: &Env,
     config: &Config,
     record: &KeyRecord,
-    admission: Admission,
+    admission: &mut Admission,
+    usage: &mut Usage,
     now: Timestamp,
 ) -> Result<Option<RateLimitHeaders>, Answer> {
     let limits = lookup::limits_of(config, record);
     if limits.is_unlimited() {
         return Ok(None);
     }
-    let admission = match admission {
+    let admission = match *admission {
         Admission::NotAsked => {
             let taken = match KeyStateClient::open(env) {
-                Ok(client) => client.take(&record.id, &limits).await,
+                Ok(client) => {
+                    client
+                        .take(&record.id, &record.organization_id, &limits, true)
+                        .await
+                }
                 Err(err) => Err(err),
             };
             match taken {
-                Ok(admission) => admission,
+                Ok(taken) => {
+                    // The object counted an admitted request as allowed.
+                    usage.counted = matches!(taken, Admission::Admitted { .. });
+                    *admission = taken;
+                    taken
+                }
                 Err(err) => {
                     console_error!("keyscope: rate limiter failed: {err}");
                     return Err(deny(&Denial::unavailable()));
@@ -192,26 +232,49 @@ async fn admit(
     }
 }
 
-/// A request admitted under its key's limits and then denied does not count: the admission is
-/// given back off the hot path.
-fn refund(
+/// What the key's object knows of this request's usage: whether it already counted it as
+/// allowed (its check, or an admission it took).
+#[derive(Clone, Copy, Debug, Default)]
+struct Usage {
+    counted: bool,
+}
+
+/// Tells the key's object, off the answer's path, what a known key's request came to, when
+/// that is not what it counted (only allowed requests count against the limits, and usage
+/// counts every outcome): a denial gives back the admission and moves the count to its reason;
+/// a request it did not count is counted.
+#[allow(clippy::too_many_arguments)]
+fn report(
     env: &Env,
     ctx: &Context,
     config: &Config,
-    auth: &Authorization<'_, Rc<PreparedKey>>,
+    record: Option<&KeyRecord>,
     admission: Admission,
+    usage: Usage,
+    outcome: Option<Outcome>,
+    now: Timestamp,
 ) {
-    let Admission::Admitted { at, .. } = admission else {
+    let (Some(record), Some(outcome)) = (record, outcome) else {
         return;
     };
-    let (Some(record), Ok(client)) = (auth.record(), KeyStateClient::open(env)) else {
+    if usage.counted && outcome == Outcome::Allowed {
         return;
+    }
+    let Ok(client) = KeyStateClient::open(env) else {
+        return;
+    };
+    let (at, admitted) = match admission {
+        Admission::Admitted { at, .. } if outcome != Outcome::Allowed => (at, true),
+        _ => (now, false),
     };
     let period = lookup::limits_of(config, record).quota.map(|q| q.period);
-    let id = record.id.clone();
+    let (id, org) = (record.id.clone(), record.organization_id.clone());
     ctx.wait_until(async move {
-        if let Err(err) = client.refund(&id, at, period).await {
-            console_error!("keyscope: rate-limit refund failed: {err}");
+        if let Err(err) = client
+            .report(&id, &org, at, outcome, usage.counted, admitted, period)
+            .await
+        {
+            console_error!("keyscope: usage report failed: {err}");
         }
     });
 }

@@ -3,9 +3,10 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | [`lifecycle`] | create, rotate, revoke: read → plan → apply; fresh ids and secrets |
+//! | [`lifecycle`] | create, rotate, revoke, change controls: read → plan → apply; fresh ids and secrets |
 //! | this file | what a change needs ([`Ctx`]); a plan's audit facts as stored events |
 //! | [`view`] | what a key looks like in an answer, and a saved change's `pending` |
+//! | [`usage`] | a key's usage: the range asked for, its buckets |
 //! | [`input`] | bodies, ids, times, query strings (natively tested) |
 //! | [`error`] | the reason codes both APIs answer with |
 //!
@@ -15,6 +16,7 @@
 pub mod error;
 pub mod input;
 pub mod lifecycle;
+pub mod usage;
 pub mod view;
 
 use keyscope_audit::{AuditAction, AuditActor, AuditEvent, AuditSource, RevokeCause};

@@ -26,12 +26,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use keyscope_ratelimit::{Counts, Limits, QuotaCounter, SlidingWindow};
+use keyscope_ratelimit::{Counts as LimitCounts, Limits, QuotaCounter, SlidingWindow};
 use policy_core::{Exceeded, Quota, QuotaPeriod, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
 
-use super::layout::{D1_BINDING, KEY_STATE_BINDING, KEY_STATE_SELECT};
+use super::layout::{D1_BINDING, KEY_STATE_BINDING, KEY_STATE_SELECT, USAGE_ADD};
+use super::usage::{Counts, Outcome, Pending, WRITE_AFTER_MS};
 use super::StoreError;
 use crate::clock::now;
 
@@ -87,7 +88,7 @@ pub enum Admission {
     },
 }
 
-/// [`Counts`] as the object answers them.
+/// keyscope-ratelimit's counts as the object answers them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CountsWire {
@@ -96,8 +97,8 @@ pub struct CountsWire {
     in_period: u64,
 }
 
-impl From<Counts> for CountsWire {
-    fn from(c: Counts) -> CountsWire {
+impl From<LimitCounts> for CountsWire {
+    fn from(c: LimitCounts) -> CountsWire {
         CountsWire {
             in_second: c.in_second,
             oldest_in_second: c.oldest_in_second.map(Timestamp::millis),
@@ -106,9 +107,9 @@ impl From<Counts> for CountsWire {
     }
 }
 
-impl From<CountsWire> for Counts {
-    fn from(c: CountsWire) -> Counts {
-        Counts {
+impl From<CountsWire> for LimitCounts {
+    fn from(c: CountsWire) -> LimitCounts {
+        LimitCounts {
             in_second: c.in_second,
             oldest_in_second: c.oldest_in_second.map(Timestamp),
             in_period: c.in_period,
@@ -193,13 +194,20 @@ impl KeyStateClient {
         }
     }
 
-    /// The key's current state, and (under `limits`) an admission.
-    pub async fn check(&self, key_id: &str, limits: &Limits) -> std::result::Result<Check, StoreError> {
+    /// The key's current state, and (under `limits`) an admission. A known key's request is
+    /// counted as allowed unless it is over a limit ([`super::usage`]); `org` is the key's
+    /// organization, for its usage rows.
+    pub async fn check(
+        &self,
+        key_id: &str,
+        org: &str,
+        limits: &Limits,
+    ) -> std::result::Result<Check, StoreError> {
         let body = self
             .call(
                 key_id,
                 worker::Method::Get,
-                &format!("/check?id={key_id}{}", limits_query(limits)),
+                &format!("/check?id={key_id}&org={org}{}", limits_query(limits)),
             )
             .await?;
         serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
@@ -207,12 +215,23 @@ impl KeyStateClient {
 
     /// Admits one request under `limits` without reading the key's state (the `kv` and `d1`
     /// store modes, whose state comes from elsewhere).
-    pub async fn take(&self, key_id: &str, limits: &Limits) -> std::result::Result<Admission, StoreError> {
+    /// `count`: whether an admitted request is counted as allowed (it is not when it was
+    /// already counted, by a check whose admission is taken again).
+    pub async fn take(
+        &self,
+        key_id: &str,
+        org: &str,
+        limits: &Limits,
+        count: bool,
+    ) -> std::result::Result<Admission, StoreError> {
         let body = self
             .call(
                 key_id,
                 worker::Method::Get,
-                &format!("/take?{}", limits_query(limits)),
+                &format!(
+                    "/take?id={key_id}&org={org}&count={count}{}",
+                    limits_query(limits)
+                ),
             )
             .await?;
         serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
@@ -235,6 +254,29 @@ impl KeyStateClient {
         )
         .await
         .map(drop)
+    }
+
+    /// Tells the key's object what a request it counted as allowed at `at` came to
+    /// (`outcome`), giving back its admission if it had one (`admitted`, under a quota of
+    /// `period`); or, when the object did not count it (`counted` false), counts it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn report(
+        &self,
+        key_id: &str,
+        org: &str,
+        at: Timestamp,
+        outcome: Outcome,
+        counted: bool,
+        admitted: bool,
+        period: Option<QuotaPeriod>,
+    ) -> std::result::Result<(), StoreError> {
+        let period = period.map_or(String::new(), |p| format!("&period={}", p.as_str()));
+        let path = format!(
+            "/report?id={key_id}&org={org}&at={}&outcome={}&counted={counted}&admitted={admitted}{period}",
+            at.0,
+            outcome.name()
+        );
+        self.call(key_id, worker::Method::Post, &path).await.map(drop)
     }
 
     /// Takes a lease before a write to the key's state in D1.
@@ -266,6 +308,12 @@ struct Inner {
     window: SlidingWindow,
     /// The quota's count in its window; persisted with the window.
     quota: QuotaCounter,
+    /// Usage counts not yet written to D1; persisted with the window.
+    usage: Pending,
+    /// The key's id and organization, for its usage rows (told by every check).
+    owner: Option<(String, String)>,
+    /// An alarm to write the usage is set.
+    alarm_set: bool,
     /// The state read from D1 when no lease was held, if still valid.
     cached: Option<MutableState>,
     /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
@@ -290,11 +338,18 @@ const LEASES: &str = "leases";
 const WINDOW: &str = "window";
 /// The quota counter, as `[window start, used]`.
 const QUOTA: &str = "quota";
+/// The usage not yet written, as `[[hour, counts…]…]`.
+const USAGE: &str = "usage";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Query {
     id: Option<String>,
+    org: Option<String>,
+    outcome: Option<Outcome>,
+    counted: Option<bool>,
+    admitted: Option<bool>,
+    count: Option<bool>,
     per_second: Option<u32>,
     quota: Option<u64>,
     period: Option<QuotaPeriod>,
@@ -358,11 +413,46 @@ impl DurableObject for KeyState {
                     Some(_) => self.admit(&limits, now)?,
                     None => Admission::NotAsked,
                 };
+                if state.is_some() && !matches!(admission, Admission::Limited { .. }) {
+                    self.count(&query, Outcome::Allowed, now)?;
+                }
                 json(&Check { state, admission })
             }
             "/take" => match query.limits() {
-                Ok(limits) => json(&self.admit(&limits, now)?),
+                Ok(limits) => {
+                    let admission = self.admit(&limits, now)?;
+                    if query.count != Some(false) && matches!(admission, Admission::Admitted { .. }) {
+                        self.count(&query, Outcome::Allowed, now)?;
+                    }
+                    json(&admission)
+                }
                 Err(e) => Response::error(e, 400),
+            },
+            "/report" => {
+                let (Some(at), Some(outcome)) = (query.at, query.outcome) else {
+                    return Response::error("at and outcome required", 400);
+                };
+                let at = Timestamp(at);
+                {
+                    let mut inner = self.inner.borrow_mut();
+                    if query.admitted == Some(true) {
+                        inner.window.forget(at);
+                        if let Some(period) = query.period {
+                            inner.quota.forget(period, at);
+                        }
+                    }
+                }
+                if query.counted == Some(true) {
+                    self.inner.borrow_mut().usage.recount(outcome, at);
+                    self.schedule_flush()?;
+                } else {
+                    self.count(&query, outcome, at)?;
+                }
+                Response::ok("ok")
+            }
+            "/flush-usage" => match self.write_usage().await {
+                Ok(()) => Response::ok("ok"),
+                Err(e) => Response::error(e, 503),
             },
             "/refund" => {
                 let Some(at) = query.at else {
@@ -411,6 +501,16 @@ impl DurableObject for KeyState {
             _ => Response::error("no such call", 404),
         }
     }
+
+    /// Writes the pending usage to D1 (a failure is retried by the platform).
+    async fn alarm(&self) -> Result<Response> {
+        self.inner.borrow_mut().alarm_set = false;
+        self.load().await?;
+        match self.write_usage().await {
+            Ok(()) => Response::ok("ok"),
+            Err(e) => Err(worker::Error::RustError(format!("usage not written: {e}"))),
+        }
+    }
 }
 
 impl KeyState {
@@ -423,6 +523,7 @@ impl KeyState {
         let leases: Option<Vec<i64>> = storage.get(LEASES).await?;
         let window: Option<Vec<i64>> = storage.get(WINDOW).await?;
         let quota: Option<(i64, u64)> = storage.get(QUOTA).await?;
+        let usage: Option<Vec<(i64, Counts)>> = storage.get(USAGE).await?;
         let mut inner = self.inner.borrow_mut();
         if !inner.loaded {
             inner.leases = leases.unwrap_or_default();
@@ -430,6 +531,7 @@ impl KeyState {
             inner.quota = quota.map_or_else(QuotaCounter::new, |(start, used)| {
                 QuotaCounter::from_parts(Timestamp(start), used)
             });
+            inner.usage = usage.map(Pending::from_hours).unwrap_or_default();
             inner.loaded = true;
         }
         Ok(())
@@ -506,6 +608,54 @@ impl KeyState {
         })
     }
 
+    /// Counts one request of the key the query names (its id and organization are kept for
+    /// the usage rows) at `at`.
+    fn count(&self, query: &Query, outcome: Outcome, at: Timestamp) -> Result<()> {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if let (Some(id), Some(org)) = (&query.id, &query.org) {
+                if inner.owner.as_ref().is_none_or(|(i, o)| i != id || o != org) {
+                    inner.owner = Some((id.clone(), org.clone()));
+                }
+            }
+            inner.usage.count(outcome, at);
+        }
+        self.schedule_flush()
+    }
+
+    /// Writes the pending usage to D1 as additions, in one batch; what was written is then
+    /// forgotten (counts made meanwhile stay). Nothing pending, or no owner known yet: nothing.
+    async fn write_usage(&self) -> std::result::Result<(), String> {
+        let (snapshot, owner) = {
+            let inner = self.inner.borrow();
+            (inner.usage.clone(), inner.owner.clone())
+        };
+        let Some((key_id, org)) = owner else {
+            return Ok(());
+        };
+        if snapshot.is_empty() {
+            return Ok(());
+        }
+        let db = self
+            .env
+            .d1(D1_BINDING)
+            .map_err(|_| format!("the {D1_BINDING} binding is not configured"))?;
+        let mut statements = Vec::new();
+        for (hour, counts) in snapshot.hours() {
+            let mut args: Vec<worker::wasm_bindgen::JsValue> =
+                vec![key_id.as_str().into(), org.as_str().into(), (hour as f64).into()];
+            args.extend(
+                counts
+                    .iter()
+                    .map(|&c| worker::wasm_bindgen::JsValue::from_f64(c as f64)),
+            );
+            statements.push(db.prepare(USAGE_ADD).bind(&args).map_err(|e| e.to_string())?);
+        }
+        db.batch(statements).await.map_err(|e| e.to_string())?;
+        self.inner.borrow_mut().usage.written(&snapshot);
+        self.schedule_flush().map_err(|e| e.to_string())
+    }
+
     /// Writes the window to storage [`FLUSH_AFTER_MS`] after it changed, off the answer's path:
     /// the object answers from memory, and storage only has to outlive a restart. Writing on
     /// every admission, before answering, cost every allowed request a storage write (measured
@@ -520,28 +670,44 @@ impl KeyState {
         let inner = Rc::clone(&self.inner);
         worker::wasm_bindgen_futures::spawn_local(async move {
             worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
-            let (times, quota) = {
+            let (times, quota, usage) = {
                 let mut inner = inner.borrow_mut();
                 inner.flush_scheduled = false;
                 (
                     inner.window.times(),
                     (inner.quota.window_start().0, inner.quota.used()),
+                    inner.usage.to_hours(),
                 )
             };
-            if let Err(err) = persist(&storage, &times, quota).await {
+            if let Err(err) = persist(&storage, &times, quota, &usage).await {
                 worker::console_error!("keyscope: limit counters not persisted: {err:?}");
+            }
+            // Pending usage is written to D1 by the object's alarm, at most WRITE_AFTER_MS
+            // after its first count.
+            let wants_alarm = {
+                let mut inner = inner.borrow_mut();
+                let wants = !usage.is_empty() && !inner.alarm_set;
+                inner.alarm_set |= wants;
+                wants
+            };
+            if wants_alarm {
+                if let Err(err) = set_alarm(&storage, WRITE_AFTER_MS).await {
+                    inner.borrow_mut().alarm_set = false;
+                    worker::console_error!("keyscope: usage alarm not set: {err:?}");
+                }
             }
         });
         Ok(())
     }
 }
 
-/// Writes the window's times under [`WINDOW`] and the quota counter under [`QUOTA`], in one
-/// `put` (both or neither).
+/// Writes the window's times under [`WINDOW`], the quota counter under [`QUOTA`] and the
+/// pending usage under [`USAGE`], in one `put` (all or none).
 async fn persist(
     storage: &worker::worker_sys::DurableObjectStorage,
     times: &[i64],
     (quota_start, quota_used): (i64, u64),
+    usage: &[(i64, Counts)],
 ) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
     use worker::js_sys::{Array, Function, Object, Promise, Reflect};
     use worker::wasm_bindgen::{JsCast, JsValue};
@@ -556,10 +722,34 @@ async fn persist(
     let entries = Object::new();
     Reflect::set(&entries, &JsValue::from_str(WINDOW), &values)?;
     Reflect::set(&entries, &JsValue::from_str(QUOTA), &quota)?;
+    let hours: Array = usage
+        .iter()
+        .map(|(hour, counts)| {
+            let row: Array = std::iter::once(*hour as f64)
+                .chain(counts.iter().map(|&c| c as f64))
+                .map(JsValue::from_f64)
+                .collect();
+            JsValue::from(row)
+        })
+        .collect();
+    Reflect::set(&entries, &JsValue::from_str(USAGE), &hours)?;
     let written: Promise = put.call1(storage, &entries)?.dyn_into()?;
     worker::wasm_bindgen_futures::JsFuture::from(written)
         .await
         .map(drop)
+}
+
+/// Sets the object's alarm `after_ms` from now (the platform's clock).
+async fn set_alarm(
+    storage: &worker::worker_sys::DurableObjectStorage,
+    after_ms: i64,
+) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
+    use worker::js_sys::{Date, Function, Promise, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let set: Function = Reflect::get(storage, &JsValue::from_str("setAlarm"))?.dyn_into()?;
+    let at = JsValue::from_f64(Date::now() + after_ms as f64);
+    let done: Promise = set.call1(storage, &at)?.dyn_into()?;
+    worker::wasm_bindgen_futures::JsFuture::from(done).await.map(drop)
 }
 
 fn json<T: Serialize>(value: &T) -> Result<Response> {

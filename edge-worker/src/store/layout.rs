@@ -224,3 +224,29 @@ pub const SESSION_DELETE: &str = "DELETE FROM console_sessions WHERE session_has
 /// An organization's projects, every one its resources name, in order: `?1` organization.
 pub const PROJECTS_OF_ORGANIZATION: &str =
     "SELECT DISTINCT project_id FROM resources WHERE organization_id = ?1 ORDER BY project_id LIMIT 1000";
+
+/// Adds a key's counts for one hour to its usage row (`?1` key, `?2` organization, `?3` hour,
+/// then the counts in `usage::Outcome::ALL` order). A change may lower `allowed` (a request
+/// recounted as denied after its hour was written); it never goes below zero.
+pub const USAGE_ADD: &str = "INSERT INTO key_usage (key_id, organization_id, hour, allowed, key_revoked, \
+     scope_violation, forbidden, not_found, rate_limited, unavailable) \
+     VALUES (?1, ?2, ?3, max(0, ?4), ?5, ?6, ?7, ?8, ?9, ?10) \
+     ON CONFLICT (key_id, hour) DO UPDATE SET allowed = max(0, allowed + ?4), \
+     key_revoked = key_revoked + ?5, scope_violation = scope_violation + ?6, forbidden = forbidden + ?7, \
+     not_found = not_found + ?8, rate_limited = rate_limited + ?9, unavailable = unavailable + ?10";
+
+/// A key's usage rows: `?1` organization, `?2` key, `?3` since, `?4` until (Unix ms).
+pub const USAGE_OF_KEY: &str = "SELECT hour, allowed, key_revoked, scope_violation, forbidden, not_found, \
+     rate_limited, unavailable FROM key_usage WHERE organization_id = ?1 AND key_id = ?2 AND hour >= ?3 \
+     AND hour < ?4 ORDER BY hour";
+
+/// An organization's keys by traffic: `?1` organization, `?2` since, `?3` until, `?4` limit.
+pub const USAGE_OF_ORGANIZATION: &str = "SELECT u.key_id, k.name, k.hint, SUM(u.allowed) AS allowed, \
+     SUM(u.key_revoked) AS key_revoked, SUM(u.scope_violation) AS scope_violation, SUM(u.forbidden) AS forbidden, \
+     SUM(u.not_found) AS not_found, SUM(u.rate_limited) AS rate_limited, SUM(u.unavailable) AS unavailable \
+     FROM key_usage u JOIN api_keys k ON k.id = u.key_id WHERE u.organization_id = ?1 AND u.hour >= ?2 \
+     AND u.hour < ?3 GROUP BY u.key_id ORDER BY SUM(u.allowed + u.key_revoked + u.scope_violation + u.forbidden \
+     + u.not_found + u.rate_limited + u.unavailable) DESC, u.key_id LIMIT ?4";
+
+/// Forgets usage rows before `?1` (Unix ms).
+pub const USAGE_PRUNE: &str = "DELETE FROM key_usage WHERE hour < ?1";

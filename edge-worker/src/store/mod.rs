@@ -17,6 +17,7 @@ pub mod layout;
 pub mod read;
 pub mod rows;
 pub mod sessions;
+pub mod usage;
 pub mod write;
 
 /// Why a store could not answer or apply a change.

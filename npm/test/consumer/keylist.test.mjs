@@ -26,12 +26,12 @@ test("a key's status: revoked, then expired, then a creator who left", () => {
 
 test("where a key stands for its viewer, as the console shows it", () => {
   const standing = (actor, changes = {}, creatorRole = "engineer") => engine.keyStanding({ actor, key: { ...key, ...changes }, creatorRole, now: now + 1 });
-  assert.deepEqual(standing(engineer), { preset: "read", status: "active", canChange: true, canRotate: true, canRevoke: true });
-  assert.deepEqual(standing({ userId: "u_x", role: "engineer" }), { preset: "read", status: "active", canChange: false, canRotate: false, canRevoke: false });
+  assert.deepEqual(standing(engineer), { preset: "read", status: "active", canChange: true, canRotate: true, canRevoke: true, canEditControls: true });
+  assert.deepEqual(standing({ userId: "u_x", role: "engineer" }), { preset: "read", status: "active", canChange: false, canRotate: false, canRevoke: false, canEditControls: false });
   const admin = { userId: "u_boss", role: "admin" };
-  assert.deepEqual(standing(admin, { expiresAt: now }), { preset: "read", status: "expired", canChange: true, canRotate: false, canRevoke: true });
-  assert.deepEqual(standing(admin, { revokedAt: now }), { preset: "read", status: "revoked", canChange: true, canRotate: false, canRevoke: false });
-  assert.deepEqual(standing(admin, {}, null), { preset: "read", status: "creator_left", canChange: true, canRotate: true, canRevoke: true });
+  assert.deepEqual(standing(admin, { expiresAt: now }), { preset: "read", status: "expired", canChange: true, canRotate: false, canRevoke: true, canEditControls: false });
+  assert.deepEqual(standing(admin, { revokedAt: now }), { preset: "read", status: "revoked", canChange: true, canRotate: false, canRevoke: false, canEditControls: false });
+  assert.deepEqual(standing(admin, {}, null), { preset: "read", status: "creator_left", canChange: true, canRotate: true, canRevoke: true, canEditControls: true });
 });
 
 test("a key's preset, who may change it, and what a role may do", () => {

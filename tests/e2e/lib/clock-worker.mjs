@@ -5,6 +5,7 @@
 //
 // `PUT /__test/clock` with `{"frozenAt": <Unix ms>}` freezes the clock there (the key-state
 // objects read it too: they run in this isolate); `{"frozenAt": null}` lets it run again.
+// `POST /__test/flush-usage?key=<id>` has a key's object write its pending usage at once.
 import Worker from "../../../edge-worker/build/index.js";
 
 export * from "../../../edge-worker/build/index.js";
@@ -26,7 +27,15 @@ globalThis.Date = TestDate;
 
 export default class extends Worker {
   async fetch(request) {
-    if (new URL(request.url).pathname === "/__test/clock") {
+    const url = new URL(request.url);
+    // `POST /__test/flush-usage?key=<id>`: the key's object writes its pending usage to D1 now
+    // (what its alarm does a minute after the first count).
+    if (url.pathname === "/__test/flush-usage" && request.method === "POST") {
+      const stub = this.env.KEY_STATE.get(this.env.KEY_STATE.idFromName(url.searchParams.get("key")));
+      const res = await stub.fetch("https://key-state/flush-usage", { method: "POST" });
+      return new Response(await res.text(), { status: res.status });
+    }
+    if (url.pathname === "/__test/clock") {
       if (request.method === "PUT") {
         const body = await request.json();
         frozenAt = body.frozenAt ?? null;

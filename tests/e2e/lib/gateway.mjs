@@ -202,6 +202,12 @@ class TestClock {
     this.frozenAt = frozenAt;
     return frozenAt;
   }
+  /** Has key `keyId`'s object write its pending usage to D1 now (its alarm's job). */
+  async flushUsage(keyId) {
+    const res = await this.mf.dispatchFetch(`http://keyscope.test/__test/flush-usage?key=${encodeURIComponent(keyId)}`, { method: "POST" });
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`usage not written: ${res.status} ${body}`);
+  }
   freeze(ms = Date.now()) {
     return this.#put(ms);
   }

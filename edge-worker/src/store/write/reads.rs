@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::store::usage;
 
 impl Writer {
     /// The current role of a member, or `None`.
@@ -149,6 +150,58 @@ impl Writer {
             .collect())
     }
 
+    /// A key's hourly usage rows from `since` (inclusive) to `until` (exclusive), oldest first.
+    pub async fn key_usage(
+        &self,
+        organization_id: &str,
+        key_id: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, usage::Counts)>, StoreError> {
+        let rows = d1(d1(self
+            .statement(
+                USAGE_OF_KEY,
+                &[text(organization_id), text(key_id), time(since), time(until)],
+            )?
+            .all()
+            .await)?
+        .results::<UsageRow>())?;
+        Ok(rows.into_iter().map(|r| (r.hour, r.counts())).collect())
+    }
+
+    /// The organization's keys by traffic from `since` to `until`: at most `limit` keys, the
+    /// busiest first, each with its totals (`hour` holds nothing here).
+    pub async fn organization_usage(
+        &self,
+        organization_id: &str,
+        since: Timestamp,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        d1(d1(self
+            .statement(
+                USAGE_OF_ORGANIZATION,
+                &[
+                    text(organization_id),
+                    time(since),
+                    time(until),
+                    JsValue::from_f64(limit as f64),
+                ],
+            )?
+            .all()
+            .await)?
+        .results::<KeyUsage>())
+    }
+
+    /// Forgets usage older than [`usage::RETENTION_MS`] before `now`: how many rows went.
+    pub async fn prune_usage(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let result = d1(self
+            .statement(USAGE_PRUNE, &[time(Timestamp(now.0 - usage::RETENTION_MS))])?
+            .run()
+            .await)?;
+        Ok(changes(&result))
+    }
+
     /// The organization's projects: every project its resources name, in order.
     pub async fn projects(&self, organization_id: &str) -> Result<Vec<String>, StoreError> {
         #[derive(Deserialize)]
@@ -178,5 +231,72 @@ impl Writer {
             .await)?
         .results::<Row>())?;
         Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+}
+
+/// A `key_usage` row: an hour and its counts.
+#[derive(Deserialize)]
+struct UsageRow {
+    hour: i64,
+    allowed: i64,
+    key_revoked: i64,
+    scope_violation: i64,
+    forbidden: i64,
+    not_found: i64,
+    rate_limited: i64,
+    unavailable: i64,
+}
+
+impl UsageRow {
+    fn counts(&self) -> usage::Counts {
+        [
+            self.allowed,
+            self.key_revoked,
+            self.scope_violation,
+            self.forbidden,
+            self.not_found,
+            self.rate_limited,
+            self.unavailable,
+        ]
+    }
+}
+
+/// A key's totals over a time range ([`Writer::organization_usage`]).
+#[derive(Deserialize)]
+pub struct KeyUsage {
+    /// The key.
+    pub key_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its hint.
+    pub hint: String,
+    /// Allowed requests.
+    pub allowed: i64,
+    /// Denied: key_revoked.
+    pub key_revoked: i64,
+    /// Denied: scope_violation.
+    pub scope_violation: i64,
+    /// Denied: forbidden.
+    pub forbidden: i64,
+    /// Denied: not_found.
+    pub not_found: i64,
+    /// Denied: rate_limited.
+    pub rate_limited: i64,
+    /// Denied: unavailable.
+    pub unavailable: i64,
+}
+
+impl KeyUsage {
+    /// The counts in `usage::Outcome::ALL` order.
+    pub fn counts(&self) -> usage::Counts {
+        [
+            self.allowed,
+            self.key_revoked,
+            self.scope_violation,
+            self.forbidden,
+            self.not_found,
+            self.rate_limited,
+            self.unavailable,
+        ]
     }
 }
