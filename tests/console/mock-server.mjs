@@ -7,7 +7,9 @@
 //
 //   node tests/console/mock-server.mjs [port]     then open http://127.0.0.1:PORT/console/open?as=admin
 //
-// Test hooks (not part of the contract) live under /__mock/.
+// Test hooks (not part of the contract) live under /__mock/. A key's 30-day usage is made up
+// (the same pattern of days for every key, relative to today, so runs are repeatable) unless a
+// test sets it with /__mock/usage.
 
 import { createServer } from "node:http";
 import { randomBytes } from "node:crypto";
@@ -60,18 +62,20 @@ function refusal(error) {
   return error;
 }
 
-/** Runs a plan, answering its refusal as the console API does. */
-function plan(fn) {
+/** Runs a plan, answering its refusal as the console API does (`word` rewords its message). */
+function plan(fn, word = (message) => message) {
   try {
     return fn();
   } catch (error) {
-    throw refusal(error);
+    const refused = refusal(error);
+    if (refused instanceof Refusal) refused.message = word(refused.message);
+    throw refused;
   }
 }
 
 /** Starts the mock on 127.0.0.1; resolves to { url, state, close }. */
 export async function startMock(port = 0) {
-  const state = { keys: [], sessions: new Map(), failNext: null };
+  const state = { keys: [], sessions: new Map(), failNext: null, usage: new Map() };
   const server = createServer((req, res) => {
     handle(state, req, res).catch((error) => {
       const refusal = error instanceof Refusal ? error : new Refusal(503, "unavailable", "The console is unavailable.");
@@ -169,6 +173,11 @@ function hook(state, path, url, res) {
     state.keys.length = 0;
     state.sessions.clear();
     state.failNext = null;
+    state.usage.clear();
+  } else if (path === "/__mock/usage") {
+    // `?id=<key id>&days=<JSON [{"daysAgo", "allowed", "denied": {reason: n}}]>`: that key's
+    // traffic (0 = today, 29 = the first day shown); `days=[]` is a key never used.
+    state.usage.set(url.searchParams.get("id"), JSON.parse(url.searchParams.get("days") ?? "[]"));
   } else if (path === "/__mock/use") {
     const key = state.keys.find((k) => k.id === url.searchParams.get("id"));
     if (key) key.lastUsedAt = new Date();
@@ -190,16 +199,104 @@ function sessionOf(state, req) {
 const actorOf = (session) => ({ userId: session.userId, role: session.role });
 const iso = (t) => (t === null ? null : new Date(t).toISOString());
 
-/** A stored record as the console shows it: the admin API's view and where it stands (npm's). */
+/** The projects a record names, sorted (the key service's form; none for organization keys). */
+function projectsOf(record) {
+  const ids = record.scopedProjectIds ?? (record.scopedProjectId ? [record.scopedProjectId] : []);
+  return [...ids].sort();
+}
+
+/**
+ * A stored record as the console shows it: the admin API's view — every output holds both
+ * project fields (SPEC "Key controls"), absent controls as null — and where it stands (npm's).
+ */
 function view(session, record) {
   const standing = engine.keyStanding({ actor: actorOf(session), key: record, creatorRole: ROLES[record.createdBy] ?? null });
+  const projects = projectsOf(record);
   return {
     ...record,
+    scopedProjectId: projects.length === 1 ? projects[0] : null,
+    scopedProjectIds: record.scope === "organization" || projects.length === 0 ? null : projects,
+    allowedCidrs: record.allowedCidrs ?? null,
+    rateLimit: record.rateLimit ?? null,
+    quota: record.quota ?? null,
     createdAt: iso(record.createdAt),
     lastUsedAt: iso(record.lastUsedAt),
     expiresAt: iso(record.expiresAt),
     revokedAt: iso(record.revokedAt),
     ...standing,
+    // policy-core's rule (KeyStanding::can_edit_controls: may change it, and it may be rotated),
+    // for a package built before the field was written out.
+    canEditControls: standing.canEditControls ?? standing.canRotate,
+  };
+}
+
+/**
+ * The allow-list and limits of a change, read by policy-core as a new key's are (the blocks
+ * parsed and written back in canonical form, the limits' bounds): a plan of a throwaway
+ * organization key with those controls, whose record is all that is kept. Its refusal is the
+ * refusal of the change (`invalid_cidrs` and its message naming the block).
+ */
+function checkedControls(change) {
+  const probe = plan(() => engine.planCreate({
+    organizationId: ORG,
+    actor: { userId: USERS.admin, role: "admin" },
+    name: "controls check",
+    scope: "organization",
+    preset: "read",
+    allowedCidrs: change.allowedCidrs ?? undefined,
+    rateLimit: change.rateLimit ?? undefined,
+    quota: change.quota ?? undefined,
+  }), (message) => message
+    // The probe's request is not the caller's body: name it as the console API does, without
+    // a position in a document the caller never sent.
+    .replace(/^Lifecycle request: /, "Invalid JSON body: ")
+    .replace(/ at line \d+ column \d+\.$/, "."));
+  return probe.record;
+}
+
+const USAGE_REASONS = ["key_revoked", "scope_violation", "forbidden", "not_found", "rate_limited", "unavailable"];
+
+/** The made-up traffic of a key no test set: most days used, some denials, some quiet days. */
+function sampleDays() {
+  const days = [];
+  for (let daysAgo = 29; daysAgo >= 0; daysAgo -= 1) {
+    const n = 29 - daysAgo;
+    if (n % 7 === 3 || n % 11 === 5) continue;
+    days.push({
+      daysAgo,
+      allowed: 20 + ((n * 37) % 61) + (n % 7 === 0 ? 40 : 0),
+      denied: {
+        rate_limited: n % 5 === 1 ? 4 + (n % 4) : 0,
+        scope_violation: n % 6 === 2 ? 3 : 0,
+        forbidden: n % 9 === 4 ? 2 : 0,
+        key_revoked: 0,
+        not_found: n % 8 === 6 ? 1 : 0,
+        unavailable: 0,
+      },
+    });
+  }
+  return days;
+}
+
+/** `GET …/usage`: days since 00:00 UTC 29 days ago, only those with traffic, ascending. */
+function usageOf(state, key, at = Date.now()) {
+  const today = Math.floor(at / 86400e3) * 86400e3;
+  const days = state.usage.get(key.id) ?? sampleDays();
+  const buckets = days
+    .filter((d) => d.daysAgo >= 0 && d.daysAgo <= 29)
+    .sort((a, b) => b.daysAgo - a.daysAgo)
+    .map((d) => ({
+      start: new Date(today - d.daysAgo * 86400e3).toISOString().replace(".000Z", "Z"),
+      allowed: d.allowed ?? 0,
+      denied: Object.fromEntries(USAGE_REASONS.map((r) => [r, d.denied?.[r] ?? 0])),
+    }))
+    .filter((b) => b.allowed > 0 || Object.values(b.denied).some((n) => n > 0));
+  return {
+    keyId: key.id,
+    granularity: "day",
+    since: new Date(today - 29 * 86400e3).toISOString().replace(".000Z", "Z"),
+    until: new Date(at).toISOString(),
+    buckets,
   };
 }
 
@@ -252,6 +349,14 @@ async function consoleApi(state, req, res, path) {
     send(res, 200, { keys: shown.map((k) => view(session, k)) });
     return;
   }
+  const usage = /^\/keys\/([A-Za-z0-9_-]{1,64})\/usage$/.exec(path);
+  if (req.method === "GET" && usage) {
+    const every = engine.keyAbilities(session.role).manageEveryKey;
+    const key = state.keys.find((k) => k.id === usage[1] && (every || k.createdBy === session.userId));
+    if (!key) throw new Refusal(404, "not_found", "There is no such key in this organization.");
+    send(res, 200, usageOf(state, key));
+    return;
+  }
   if (req.method !== "POST") throw new Refusal(404, "not_found", "Nothing here.");
   const origin = req.headers.origin;
   if (req.headers["x-keyscope-csrf"] !== session.csrfToken ||
@@ -265,21 +370,43 @@ async function consoleApi(state, req, res, path) {
   const actor = actorOf(session);
 
   if (path === "/keys") {
-    const { name, scope, scopedProjectId, preset, permissions, expiresAt, ...rest } = body;
+    const { name, scope, scopedProjectId, scopedProjectIds, preset, permissions, expiresAt, allowedCidrs, rateLimit, quota, ...rest } = body;
     const unknown = Object.keys(rest);
     if (unknown.length) throw new Refusal(400, "invalid_request", `Invalid JSON body: unknown field ${unknown[0]}.`);
     if (expiresAt !== undefined && expiresAt !== null && typeof expiresAt !== "string") {
       throw new Refusal(400, "invalid_request", "ExpiresAt must be an RFC 3339 time.");
     }
-    const made = plan(() => engine.planCreate({ organizationId: ORG, actor, name, scope, scopedProjectId: scopedProjectId ?? undefined, preset: preset ?? undefined, permissions: permissions ?? undefined, expiresAt: expiresAt ?? undefined }));
+    const made = plan(() => engine.planCreate({
+      organizationId: ORG, actor, name, scope,
+      scopedProjectId: scopedProjectId ?? undefined, scopedProjectIds: scopedProjectIds ?? undefined,
+      preset: preset ?? undefined, permissions: permissions ?? undefined, expiresAt: expiresAt ?? undefined,
+      allowedCidrs: allowedCidrs ?? undefined, rateLimit: rateLimit ?? undefined, quota: quota ?? undefined,
+    }));
     state.keys.push(made.record);
     send(res, 201, { key: view(session, made.record), secret: made.secret });
     return;
   }
 
-  const match = /^\/keys\/([A-Za-z0-9_-]{1,64})\/(rotate|revoke)$/.exec(path);
+  const match = /^\/keys\/([A-Za-z0-9_-]{1,64})\/(rotate|revoke|controls)$/.exec(path);
   const key = match && state.keys.find((k) => k.id === match[1]);
   if (!key) throw new Refusal(404, "not_found", "No such key.");
+  if (match[2] === "controls") {
+    // Each field absent (unchanged), null (removed) or a value (set), in policy-core's order:
+    // who may (the key's creator or an admin), then whether it still may change (not once revoked
+    // or expired: `409`, the refusal a rotation plan gives), then the values.
+    const { allowedCidrs, rateLimit, quota, ...rest } = body;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw new Refusal(400, "invalid_request", `Invalid JSON body: unknown field ${unknown[0]}.`);
+    plan(() => engine.checkKeyChange({ actor, key }));
+    const status = engine.keyStatus({ key, creatorRole: ROLES[key.createdBy] ?? null });
+    if (status === "revoked" || status === "expired") plan(() => engine.planRotate({ actor, key, gracePeriodSeconds: 0 }));
+    const checked = checkedControls({ allowedCidrs, rateLimit, quota });
+    if (allowedCidrs !== undefined) key.allowedCidrs = allowedCidrs === null ? null : checked.allowedCidrs;
+    if (rateLimit !== undefined) key.rateLimit = rateLimit === null ? null : checked.rateLimit;
+    if (quota !== undefined) key.quota = quota === null ? null : checked.quota;
+    send(res, 200, { key: view(session, key) });
+    return;
+  }
   if (match[2] === "revoke") {
     const revoked = plan(() => engine.planRevoke({ actor, key }));
     key.revokedAt = revoked.revokedAt;
