@@ -55,6 +55,11 @@ const LIMIT = num(opts.limit, 10, 10_000);
 // only for the events: an allowed request before, C answered requests started after).
 const WARM_MS = opts.short ? 0 : 1000;
 const AFTER_MS = opts.short ? 0 : 2000;
+// Keys with different limits at once: every other key has its own rate (SPEC "Key controls"),
+// twice the deployment's default the others are held to.
+const limitOf = (i) => (i % 2 === 0 ? LIMIT : 2 * LIMIT);
+const ownLimit = (i) => (i % 2 === 0 ? {} : { rateLimit: { perSecond: limitOf(i) } });
+
 // The short run's rate limit: windows at a standing clock, requests per key in each.
 const WINDOWS = 3;
 const PER_WINDOW = 3 * LIMIT;
@@ -153,8 +158,8 @@ async function rateLimitRun() {
     await admin.putMember(ORG, "u_admin", "admin");
     const keys = [];
     for (let i = 0; i < KEYS; i++) {
-      const created = await admin.createKey(ORG, { actingUserId: "u_admin", name: `load ${i}`, scope: "organization" });
-      keys.push({ id: created.key.id, secret: created.secret });
+      const created = await admin.createKey(ORG, { actingUserId: "u_admin", name: `load ${i}`, scope: "organization", ...ownLimit(i) });
+      keys.push({ id: created.key.id, secret: created.secret, limit: limitOf(i) });
     }
     // Warm each key's limiter (its Durable Object's first request is slow), then let the
     // window empty, so that the measured run starts in steady state.
@@ -173,7 +178,7 @@ async function rateLimitRun() {
     );
     const elapsed = (performance.now() - t0) / 1000;
     const latencies = results.map((r) => r.end - r.start).sort((a, b) => a - b);
-    const perKey = keys.map(({ id }) => {
+    const perKey = keys.map(({ id, limit }) => {
       // When each admitted request was decided: between its start and its end (midpoint).
       const admitted = results
         .filter((r) => r.tag === id && r.status === 200)
@@ -182,8 +187,8 @@ async function rateLimitRun() {
       // Steady rate: under a sliding window with demand above the limit, admission j + limit
       // follows admission j by just over a second; the rate is limit / that mean gap. (Counting
       // admissions over the run's length would be off by a whole window at the edges.)
-      const gaps = admitted.slice(LIMIT).map((t, j) => t - admitted[j]);
-      const rate = gaps.length ? (LIMIT * 1000) / (gaps.reduce((a, b) => a + b, 0) / gaps.length) : 0;
+      const gaps = admitted.slice(limit).map((t, j) => t - admitted[j]);
+      const rate = gaps.length ? (limit * 1000) / (gaps.reduce((a, b) => a + b, 0) / gaps.length) : 0;
       // The most admissions in any one-second window, as the client sees them (informational:
       // the client's clock is not the limiter's).
       let most = 0;
@@ -191,7 +196,7 @@ async function rateLimitRun() {
         while (admitted[j] - admitted[i] >= 1000) i++;
         most = Math.max(most, j - i + 1);
       }
-      return { id, admitted: admitted.length, atOrigin: received.get(id) ?? 0, rate, most };
+      return { id, limit, admitted: admitted.length, atOrigin: received.get(id) ?? 0, rate, most };
     });
     const statuses = counts(results.map((r) => r.status));
     const fiveXx = results.filter((r) => r.status >= 500 || r.status === 0).length;
@@ -220,7 +225,7 @@ async function rateLimitRun() {
     expect(fiveXx === 0, `rate limit: ${fiveXx} responses were 5xx or failed`);
     expect(keyForwarded === 0, `rate limit: the origin received a key ${keyForwarded} times`);
     for (const k of perKey) {
-      expect(Math.abs(k.rate - LIMIT) <= LIMIT * 0.1, `rate limit: key ${k.id} admitted ${k.rate.toFixed(2)}/s, limit ${LIMIT}`);
+      expect(Math.abs(k.rate - k.limit) <= k.limit * 0.1, `rate limit: key ${k.id} admitted ${k.rate.toFixed(2)}/s, limit ${k.limit}`);
       expect(k.admitted === k.atOrigin, `rate limit: key ${k.id}: ${k.admitted} allowed, origin saw ${k.atOrigin}`);
     }
     expect(
@@ -239,8 +244,8 @@ async function rateLimitWindows() {
       await admin.putMember(ORG, "u_admin", "admin");
       const keys = [];
       for (let i = 0; i < KEYS; i++) {
-        const created = await admin.createKey(ORG, { actingUserId: "u_admin", name: `load ${i}`, scope: "organization" });
-        keys.push({ id: created.key.id, secret: created.secret });
+        const created = await admin.createKey(ORG, { actingUserId: "u_admin", name: `load ${i}`, scope: "organization", ...ownLimit(i) });
+        keys.push({ id: created.key.id, secret: created.secret, limit: limitOf(i) });
       }
       await clock.freeze();
       const windows = [];
@@ -256,14 +261,14 @@ async function rateLimitWindows() {
           },
           () => sent >= KEYS * PER_WINDOW,
         );
-        const perKey = keys.map(({ id }) => {
+        const perKey = keys.map(({ id, limit }) => {
           const mine = results.filter((r) => r.tag === id);
-          return { id, sent: mine.length, admitted: mine.filter((r) => r.status === 200).length, atOrigin: received.get(id) ?? 0 };
+          return { id, limit, sent: mine.length, admitted: mine.filter((r) => r.status === 200).length, atOrigin: received.get(id) ?? 0 };
         });
         const fiveXx = results.filter((r) => r.status >= 500 || r.status === 0).length;
         windows.push({ window: w, requests: results.length, statuses: counts(results.map((r) => r.status)), perKey, fiveXx });
         for (const k of perKey) {
-          expect(k.admitted === LIMIT, `rate limit, window ${w}: key ${k.id} admitted ${k.admitted} of ${k.sent}, limit ${LIMIT}`);
+          expect(k.admitted === k.limit, `rate limit, window ${w}: key ${k.id} admitted ${k.admitted} of ${k.sent}, limit ${k.limit}`);
           expect(k.admitted === k.atOrigin, `rate limit, window ${w}: key ${k.id}: ${k.admitted} allowed, origin saw ${k.atOrigin}`);
         }
         expect(fiveXx === 0, `rate limit, window ${w}: ${fiveXx} responses were 5xx or failed`);
@@ -378,19 +383,19 @@ hardStop.unref();
 
 let rate;
 if (opts.short) {
-  console.log(`==> rate limit at a standing clock: ${KEYS} keys, concurrency ${CONCURRENCY}, ${PER_WINDOW} requests per key in each of ${WINDOWS} windows, limit ${LIMIT}`);
+  console.log(`==> rate limit at a standing clock: ${KEYS} keys, concurrency ${CONCURRENCY}, ${PER_WINDOW} requests per key in each of ${WINDOWS} windows, limits ${LIMIT} (default) and ${2 * LIMIT} (own)`);
   rate = await rateLimitWindows();
   for (const w of rate.windows) {
     console.log(`window ${w.window}: statuses ${JSON.stringify(w.statuses)}  admitted per key ${w.perKey.map((k) => k.admitted).join(" ")}  5xx ${w.fiveXx}`);
   }
 } else {
-  console.log(`==> rate limit: ${KEYS} keys, concurrency ${CONCURRENCY}, ${SECONDS} s, limit ${LIMIT}/s per key`);
+  console.log(`==> rate limit: ${KEYS} keys, concurrency ${CONCURRENCY}, ${SECONDS} s, limits ${LIMIT}/s (default, even keys) and ${2 * LIMIT}/s (own, odd keys)`);
   rate = await rateLimitRun();
   console.log(
     `requests ${rate.requests} (${rate.requestsPerSecond}/s)  statuses ${JSON.stringify(rate.statuses)}  5xx ${rate.fiveXx}\n` +
       `latency ms  ${Object.entries(rate.latencyMs).map(([k, v]) => `${k} ${v}`).join("  ")}\n` +
-      `admitted per key per second  min ${rate.admittedPerSecond.min}  mean ${rate.admittedPerSecond.mean}  max ${rate.admittedPerSecond.max}` +
-      `  (limit ${LIMIT}; most in any 1 s, client clock: ${rate.mostInOneSecond})`,
+      `admitted per second, by limit  ${[LIMIT, 2 * LIMIT].map((l) => `${l}/s: ${rate.perKey.filter((k) => k.limit === l).map((k) => k.rate.toFixed(2)).join(" ")}`).join("  ")}` +
+      `  (most in any 1 s, client clock: ${rate.mostInOneSecond})`,
   );
 }
 

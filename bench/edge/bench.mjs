@@ -42,14 +42,21 @@ const variants = {
   strictLimited: { KEYSCOPE_STORE: "strict", KEYSCOPE_RATE_LIMIT: LIMIT },
   kv: { KEYSCOPE_STORE: "kv", KEYSCOPE_RATE_LIMIT: "off" },
   kvLimited: { KEYSCOPE_STORE: "kv", KEYSCOPE_RATE_LIMIT: LIMIT },
+  // Every key with its own rate and a monthly quota (SPEC "Key controls"): both judged in the
+  // same object hop, and the RateLimit fields written on every answer.
+  strictControls: { KEYSCOPE_STORE: "strict", KEYSCOPE_RATE_LIMIT: LIMIT },
 };
+const CONTROLS = { rateLimit: { perSecond: 50 }, quota: { limit: 1_000_000_000, period: "month" } };
 const gateways = {};
 for (const [name, bindings] of Object.entries(variants)) {
   const gw = await startGateway({ originUrl, bindings });
   await gw.admin.putMember("org_a", "u_admin", "admin");
   await gw.admin.importKeys(
     "org_a",
-    secrets.map((secret, i) => ({ id: `key_bench_${i}`, keyHash: sha256Hex(secret), hint: secret.slice(-4), name: "bench", createdBy: "u_admin", scope: "organization" })),
+    secrets.map((secret, i) => ({
+      id: `key_bench_${i}`, keyHash: sha256Hex(secret), hint: secret.slice(-4), name: "bench", createdBy: "u_admin", scope: "organization",
+      ...(name === "strictControls" ? CONTROLS : {}),
+    })),
   );
   gateways[name] = gw;
 }
@@ -128,6 +135,7 @@ const ROWS = [
   ["passDo", "pass-through + 1 DO hop"],
   ["strict", "keyscope strict, limiter off"],
   ["strictLimited", "keyscope strict + limiter (default)"],
+  ["strictControls", "keyscope strict + own rate + quota"],
   ["kv", "keyscope kv"],
   ["kvLimited", "keyscope kv + limiter"],
 ];
@@ -161,6 +169,7 @@ console.log(`${"".padEnd(38)}  p50 ms   p99 ms    req/s   failures`);
 for (const [name, label] of ROWS) console.log(row(label, s[name]));
 console.log("differences (p50 ms, p99 ms):");
 console.log(versus("default − (pass + DO hop)", s.strictLimited, s.passDo));
+console.log(versus("own rate + quota − default", s.strictControls, s.strictLimited));
 console.log(versus("strict, limiter off − (pass + DO hop)", s.strict, s.passDo));
 console.log(versus("strict+limiter − kv+limiter", s.strictLimited, s.kvLimited));
 console.log(versus("strict − pass-through", s.strict, s.pass));

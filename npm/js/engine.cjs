@@ -145,7 +145,7 @@ module.exports = function createEngine(wasm, decide, plans, keys) {
       return plans.keyStatus(this, request);
     }
 
-    /** Where `key` stands for the viewer `actor`: `{ preset, status, canChange, canRotate, canRevoke }`. */
+    /** Where `key` stands for the viewer `actor`: `{ preset, status, canChange, canRotate, canRevoke, canEditControls }`. */
     keyStanding(request) {
       return plans.keyStanding(this, request);
     }

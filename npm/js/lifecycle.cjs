@@ -87,7 +87,7 @@ module.exports = function createLifecycle(wasm, codec, records, keys) {
     return call(() => engine._wasm.keyStatus(JSON.stringify({ key: toPlanRecord(key), creatorRole: creatorRole ?? null, now: clock(now) })));
   }
 
-  /** `engine.keyStanding`: `{ preset, status, canChange, canRotate, canRevoke }` for the viewer `actor`. */
+  /** `engine.keyStanding`: `{ preset, status, canChange, canRotate, canRevoke, canEditControls }` for the viewer `actor`. */
   function keyStanding(engine, { actor, key, creatorRole, now } = {}) {
     if (creatorRole !== undefined && creatorRole !== null && typeof creatorRole !== "string") {
       throw new TypeError("creatorRole must be a string or null");

@@ -205,7 +205,7 @@ impl Engine {
 
     /// Where a key stands for its viewer `actor` at `now`, as a key list shows it (see
     /// `Policy::key_standing`): JSON `{"preset", "status", "canChange", "canRotate",
-    /// "canRevoke"}`.
+    /// "canRevoke", "canEditControls"}`.
     #[wasm_bindgen(js_name = keyStanding)]
     pub fn key_standing(&self, request: &str) -> Result<String, JsValue> {
         let ask: StatusJson = parse(request)?;

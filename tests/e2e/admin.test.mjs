@@ -223,6 +223,23 @@ describe("admin API: keys", () => {
     const stranger = await w.admin.call("POST", `/organizations/${ORG}/console-sessions`, { actingUserId: "u_nobody" });
     assert.equal(stranger.status, 404);
   });
+
+  test("a key's controls change by the rules, and its usage is read by key and by organization", async () => {
+    const made = await w.admin.createKey(ORG, { actingUserId: "u_eng", name: "ctl", scope: "project", scopedProjectIds: ["p2", "p1"] });
+    assert.deepEqual([made.key.scopedProjectId, made.key.scopedProjectIds], [null, ["p1", "p2"]], "sorted; no single project");
+    const path = `/organizations/${ORG}/keys/${made.key.id}/controls`;
+    const set = await w.admin.ok("POST", path, { actingUserId: "u_eng", allowedCidrs: ["192.0.2.9/24"], quota: { limit: 100, period: "day" } });
+    assert.deepEqual([set.key.allowedCidrs, set.key.quota, set.key.rateLimit], [["192.0.2.0/24"], { limit: 100, period: "day" }, null]);
+    const bad = await w.admin.call("POST", path, { actingUserId: "u_eng", allowedCidrs: ["192.0.2.0/33"] });
+    assert.deepEqual([bad.status, bad.body.code], [400, "invalid_cidrs"]);
+    assert.match(bad.body.message, /192\.0\.2\.0\/33/);
+    const other = await w.admin.call("POST", path, { actingUserId: "u_mgr", rateLimit: null });
+    assert.deepEqual([other.status, other.body.code], [403, "not_yours"], "not the creator, not an admin");
+    const usage = await w.admin.ok("GET", `/organizations/${ORG}/keys/${made.key.id}/usage?granularity=hour`);
+    assert.deepEqual([usage.keyId, usage.granularity, usage.buckets], [made.key.id, "hour", []], "no request yet");
+    const org = await w.admin.ok("GET", `/organizations/${ORG}/usage?limit=5`);
+    assert.ok(Array.isArray(org.keys) && org.keys.length <= 5);
+  });
 });
 
 describe("admin API: rate limit", () => {

@@ -229,9 +229,9 @@ describe("what a key list shows: the console's standing is the npm package's", (
     const roles = { ...ROLES };
     let seen = 0;
     for (const shown of listed.keys) {
-      const { preset, status, canChange, canRotate, canRevoke, ...record } = shown;
+      const { preset, status, canChange, canRotate, canRevoke, canEditControls, ...record } = shown;
       const expected = engine.keyStanding({ actor: { userId: "u_admin", role: "admin" }, key: record, creatorRole: roles[record.createdBy] ?? null });
-      assert.deepEqual({ preset, status, canChange, canRotate, canRevoke }, expected, record.id);
+      assert.deepEqual({ preset, status, canChange, canRotate, canRevoke, canEditControls }, expected, record.id);
       seen += 1;
     }
     assert.ok(seen > 10, "every key the console lists");
