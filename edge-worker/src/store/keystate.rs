@@ -338,7 +338,7 @@ const LEASES: &str = "leases";
 const WINDOW: &str = "window";
 /// The quota counter, as `[window start, used]`.
 const QUOTA: &str = "quota";
-/// The usage not yet written, as `[[hour, counts…]…]`.
+/// The usage not yet written, as `[[hour, [counts…]]…]`.
 const USAGE: &str = "usage";
 
 #[derive(Deserialize)]
@@ -523,7 +523,15 @@ impl KeyState {
         let leases: Option<Vec<i64>> = storage.get(LEASES).await?;
         let window: Option<Vec<i64>> = storage.get(WINDOW).await?;
         let quota: Option<(i64, u64)> = storage.get(QUOTA).await?;
-        let usage: Option<Vec<(i64, Counts)>> = storage.get(USAGE).await?;
+        // Usage that cannot be read (a format of another version) is dropped, not a reason to
+        // refuse the key: its limits and state are what must survive.
+        let usage: Option<Vec<(i64, Counts)>> = match storage.get(USAGE).await {
+            Ok(usage) => usage,
+            Err(err) => {
+                worker::console_error!("keyscope: pending usage unreadable, dropped: {err}");
+                None
+            }
+        };
         let mut inner = self.inner.borrow_mut();
         if !inner.loaded {
             inner.leases = leases.unwrap_or_default();
@@ -725,11 +733,9 @@ async fn persist(
     let hours: Array = usage
         .iter()
         .map(|(hour, counts)| {
-            let row: Array = std::iter::once(*hour as f64)
-                .chain(counts.iter().map(|&c| c as f64))
-                .map(JsValue::from_f64)
-                .collect();
-            JsValue::from(row)
+            // `[hour, [counts…]]`: what `load` reads back as `(i64, Counts)`.
+            let counts: Array = counts.iter().map(|&c| JsValue::from_f64(c as f64)).collect();
+            JsValue::from(Array::of2(&JsValue::from_f64(*hour as f64), &counts))
         })
         .collect();
     Reflect::set(&entries, &JsValue::from_str(USAGE), &hours)?;
