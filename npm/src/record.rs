@@ -5,8 +5,8 @@
 use std::rc::Rc;
 
 use policy_core::{
-    check_scope_project, reconcile_projects, AllowedCidrs, KeyRecord as CoreRecord, LifecycleError, Policy,
-    PreparedKey, ProjectIds, Quota, RateLimit, Scope, Timestamp,
+    check_scope_project, reconcile_projects, Controls, KeyRecord as CoreRecord, LifecycleError, Policy,
+    PreparedKey, Scope, Timestamp,
 };
 use wasm_bindgen::prelude::*;
 
@@ -147,20 +147,21 @@ impl RecordFields<'_> {
             field: "scope",
             problem: "must be \"organization\" or \"project\"",
         })?;
-        let controls: StoredControls = match self.controls.as_deref() {
-            None => StoredControls::default(),
+        let controls: Controls = match self.controls.as_deref() {
+            None => Controls::default(),
             Some(text) => serde_json::from_str(text).map_err(|e| RecordProblem {
                 field: controls_field(&e.to_string()),
                 problem: "is not valid (scopedProjectIds: 1-50 distinct ids; allowedCidrs: 1-20 CIDR blocks; rateLimit.perSecond: 1-10000; quota: {limit, period: day|month})",
             })?,
         };
-        let projects =
-            reconcile_projects(self.scoped_project_id, controls.scoped_project_ids).map_err(|_| {
-                RecordProblem {
-                    field: "scopedProjectIds",
-                    problem: "names other projects than scopedProjectId",
-                }
-            })?;
+        let projects = reconcile_projects(
+            self.scoped_project_id,
+            Some(controls.projects).filter(|p| !p.is_empty()),
+        )
+        .map_err(|_| RecordProblem {
+            field: "scopedProjectIds",
+            problem: "names other projects than scopedProjectId",
+        })?;
         if let Err(LifecycleError::ProjectRequired) = check_scope_project(scope, &projects) {
             return Err(RecordProblem {
                 field: "scopedProjectId",
@@ -205,21 +206,6 @@ impl RecordFields<'_> {
             expires_at,
         })
     }
-}
-
-/// The `controls` field's JSON (see `RECORD_FIELDS`). Unknown fields are ignored, as in every
-/// stored record.
-#[derive(Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredControls {
-    #[serde(default)]
-    scoped_project_ids: Option<ProjectIds>,
-    #[serde(default)]
-    allowed_cidrs: Option<AllowedCidrs>,
-    #[serde(default)]
-    rate_limit: Option<RateLimit>,
-    #[serde(default)]
-    quota: Option<Quota>,
 }
 
 /// Which control a `controls` parse error is about (serde names no field for a value that its

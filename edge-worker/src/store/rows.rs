@@ -5,7 +5,7 @@
 //! deployment, or after a rollback, a newer version may have written them. Request bodies stay
 //! strict; stored data is read as far as it is understood.
 
-use policy_core::{AllowedCidrs, KeyRecord, ProjectIds, Quota, RateLimit, Scope, Timestamp};
+use policy_core::{Controls, KeyRecord, ProjectIds, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::wasm_bindgen::JsValue;
 
@@ -43,7 +43,7 @@ pub struct KeyRow {
     scope: String,
     scoped_project_id: Option<String>,
     permissions: Option<String>,
-    /// The key's controls beyond one project ([`StoredControls`] as JSON), if any.
+    /// The key's controls beyond one project (policy-core's `Controls` as JSON), if any.
     #[serde(default)]
     controls: Option<String>,
     created_at: i64,
@@ -78,14 +78,15 @@ impl KeyRow {
                 Some(serde_json::from_str(&text).map_err(|e| StoreError::D1(format!("permissions: {e}")))?)
             }
         };
-        let controls: StoredControls = match self.controls {
-            None => StoredControls::default(),
+        let controls: Controls = match self.controls {
+            None => Controls::default(),
             Some(text) => {
                 serde_json::from_str(&text).map_err(|e| StoreError::D1(format!("controls: {e}")))?
             }
         };
-        // A key of several projects keeps the first in `scoped_project_id` (StoredControls).
-        let projects = match (self.scoped_project_id, controls.scoped_project_ids) {
+        // A key of several projects keeps the first in `scoped_project_id` ([`controls_json`]).
+        let several = Some(controls.projects).filter(|p| !p.is_empty());
+        let projects = match (self.scoped_project_id, several) {
             (Some(first), Some(all)) if all.as_slice().first() == Some(&first) => all,
             (Some(_), Some(_)) => {
                 return Err(StoreError::D1(
@@ -118,43 +119,19 @@ impl KeyRow {
     }
 }
 
-/// The `controls` column: what a key holds beyond one project. A key of several projects keeps
-/// all of them here (and the first in `scoped_project_id`, whose reader then sees a narrower
-/// key). Unknown fields are ignored, as everywhere in stored data.
-#[derive(Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredControls {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    scoped_project_ids: Option<ProjectIds>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    allowed_cidrs: Option<AllowedCidrs>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    rate_limit: Option<RateLimit>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    quota: Option<Quota>,
-}
-
-impl StoredControls {
-    fn of(r: &KeyRecord) -> StoredControls {
-        StoredControls {
-            scoped_project_ids: (r.scoped_project_ids.len() > 1).then(|| r.scoped_project_ids.clone()),
-            allowed_cidrs: r.allowed_cidrs.clone(),
-            rate_limit: r.rate_limit,
-            quota: r.quota,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.scoped_project_ids.is_none()
-            && self.allowed_cidrs.is_none()
-            && self.rate_limit.is_none()
-            && self.quota.is_none()
-    }
-}
-
 /// The `controls` column of a key row: JSON, or `None` when the key has none.
 pub fn controls_json(r: &KeyRecord) -> Result<Option<String>, StoreError> {
-    let controls = StoredControls::of(r);
+    // A key of one project keeps it in `scoped_project_id` only; several are all here.
+    let controls = Controls {
+        projects: if r.scoped_project_ids.len() > 1 {
+            r.scoped_project_ids.clone()
+        } else {
+            ProjectIds::none()
+        },
+        allowed_cidrs: r.allowed_cidrs.clone(),
+        rate_limit: r.rate_limit,
+        quota: r.quota,
+    };
     if controls.is_empty() {
         return Ok(None);
     }
@@ -171,8 +148,8 @@ pub fn controls_param(r: &KeyRecord) -> Result<JsValue, StoreError> {
 /// `record` with the controls that can change (allow-list, rate, quota) as the `controls`
 /// column `json` holds them now; its projects stay as they are (they never change).
 pub fn with_controls(mut record: KeyRecord, json: Option<&str>) -> Result<KeyRecord, StoreError> {
-    let controls: StoredControls = match json {
-        None => StoredControls::default(),
+    let controls: Controls = match json {
+        None => Controls::default(),
         Some(text) => serde_json::from_str(text).map_err(|e| StoreError::D1(format!("controls: {e}")))?,
     };
     record.allowed_cidrs = controls.allowed_cidrs;

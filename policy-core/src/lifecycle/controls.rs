@@ -5,6 +5,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use serde::{Deserialize, Serialize};
+
 use super::{check_id, LifecycleError};
 use crate::key::cidr::AllowedCidrs;
 use crate::key::limits::{Quota, RateLimit};
@@ -29,17 +31,39 @@ pub struct ControlsAsk<'a> {
     pub quota: Option<Quota>,
 }
 
-/// A key's controls, checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A key's controls, checked. As JSON (`scopedProjectIds`, `allowedCidrs`, `rateLimit`,
+/// `quota`, each left out when absent; unknown fields ignored, as in every stored record) it is
+/// the form stores keep them in beside a record's other fields (D1's `controls` column, the npm
+/// binding's `controls` field).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Controls {
     /// The key's projects (empty: none named).
+    #[serde(
+        rename = "scopedProjectIds",
+        default,
+        skip_serializing_if = "ProjectIds::is_empty"
+    )]
     pub projects: ProjectIds,
     /// The address allow-list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_cidrs: Option<AllowedCidrs>,
     /// The key's own rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     /// The key's quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<Quota>,
+}
+
+impl Controls {
+    /// No control at all (nothing to store).
+    pub fn is_empty(&self) -> bool {
+        self.projects.is_empty()
+            && self.allowed_cidrs.is_none()
+            && self.rate_limit.is_none()
+            && self.quota.is_none()
+    }
 }
 
 impl ControlsAsk<'_> {

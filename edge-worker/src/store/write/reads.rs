@@ -177,7 +177,7 @@ impl Writer {
         since: Timestamp,
         until: Timestamp,
         limit: usize,
-    ) -> Result<Vec<KeyUsage>, StoreError> {
+    ) -> Result<Vec<UsageRow>, StoreError> {
         d1(d1(self
             .statement(
                 USAGE_OF_ORGANIZATION,
@@ -190,7 +190,7 @@ impl Writer {
             )?
             .all()
             .await)?
-        .results::<KeyUsage>())
+        .results::<UsageRow>())
     }
 
     /// Forgets usage older than [`usage::RETENTION_MS`] before `now`: how many rows went.
@@ -234,11 +234,24 @@ impl Writer {
     }
 }
 
-/// A `key_usage` row: an hour and its counts.
+/// A usage row: an hour's counts (`key_usage`), or a key's totals over a range
+/// ([`Writer::organization_usage`], where `hour` is absent).
 #[derive(Deserialize)]
-struct UsageRow {
-    hour: i64,
-    allowed: i64,
+pub struct UsageRow {
+    /// The hour's start (Unix ms); 0 in totals.
+    #[serde(default)]
+    pub hour: i64,
+    /// The key (totals only).
+    #[serde(default)]
+    pub key_id: String,
+    /// Its name (totals only).
+    #[serde(default)]
+    pub name: String,
+    /// Its hint (totals only).
+    #[serde(default)]
+    pub hint: String,
+    /// Allowed requests.
+    pub allowed: i64,
     key_revoked: i64,
     scope_violation: i64,
     forbidden: i64,
@@ -248,45 +261,6 @@ struct UsageRow {
 }
 
 impl UsageRow {
-    fn counts(&self) -> usage::Counts {
-        [
-            self.allowed,
-            self.key_revoked,
-            self.scope_violation,
-            self.forbidden,
-            self.not_found,
-            self.rate_limited,
-            self.unavailable,
-        ]
-    }
-}
-
-/// A key's totals over a time range ([`Writer::organization_usage`]).
-#[derive(Deserialize)]
-pub struct KeyUsage {
-    /// The key.
-    pub key_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its hint.
-    pub hint: String,
-    /// Allowed requests.
-    pub allowed: i64,
-    /// Denied: key_revoked.
-    pub key_revoked: i64,
-    /// Denied: scope_violation.
-    pub scope_violation: i64,
-    /// Denied: forbidden.
-    pub forbidden: i64,
-    /// Denied: not_found.
-    pub not_found: i64,
-    /// Denied: rate_limited.
-    pub rate_limited: i64,
-    /// Denied: unavailable.
-    pub unavailable: i64,
-}
-
-impl KeyUsage {
     /// The counts in `usage::Outcome::ALL` order.
     pub fn counts(&self) -> usage::Counts {
         [
