@@ -28,13 +28,14 @@
 //! ## Modules
 //!
 //! ```text
-//!   key/         the key format, its hash and hint; record.rs: what the stores hold about a key
+//!   key/         the key format, its hash and hint; record.rs: what the stores hold about a key;
+//!                its controls: projects.rs, cidr.rs (address allow-lists), limits.rs
 //!   credentials  which key the request's headers present
 //!   route/       path patterns, ids and the routing trie (a leaf: knows no policy)
 //!   policy/      the document, its validation and compiled form, permissions, a request's row
 //!   decision/    the state machine above; reason.rs: denials; prepared.rs: keys compiled once
 //!   me           the `/me` view
-//!   lifecycle/   the rules of creating, rotating, revoking and importing keys
+//!   lifecycle/   the rules of creating, rotating, revoking, importing keys and changing controls
 //! ```
 //!
 //! Each depends only on those above it (`lifecycle` on `key` and `policy`). What serves one
