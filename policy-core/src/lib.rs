@@ -101,7 +101,9 @@ pub use decision::{
     IDENTITY_HEADER_PREFIX,
 };
 pub use key::cidr::{client_address, AllowedCidrs, Cidr, CidrError, MAX_CIDRS};
-pub use key::limits::{LimitError, Quota, QuotaPeriod, RateLimit, MAX_PER_SECOND, MAX_QUOTA};
+pub use key::limits::{
+    LimitError, OrganizationLimits, Quota, QuotaPeriod, RateLimit, MAX_PER_SECOND, MAX_QUOTA,
+};
 pub use key::projects::{ProjectFilter, ProjectIds, ProjectIdsError, MAX_PROJECTS};
 pub use key::record::{
     reconcile_projects, KeyRecord, ProjectFieldsDisagree, ResourceOwner, Scope, Timestamp,

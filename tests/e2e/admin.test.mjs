@@ -239,6 +239,11 @@ describe("admin API: keys", () => {
     assert.deepEqual([usage.keyId, usage.granularity, usage.buckets], [made.key.id, "hour", []], "no request yet");
     const org = await w.admin.ok("GET", `/organizations/${ORG}/usage?limit=5`);
     assert.ok(Array.isArray(org.keys) && org.keys.length <= 5);
+    const none = await w.admin.ok("GET", `/organizations/${ORG}/limits`);
+    assert.deepEqual(none, { defaultRateLimit: null, defaultQuota: null, cap: null }, "none set");
+    const limits = { defaultRateLimit: null, defaultQuota: { limit: 100000, period: "month" }, cap: { limit: 1000000, period: "month" } };
+    assert.deepEqual(await w.admin.ok("PUT", `/organizations/${ORG}/limits`, limits), limits);
+    assert.deepEqual(await w.admin.ok("PUT", `/organizations/${ORG}/limits`, {}), { defaultRateLimit: null, defaultQuota: null, cap: null }, "{} removes them");
   });
 });
 

@@ -162,3 +162,41 @@ describe("limits at the edge: the limiter off", () => {
     }
   });
 });
+
+for (const store of ["strict", "d1"]) {
+  describe(`an organization's limits (store: ${store})`, () => {
+    test("defaults for keys without their own, and a cap all its keys share", async () => {
+      const origin = await startOrigin();
+      const gw = await startGateway({ originUrl: origin.url, clock: true, bindings: { KEYSCOPE_RATE_LIMIT: "10", KEYSCOPE_STORE: store } });
+      try {
+        const org = "org_cap";
+        await gw.admin.putMember(org, "u_admin", "admin");
+        const limits = { defaultRateLimit: { perSecond: 2 }, defaultQuota: null, cap: { limit: 3, period: "day" } };
+        assert.deepEqual(await gw.admin.ok("PUT", `/organizations/${org}/limits`, limits), limits);
+        assert.deepEqual(await gw.admin.ok("GET", `/organizations/${org}/limits`), limits);
+        const bad = await gw.admin.call("PUT", `/organizations/${org}/limits`, { caps: {} });
+        assert.equal(bad.status, 400, "an unknown field");
+        const plain = await gw.admin.createKey(org, { actingUserId: "u_admin", name: "plain", scope: "organization", preset: "read" });
+        const own = await gw.admin.createKey(org, { actingUserId: "u_admin", name: "own", scope: "organization", rateLimit: { perSecond: 5 } });
+        await gw.clock.freeze(Date.parse("2026-11-23T18:00:00Z"));
+        const first = await call(gw, "/api/v1/projects", plain.secret);
+        assert.equal(first.status, 200);
+        assert.equal(first.policy, '"second";q=2;w=1', "the organization's default rate");
+        assert.equal((await call(gw, "/api/v1/projects", own.secret)).policy, '"second";q=5;w=1', "a key's own rate stands");
+        assert.equal((await call(gw, "/api/v1/projects", plain.secret, "POST")).status, 403, "refused for another reason");
+        assert.equal((await call(gw, "/api/v1/projects", own.secret)).status, 200, "the third request of the day: the refused one did not count");
+        const capped = await call(gw, "/api/v1/projects", plain.secret);
+        assert.equal(capped.status, 429);
+        assert.equal(capped.body.reason, "rate_limited");
+        assert.match(capped.body.message, /organization's quota of 3 requests per day, shared by all its keys/);
+        assert.equal(capped.retryAfter, String(6 * 3600), "until midnight UTC");
+        assert.equal((await call(gw, "/api/v1/projects", own.secret)).status, 429, "every key of the organization");
+        await gw.clock.advance(6 * 3600 * 1000);
+        assert.equal((await call(gw, "/api/v1/projects", own.secret)).status, 200, "a new day");
+      } finally {
+        await gw.dispose();
+        await origin.close();
+      }
+    });
+  });
+}

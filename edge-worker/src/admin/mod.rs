@@ -14,6 +14,7 @@
 //! | [`events`] | event webhooks: replay, the deliveries |
 //! | [`explain`] | a request explained for a key, and a key's access table |
 //! | [`usage`] | a key's usage by hour or day, the organization's keys by traffic |
+//! | [`limits`] | the organization's default limits and its cap |
 //! | [`console_sessions`] | one-time links to the key console |
 //!
 //! Create, rotate and revoke are the key service's ([`crate::keys`]), shared with the console.
@@ -26,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod explain;
 pub mod keys;
+pub mod limits;
 pub mod members;
 pub mod resources;
 pub mod usage;
@@ -122,6 +124,14 @@ async fn route(req: &mut Request, ctx: &Ctx<'_>) -> Result<Answer, AdminError> {
                 Some(Method::Put) => members::put(req, ctx, org, user).await,
                 Some(Method::Delete) => members::remove(ctx, org, user).await,
                 _ => not_allowed("PUT, DELETE"),
+            }
+        }
+        ["organizations", org, "limits"] => {
+            let org = id("organization id", org)?;
+            match method {
+                Some(Method::Get) => limits::show(ctx, org).await,
+                Some(Method::Put) => limits::put(req, ctx, org).await,
+                _ => not_allowed("GET, PUT"),
             }
         }
         ["organizations", org, "usage"] => {

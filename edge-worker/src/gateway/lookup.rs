@@ -9,12 +9,15 @@
 use std::rc::Rc;
 
 use keyscope_ratelimit::Limits;
-use policy_core::{KeyHash, KeyState, PreparedKey};
+use policy_core::{KeyHash, KeyState, OrganizationLimits, PreparedKey};
 use worker::Env;
 
+use crate::clock::now;
 use crate::config::{Config, StoreMode};
 use crate::store::keystate::{Admission, KeyStateClient};
-use crate::store::read::{cached, remember, CachedKey, Reader};
+use crate::store::read::{
+    cached, cached_organization_limits, remember, remember_organization_limits, CachedKey, Reader,
+};
 use crate::store::rows::{controls_json, with_controls};
 use crate::store::StoreError;
 
@@ -30,24 +33,56 @@ pub struct Found {
     pub admission: Admission,
     /// The key's object counted the request as allowed (`strict` mode, not over a limit).
     pub counted: bool,
+    /// The key's organization's limits.
+    pub org: OrganizationLimits,
 }
 
 /// Looks a key up by hash; `Ok(None)` for a key no store knows.
 pub async fn find_key(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
     match config.store {
         StoreMode::Strict => strict(env, config, hash).await,
-        StoreMode::Kv => whole(config, Reader::kv(env)?, hash).await,
-        StoreMode::D1 => whole(config, Reader::d1(env)?, hash).await,
+        StoreMode::Kv => whole(env, config, Reader::kv(env)?, hash).await,
+        StoreMode::D1 => whole(env, config, Reader::d1(env)?, hash).await,
     }
 }
 
-async fn whole(config: &Config, reader: Reader, hash: &KeyHash) -> Result<Option<Found>, StoreError> {
-    Ok(reader.key(hash).await?.map(|entry| Found {
+/// An organization's limits, as this isolate read them within the last minute, or read now
+/// (from KV, or D1 in the `d1` mode; record 0109).
+pub async fn organization_limits(
+    env: &Env,
+    config: &Config,
+    org: &str,
+) -> Result<OrganizationLimits, StoreError> {
+    let at = now();
+    if let Some(limits) = cached_organization_limits(org, at) {
+        return Ok(limits);
+    }
+    let reader = match config.store {
+        StoreMode::D1 => Reader::d1(env)?,
+        StoreMode::Strict | StoreMode::Kv => Reader::kv(env)?,
+    };
+    let limits = reader.organization_limits(org).await?;
+    remember_organization_limits(org, limits, at);
+    Ok(limits)
+}
+
+async fn whole(
+    env: &Env,
+    config: &Config,
+    reader: Reader,
+    hash: &KeyHash,
+) -> Result<Option<Found>, StoreError> {
+    let Some(entry) = reader.key(hash).await? else {
+        return Ok(None);
+    };
+    let org = organization_limits(env, config, &entry.record.organization_id).await?;
+    Ok(Some(Found {
         state: KeyState::of(&entry.record),
         key: Rc::new(config.engine.prepare(entry.record)),
         role: entry.role,
         admission: Admission::NotAsked,
         counted: false,
+        org,
     }))
 }
 
@@ -66,12 +101,14 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
             fresh
         }
     };
+    let org = organization_limits(env, config, &cached_key.key.record().organization_id).await?;
     let client = KeyStateClient::open(env)?;
     let mut check = client
         .check(
             &cached_key.key.record().id,
             &cached_key.key.record().organization_id,
-            &limits_of(config, cached_key.key.record()),
+            &limits_of(config, cached_key.key.record(), &org),
+            org.cap,
         )
         .await?;
     // The object counted the request as allowed unless it was over a limit.
@@ -87,7 +124,9 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
         // the current one. The admission just taken was under the old limits: given back, and
         // taken again under the new ones (rare: once per isolate per change).
         if let Admission::Admitted { at, .. } = check.admission {
-            let period = limits_of(config, cached_key.key.record()).quota.map(|q| q.period);
+            let period = limits_of(config, cached_key.key.record(), &org)
+                .quota
+                .map(|q| q.period);
             client.refund(&cached_key.key.record().id, at, period).await?;
         }
         let record = with_controls(cached_key.key.record().clone(), state.controls.as_deref())?;
@@ -104,7 +143,8 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
             .take(
                 &record.id,
                 &record.organization_id,
-                &limits_of(config, record),
+                &limits_of(config, record, &org),
+                org.cap,
                 false,
             )
             .await?;
@@ -120,11 +160,13 @@ async fn strict(env: &Env, config: &Config, hash: &KeyHash) -> Result<Option<Fou
         role: state.role,
         counted,
         admission: check.admission,
+        org,
     }))
 }
 
-/// The limits a key's requests are held to: its own rate and quota, the deployment's default
-/// rate for a key without its own (keyscope-ratelimit's rule).
-pub fn limits_of(config: &Config, record: &policy_core::KeyRecord) -> Limits {
-    Limits::of(record.rate_limit, record.quota, config.rate_limit)
+/// The limits a key's requests are held to: its own rate and quota, else its organization's
+/// defaults, else the deployment's default rate (keyscope-ratelimit's rule).
+pub fn limits_of(config: &Config, record: &policy_core::KeyRecord, org: &OrganizationLimits) -> Limits {
+    let (rate, quota) = org.for_key(record.rate_limit, record.quota);
+    Limits::of(rate, quota, config.rate_limit)
 }

@@ -12,8 +12,9 @@ use std::rc::Rc;
 
 use keyscope_ratelimit::RateLimitHeaders;
 use policy_core::{
-    client_address, target_of_url, Authorization, Decision, Denial, KeyHeaders, KeyRecord, PreparedKey,
-    Request as DecisionRequest, ResourceOwner, Step, Timestamp, AUTHORIZATION_HEADER, KEY_HEADER,
+    client_address, target_of_url, Authorization, Decision, Denial, KeyHeaders, KeyRecord,
+    OrganizationLimits, PreparedKey, Request as DecisionRequest, ResourceOwner, Step, Timestamp,
+    AUTHORIZATION_HEADER, KEY_HEADER,
 };
 use worker::{console_error, Context, Env};
 
@@ -77,6 +78,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     let mut creator_role: Option<String> = None;
     let mut admission = Admission::NotAsked;
     let mut usage = Usage::default();
+    let mut org = OrganizationLimits::default();
     let resources = match config.store {
         StoreMode::D1 => Reader::d1(env),
         StoreMode::Strict | StoreMode::Kv => Reader::kv(env),
@@ -88,6 +90,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                     creator_role = found.role;
                     admission = found.admission;
                     usage.counted = found.counted;
+                    org = found.org;
                     auth.provide_prepared(found.key, found.state)
                 }
                 Ok(None) => auth.provide_key(None),
@@ -107,14 +110,23 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
             },
             Step::Done(Decision::Deny(denial)) => {
                 let outcome = Outcome::of_denial(denial.reason());
-                report(env, ctx, config, auth.record(), admission, usage, outcome, now);
+                report(
+                    env,
+                    ctx,
+                    (config, &org),
+                    auth.record(),
+                    admission,
+                    usage,
+                    outcome,
+                    now,
+                );
                 return deny(&denial);
             }
             Step::Done(Decision::Allow(allow)) => {
                 let Some(record) = auth.record() else {
                     return deny(&Denial::unavailable());
                 };
-                let limited = match admit(env, config, record, &mut admission, &mut usage, now).await {
+                let limited = match admit(env, config, record, &org, &mut admission, &mut usage, now).await {
                     Ok(fields) => fields,
                     Err(answer) => {
                         let outcome = match admission {
@@ -124,7 +136,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                         report(
                             env,
                             ctx,
-                            config,
+                            (config, &org),
                             Some(record),
                             admission,
                             usage,
@@ -137,7 +149,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                 report(
                     env,
                     ctx,
-                    config,
+                    (config, &org),
                     Some(record),
                     admission,
                     usage,
@@ -179,12 +191,13 @@ async fn admit(
     env: &Env,
     config: &Config,
     record: &KeyRecord,
+    org: &OrganizationLimits,
     admission: &mut Admission,
     usage: &mut Usage,
     now: Timestamp,
 ) -> Result<Option<RateLimitHeaders>, Answer> {
-    let limits = lookup::limits_of(config, record);
-    if limits.is_unlimited() {
+    let limits = lookup::limits_of(config, record, org);
+    if limits.is_unlimited() && org.cap.is_none() {
         return Ok(None);
     }
     let admission = match *admission {
@@ -192,7 +205,7 @@ async fn admit(
             let taken = match KeyStateClient::open(env) {
                 Ok(client) => {
                     client
-                        .take(&record.id, &record.organization_id, &limits, true)
+                        .take(&record.id, &record.organization_id, &limits, org.cap, true)
                         .await
                 }
                 Err(err) => Err(err),
@@ -247,7 +260,7 @@ struct Usage {
 fn report(
     env: &Env,
     ctx: &Context,
-    config: &Config,
+    (config, org): (&Config, &OrganizationLimits),
     record: Option<&KeyRecord>,
     admission: Admission,
     usage: Usage,
@@ -267,7 +280,7 @@ fn report(
         Admission::Admitted { at, .. } if outcome != Outcome::Allowed => (at, true),
         _ => (now, false),
     };
-    let period = lookup::limits_of(config, record).quota.map(|q| q.period);
+    let period = lookup::limits_of(config, record, org).quota.map(|q| q.period);
     let (id, org) = (record.id.clone(), record.organization_id.clone());
     ctx.wait_until(async move {
         if let Err(err) = client

@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use keyscope_ratelimit::{Counts as LimitCounts, Limits, QuotaCounter, SlidingWindow};
+use keyscope_ratelimit::{CalendarWindow, Counts as LimitCounts, Limits, QuotaCounter, SlidingWindow};
 use policy_core::{Exceeded, Quota, QuotaPeriod, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
@@ -117,6 +117,19 @@ impl From<CountsWire> for LimitCounts {
     }
 }
 
+/// How many of an organization's cap a key's object leases at a time: a hundredth of the cap,
+/// 1 to 50 (a small cap is counted one request at a time, exactly).
+pub fn lease_batch(cap: u64) -> u64 {
+    (cap / 100).clamp(1, 50)
+}
+
+/// The organization's cap as a query string (`&cap=…&capPeriod=…`), read back by the object.
+fn cap_query(cap: Option<Quota>) -> String {
+    cap.map_or(String::new(), |cap| {
+        format!("&cap={}&capPeriod={}", cap.limit, cap.period.as_str())
+    })
+}
+
 /// A key's limits as a query string (`&perSecond=…&quota=…&period=…`), read back by the object.
 fn limits_query(limits: &Limits) -> String {
     let mut query = format!("&perSecond={}", limits.per_second.unwrap_or(0));
@@ -194,7 +207,8 @@ impl KeyStateClient {
         }
     }
 
-    /// The key's current state, and (under `limits`) an admission. A known key's request is
+    /// The key's current state, and (under `limits` and the organization's `cap`) an admission.
+    /// A known key's request is
     /// counted as allowed unless it is over a limit ([`super::usage`]); `org` is the key's
     /// organization, for its usage rows.
     pub async fn check(
@@ -202,12 +216,17 @@ impl KeyStateClient {
         key_id: &str,
         org: &str,
         limits: &Limits,
+        cap: Option<Quota>,
     ) -> std::result::Result<Check, StoreError> {
         let body = self
             .call(
                 key_id,
                 worker::Method::Get,
-                &format!("/check?id={key_id}&org={org}{}", limits_query(limits)),
+                &format!(
+                    "/check?id={key_id}&org={org}{}{}",
+                    limits_query(limits),
+                    cap_query(cap)
+                ),
             )
             .await?;
         serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
@@ -222,6 +241,7 @@ impl KeyStateClient {
         key_id: &str,
         org: &str,
         limits: &Limits,
+        cap: Option<Quota>,
         count: bool,
     ) -> std::result::Result<Admission, StoreError> {
         let body = self
@@ -229,8 +249,9 @@ impl KeyStateClient {
                 key_id,
                 worker::Method::Get,
                 &format!(
-                    "/take?id={key_id}&org={org}&count={count}{}",
-                    limits_query(limits)
+                    "/take?id={key_id}&org={org}&count={count}{}{}",
+                    limits_query(limits),
+                    cap_query(cap)
                 ),
             )
             .await?;
@@ -314,6 +335,10 @@ struct Inner {
     owner: Option<(String, String)>,
     /// An alarm to write the usage is set.
     alarm_set: bool,
+    /// The organization cap's lease: its window's start and the requests it still holds.
+    cap_lease: Option<(i64, u64)>,
+    /// The organization's cap this key was last held to.
+    cap: Option<Quota>,
     /// The state read from D1 when no lease was held, if still valid.
     cached: Option<MutableState>,
     /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
@@ -350,6 +375,11 @@ struct Query {
     counted: Option<bool>,
     admitted: Option<bool>,
     count: Option<bool>,
+    /// The organization's cap, and its period (with `org`).
+    cap: Option<u64>,
+    cap_period: Option<QuotaPeriod>,
+    /// How many of the cap's requests a lease asks for.
+    n: Option<u64>,
     per_second: Option<u32>,
     quota: Option<u64>,
     period: Option<QuotaPeriod>,
@@ -358,6 +388,15 @@ struct Query {
 }
 
 impl Query {
+    /// The organization's cap the caller asked to be held to, if any.
+    fn cap(&self) -> std::result::Result<Option<Quota>, String> {
+        match (self.cap, self.cap_period) {
+            (Some(limit), Some(period)) => Quota::new(limit, period).map(Some).map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+            _ => Err("cap and capPeriod go together".into()),
+        }
+    }
+
     /// The limits the caller asked to be admitted under (`None`: none asked, or a quota out of
     /// bounds, which a caller never sends).
     fn limits(&self) -> std::result::Result<Limits, String> {
@@ -409,8 +448,12 @@ impl DurableObject for KeyState {
                     Ok(limits) => limits,
                     Err(e) => return Response::error(e, 400),
                 };
+                let cap = match query.cap() {
+                    Ok(cap) => cap,
+                    Err(e) => return Response::error(e, 400),
+                };
                 let admission = match &state {
-                    Some(_) => self.admit(&limits, now)?,
+                    Some(_) => self.admit(&limits, cap, query.org.as_deref(), now).await?,
                     None => Admission::NotAsked,
                 };
                 if state.is_some() && !matches!(admission, Admission::Limited { .. }) {
@@ -418,9 +461,9 @@ impl DurableObject for KeyState {
                 }
                 json(&Check { state, admission })
             }
-            "/take" => match query.limits() {
-                Ok(limits) => {
-                    let admission = self.admit(&limits, now)?;
+            "/take" => match query.limits().and_then(|limits| Ok((limits, query.cap()?))) {
+                Ok((limits, cap)) => {
+                    let admission = self.admit(&limits, cap, query.org.as_deref(), now).await?;
                     if query.count != Some(false) && matches!(admission, Admission::Admitted { .. }) {
                         self.count(&query, Outcome::Allowed, now)?;
                     }
@@ -442,6 +485,14 @@ impl DurableObject for KeyState {
                         }
                     }
                 }
+                // The organization's cap counted it when it was leased: given back there, so
+                // that another key may use it.
+                let cap = self.inner.borrow().cap;
+                if let (true, Some(cap), Some(org)) =
+                    (query.admitted == Some(true), cap, query.org.as_deref())
+                {
+                    self.give_back(org, cap, at).await?;
+                }
                 if query.counted == Some(true) {
                     self.inner.borrow_mut().usage.recount(outcome, at);
                     self.schedule_flush()?;
@@ -449,6 +500,38 @@ impl DurableObject for KeyState {
                     self.count(&query, outcome, at)?;
                 }
                 Response::ok("ok")
+            }
+            // An organization's object: takes back one request of its cap admitted at `at`.
+            "/unlease" => {
+                let (Ok(Some(cap)), Some(at)) = (query.cap(), query.at) else {
+                    return Response::error("cap, capPeriod and at required", 400);
+                };
+                self.inner.borrow_mut().quota.forget(cap.period, Timestamp(at));
+                self.schedule_flush()?;
+                Response::ok("ok")
+            }
+            // An organization's object: grants up to `n` requests of its cap's current window.
+            "/lease" => {
+                let (cap, Some(n)) = (query.cap(), query.n) else {
+                    return Response::error("cap, capPeriod and n required", 400);
+                };
+                let cap = match cap {
+                    Ok(Some(cap)) => cap,
+                    Ok(None) => return Response::error("cap, capPeriod and n required", 400),
+                    Err(e) => return Response::error(e, 400),
+                };
+                let granted = {
+                    let mut inner = self.inner.borrow_mut();
+                    let used = inner.quota.used_at(cap.period, now);
+                    let granted = n.min(cap.limit.saturating_sub(used));
+                    let start = CalendarWindow::containing(cap.period, now).start;
+                    inner.quota = QuotaCounter::from_parts(start, used + granted);
+                    granted
+                };
+                if granted > 0 {
+                    self.schedule_flush()?;
+                }
+                json(&serde_json::json!({ "granted": granted }))
             }
             "/flush-usage" => match self.write_usage().await {
                 Ok(()) => Response::ok("ok"),
@@ -591,11 +674,51 @@ impl KeyState {
         Ok(state)
     }
 
-    /// Admits one request under `limits` (the counters are written to storage shortly after:
-    /// [`KeyState::schedule_flush`]). No limit: nothing is counted.
-    fn admit(&self, limits: &Limits, now: Timestamp) -> Result<Admission> {
-        if limits.is_unlimited() {
+    /// Admits one request under `limits` and, with `cap`, the organization's cap (the counters
+    /// are written to storage shortly after: [`KeyState::schedule_flush`]). The cap is counted
+    /// by the organization's object, which leases this object batches of it ([`lease_batch`]):
+    /// the organization never exceeds it, and what a lease holds unused is at most a batch per
+    /// key (ARCHITECTURE.md "Limits and usage"). No limit: nothing is counted.
+    async fn admit(
+        &self,
+        limits: &Limits,
+        cap: Option<Quota>,
+        org: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Admission> {
+        if limits.is_unlimited() && cap.is_none() {
             return Ok(Admission::NotAsked);
+        }
+        if let (Some(cap), Some(org)) = (cap, org) {
+            let window = CalendarWindow::containing(cap.period, now);
+            let remaining = match self.inner.borrow().cap_lease {
+                Some((start, remaining)) if start == window.start.0 => remaining,
+                _ => 0,
+            };
+            self.inner.borrow_mut().cap = Some(cap);
+            if remaining == 0 {
+                let granted = self.lease(org, cap, now).await?;
+                self.inner.borrow_mut().cap_lease = Some((window.start.0, granted));
+                if granted == 0 {
+                    let counts = {
+                        let mut inner = self.inner.borrow_mut();
+                        let (in_second, oldest) = inner.window.in_window(now);
+                        LimitCounts {
+                            in_second,
+                            oldest_in_second: oldest,
+                            in_period: limits.quota.map_or(0, |q| inner.quota.used_at(q.period, now)),
+                        }
+                    };
+                    return Ok(Admission::Limited {
+                        retry_after: window.retry_after(now),
+                        limit: Exceeded::Organization {
+                            limit: cap.limit,
+                            period: cap.period,
+                        },
+                        counts: counts.into(),
+                    });
+                }
+            }
         }
         let judged = {
             let mut inner = self.inner.borrow_mut();
@@ -605,6 +728,11 @@ impl KeyState {
         let counts = CountsWire::from(judged.counts);
         Ok(match judged.refused {
             None => {
+                if cap.is_some() {
+                    if let Some((_, remaining)) = &mut self.inner.borrow_mut().cap_lease {
+                        *remaining = remaining.saturating_sub(1);
+                    }
+                }
                 self.schedule_flush()?;
                 Admission::Admitted { at: now, counts }
             }
@@ -614,6 +742,57 @@ impl KeyState {
                 counts,
             },
         })
+    }
+
+    /// The organization's object (the same class, named `org:<id>`).
+    fn organization(&self, org: &str) -> Result<Stub> {
+        self.env
+            .durable_object(KEY_STATE_BINDING)?
+            .id_from_name(&format!("org:{org}"))?
+            .get_stub()
+    }
+
+    /// Gives one request admitted at `at` back to the organization's cap.
+    async fn give_back(&self, org: &str, cap: Quota, at: Timestamp) -> Result<()> {
+        let url = format!(
+            "https://key-state/unlease?cap={}&capPeriod={}&at={}",
+            cap.limit,
+            cap.period.as_str(),
+            at.0
+        );
+        let response = self.organization(org)?.fetch_with_str(&url).await?;
+        if response.status_code() == 200 {
+            Ok(())
+        } else {
+            Err(worker::Error::RustError(format!(
+                "the organization's cap answered {}",
+                response.status_code()
+            )))
+        }
+    }
+
+    /// Asks the organization's object for a batch of its cap's current window; what it grants
+    /// (0: the cap is reached).
+    async fn lease(&self, org: &str, cap: Quota, _now: Timestamp) -> Result<u64> {
+        let stub = self.organization(org)?;
+        let url = format!(
+            "https://key-state/lease?cap={}&capPeriod={}&n={}",
+            cap.limit,
+            cap.period.as_str(),
+            lease_batch(cap.limit)
+        );
+        let mut response = stub.fetch_with_str(&url).await?;
+        if response.status_code() != 200 {
+            return Err(worker::Error::RustError(format!(
+                "the organization's cap answered {}",
+                response.status_code()
+            )));
+        }
+        #[derive(Deserialize)]
+        struct Lease {
+            granted: u64,
+        }
+        Ok(response.json::<Lease>().await?.granted)
     }
 
     /// Counts one request of the key the query names (its id and organization are kept for

@@ -14,6 +14,11 @@ pub fn kv_key(hash_hex: &str) -> String {
     format!("key:{hash_hex}")
 }
 
+/// KV: an organization's limits (policy-core's `OrganizationLimits` JSON).
+pub fn kv_organization(organization_id: &str) -> String {
+    format!("org:{organization_id}")
+}
+
 /// KV: the owner of a resource.
 pub fn kv_resource(kind: &str, id: &str) -> String {
     format!("res:{kind}:{id}")
@@ -250,3 +255,10 @@ pub const USAGE_OF_ORGANIZATION: &str = "SELECT u.key_id, k.name, k.hint, SUM(u.
 
 /// Forgets usage rows before `?1` (Unix ms).
 pub const USAGE_PRUNE: &str = "DELETE FROM key_usage WHERE hour < ?1";
+
+/// An organization's limits: `?1` organization.
+pub const ORG_LIMITS_SELECT: &str = "SELECT limits FROM organization_limits WHERE organization_id = ?1";
+
+/// Sets an organization's limits: `?1` organization, `?2` the JSON.
+pub const ORG_LIMITS_PUT: &str = "INSERT INTO organization_limits (organization_id, limits) VALUES (?1, ?2) \
+     ON CONFLICT (organization_id) DO UPDATE SET limits = excluded.limits";

@@ -5,10 +5,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use policy_core::{KeyHash, PreparedKey};
+use policy_core::{KeyHash, OrganizationLimits, PreparedKey, Timestamp};
 use worker::{D1Database, Env, KvStore};
 
-use super::layout::{kv_key, kv_resource, D1_BINDING, KEY_ROW_SELECT, KV_BINDING, RESOURCE_SELECT};
+use super::layout::{
+    kv_key, kv_organization, kv_resource, D1_BINDING, KEY_ROW_SELECT, KV_BINDING, ORG_LIMITS_SELECT,
+    RESOURCE_SELECT,
+};
 use super::rows::{KeyEntry, KeyRow, Owner};
 use super::StoreError;
 
@@ -53,6 +56,36 @@ impl Reader {
                     .await
                     .map_err(|e| StoreError::D1(e.to_string()))?;
                 row.map(KeyRow::into_entry).transpose()
+            }
+        }
+    }
+
+    /// An organization's limits (none set: the default, no limit).
+    pub async fn organization_limits(&self, organization_id: &str) -> Result<OrganizationLimits, StoreError> {
+        let text: Option<String> = match self {
+            Reader::Kv(kv) => kv
+                .get(&kv_organization(organization_id))
+                .text()
+                .await
+                .map_err(|e| StoreError::Kv(e.to_string()))?,
+            Reader::D1(db) => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    limits: String,
+                }
+                db.prepare(ORG_LIMITS_SELECT)
+                    .bind(&[organization_id.into()])
+                    .map_err(|e| StoreError::D1(e.to_string()))?
+                    .first::<Row>(None)
+                    .await
+                    .map_err(|e| StoreError::D1(e.to_string()))?
+                    .map(|row| row.limits)
+            }
+        };
+        match text {
+            None => Ok(OrganizationLimits::default()),
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Kv(format!("organization limits: {e}")))
             }
         }
     }
@@ -110,5 +143,35 @@ pub fn remember(hash: KeyHash, entry: CachedKey) {
             cache.clear();
         }
         cache.insert(hash, entry);
+    });
+}
+
+/// How long an isolate uses an organization's limits before reading them again: a change of
+/// them holds within this time (record 0109).
+pub const ORG_LIMITS_TTL_MS: i64 = 60_000;
+
+thread_local! {
+    static ORG_LIMITS: RefCell<HashMap<String, (OrganizationLimits, Timestamp)>> = RefCell::new(HashMap::new());
+}
+
+/// An organization's limits as this isolate last read them, if within [`ORG_LIMITS_TTL_MS`].
+pub fn cached_organization_limits(organization_id: &str, now: Timestamp) -> Option<OrganizationLimits> {
+    ORG_LIMITS.with(|cache| {
+        cache
+            .borrow()
+            .get(organization_id)
+            .filter(|(_, at)| now.0 - at.0 < ORG_LIMITS_TTL_MS && now.0 >= at.0)
+            .map(|(limits, _)| *limits)
+    })
+}
+
+/// Keeps an organization's limits read at `now` (cleared whole when full: bounded memory).
+pub fn remember_organization_limits(organization_id: &str, limits: OrganizationLimits, now: Timestamp) {
+    ORG_LIMITS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(organization_id.to_owned(), (limits, now));
     });
 }

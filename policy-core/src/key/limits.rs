@@ -152,6 +152,38 @@ impl Quota {
     }
 }
 
+/// An organization's limits: the rate and quota of its keys that have none of their own, and a
+/// cap all its keys share (`429` with [`crate::Exceeded::Organization`] once reached). Read
+/// strictly, like every body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganizationLimits {
+    /// The rate of a key without its own `rateLimit` (else the deployment's default).
+    #[serde(default)]
+    pub default_rate_limit: Option<RateLimit>,
+    /// The quota of a key without its own `quota`.
+    #[serde(default)]
+    pub default_quota: Option<Quota>,
+    /// The requests all the organization's keys may make together per UTC day or month.
+    #[serde(default)]
+    pub cap: Option<Quota>,
+}
+
+impl OrganizationLimits {
+    /// The rate and quota a key holding `rate_limit` and `quota` of its own is held to: its own,
+    /// else the organization's defaults (the deployment's default rate applies after both).
+    pub fn for_key(
+        &self,
+        rate_limit: Option<RateLimit>,
+        quota: Option<Quota>,
+    ) -> (Option<RateLimit>, Option<Quota>) {
+        (
+            rate_limit.or(self.default_rate_limit),
+            quota.or(self.default_quota),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +210,21 @@ mod tests {
             assert!(serde_json::from_str::<RateLimit>(bad).is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<Quota>(r#"{"limit":5,"period":"day","x":1}"#).is_err());
+        let org: OrganizationLimits =
+            serde_json::from_str(r#"{"defaultRateLimit":{"perSecond":3},"cap":{"limit":9,"period":"day"}}"#)
+                .unwrap();
+        let own = RateLimit::new(7).unwrap();
+        assert_eq!(
+            org.for_key(Some(own), None),
+            (Some(own), None),
+            "a key's own rate stands"
+        );
+        assert_eq!(
+            org.for_key(None, None).0,
+            org.default_rate_limit,
+            "else the organization's"
+        );
+        assert!(serde_json::from_str::<OrganizationLimits>(r#"{"caps":{}}"#).is_err());
         let quota: Quota = serde_json::from_str(r#"{"limit":1000,"period":"month"}"#).unwrap();
         assert_eq!(quota, Quota::new(1000, QuotaPeriod::Month).unwrap());
         assert!(serde_json::from_str::<Quota>(r#"{"limit":0,"period":"day"}"#).is_err());

@@ -34,8 +34,8 @@ use super::layout::{
     kv_key, kv_resource, AUDIT_INSERT, AUDIT_INSERT_IF_MEMBER, AUDIT_SELECT, D1_BINDING, KEYS_BY_HASHES,
     KEYS_OF_CREATOR, KEY_CONTROLS_UPDATE, KEY_FLAG_LEAKED, KEY_INSERT, KEY_REVOKE, KEY_ROW_SELECT,
     KEY_STATE_BINDING, KEY_TOUCH, KV_BINDING, LAST_USED_EVERY_MS, MEMBER_DELETE, MEMBER_PUT, MEMBER_ROLE,
-    MEMBER_ROLES, OUTBOX_INSERT, PROJECTS_OF_ORGANIZATION, RESOURCE_DELETE, RESOURCE_PUT, USAGE_OF_KEY,
-    USAGE_OF_ORGANIZATION, USAGE_PRUNE,
+    MEMBER_ROLES, ORG_LIMITS_PUT, OUTBOX_INSERT, PROJECTS_OF_ORGANIZATION, RESOURCE_DELETE, RESOURCE_PUT,
+    USAGE_OF_KEY, USAGE_OF_ORGANIZATION, USAGE_PRUNE,
 };
 use super::rows::{controls_param, key_insert_params, opt_text, text, time, KeyRow, Owner};
 use super::StoreError;
@@ -261,6 +261,28 @@ impl Writer {
                 })
             })
             .collect()
+    }
+
+    /// Sets an organization's limits: D1 first, then its KV projection. `Ok(false)`: saved in
+    /// D1, the projection not written (the gateway keeps the old limits until it is).
+    pub async fn put_organization_limits(
+        &self,
+        organization_id: &str,
+        limits: &policy_core::OrganizationLimits,
+    ) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(limits).map_err(|e| StoreError::D1(e.to_string()))?;
+        d1(self
+            .statement(ORG_LIMITS_PUT, &[text(organization_id), text(&json)])?
+            .run()
+            .await)?;
+        let Some(kv) = &self.kv else {
+            return Ok(true);
+        };
+        let written = match kv.put(&super::layout::kv_organization(organization_id), json) {
+            Ok(put) => put.execute().await.is_ok(),
+            Err(_) => false,
+        };
+        Ok(written)
     }
 
     /// Rewrites one key's KV projection from D1: its record and its creator's current role.
