@@ -310,6 +310,55 @@ const SCENARIOS = {
   },
 };
 
+// 3. An organization's cap under load: every key of the organization hammers at once, with a
+// standing clock (one window), until every key has been refused. The organization must admit
+// no more than its cap (leases are counted when granted) and at most a batch less one per key
+// fewer (a lease left unused: record 0109).
+const CAP = 1000;
+async function capRun() {
+  return withGateway(
+    { KEYSCOPE_RATE_LIMIT: "off" },
+    async ({ admin, port, clock }) => {
+      const org = "org_cap_load";
+      await admin.putMember(org, "u_admin", "admin");
+      await admin.ok("PUT", `/organizations/${org}/limits`, { cap: { limit: CAP, period: "day" } });
+      const keys = [];
+      for (let i = 0; i < KEYS; i++) {
+        const created = await admin.createKey(org, { actingUserId: "u_admin", name: `cap ${i}`, scope: "organization" });
+        keys.push({ id: created.key.id, secret: created.secret });
+      }
+      await clock.freeze();
+      received.clear();
+      const refused = new Set();
+      const results = [];
+      let seen = 0;
+      const everyKeyRefused = () => {
+        for (; seen < results.length; seen++) if (results[seen].status === 429) refused.add(results[seen].tag);
+        return refused.size === KEYS;
+      };
+      await hammer(
+        port,
+        (n) => {
+          const key = keys[n % KEYS];
+          return { method: "GET", path: "/api/v1/projects", key: key.secret, tag: key.id };
+        },
+        everyKeyRefused,
+        results,
+      );
+      const admitted = results.filter((r) => r.status === 200).length;
+      const batch = Math.min(50, Math.max(1, Math.floor(CAP / 100)));
+      const fiveXx = results.filter((r) => r.status >= 500 || r.status === 0).length;
+      const atOrigin = [...received.values()].reduce((a, b) => a + b, 0);
+      expect(admitted <= CAP, `organization cap: ${admitted} admitted, cap ${CAP}`);
+      expect(admitted >= CAP - KEYS * (batch - 1), `organization cap: ${admitted} admitted, at least ${CAP - KEYS * (batch - 1)} expected`);
+      expect(fiveXx === 0, `organization cap: ${fiveXx} responses were 5xx or failed`);
+      expect(admitted === atOrigin, `organization cap: ${admitted} allowed, origin saw ${atOrigin}`);
+      return { cap: CAP, keys: KEYS, batch, requests: results.length, admitted, fiveXx, bound: CAP - KEYS * (batch - 1) };
+    },
+    { clock: true },
+  );
+}
+
 async function consistencyRun() {
   return withGateway({ KEYSCOPE_RATE_LIMIT: "off" }, async ({ admin, port }) => {
     const rows = [];
@@ -399,6 +448,10 @@ if (opts.short) {
   );
 }
 
+console.log(`\n==> an organization's cap of ${CAP} a day, shared by ${KEYS} keys, concurrency ${CONCURRENCY}, at a standing clock`);
+const cap = await capRun();
+console.log(`requests ${cap.requests}  admitted ${cap.admitted} (bound: ${cap.bound}–${cap.cap}, leases of ${cap.batch})  5xx ${cap.fiveXx}`);
+
 console.log(`\n==> consistency under load: concurrency ${CONCURRENCY}, ${REPETITIONS} repetitions each`);
 const rows = await consistencyRun();
 console.log("scenario         rep  call ms  allowed before  started after  allowed after  answers after");
@@ -412,7 +465,7 @@ const allowedAfter = rows.reduce((s, r) => s + r.allowedAfter, 0);
 console.log(`allowed after the change: ${allowedAfter} of ${totalAfter} requests started after the admin call returned`);
 
 if (opts.json) {
-  writeFileSync(opts.json, JSON.stringify({ date: started.toISOString(), options: { KEYS, CONCURRENCY, SECONDS, REPETITIONS, LIMIT, short: opts.short }, rate, consistency: rows }, null, 2) + "\n");
+  writeFileSync(opts.json, JSON.stringify({ date: started.toISOString(), options: { KEYS, CONCURRENCY, SECONDS, REPETITIONS, LIMIT, short: opts.short }, rate, cap, consistency: rows }, null, 2) + "\n");
 }
 agent.destroy();
 origin.close();

@@ -698,8 +698,18 @@ impl KeyState {
             self.inner.borrow_mut().cap = Some(cap);
             if remaining == 0 {
                 let granted = self.lease(org, cap, now).await?;
-                self.inner.borrow_mut().cap_lease = Some((window.start.0, granted));
-                if granted == 0 {
+                // Other requests may have run (and leased) while this one waited: a lease adds
+                // to what this window's lease holds now, never replaces it.
+                let remaining = {
+                    let mut inner = self.inner.borrow_mut();
+                    let held = match inner.cap_lease {
+                        Some((start, held)) if start == window.start.0 => held,
+                        _ => 0,
+                    };
+                    inner.cap_lease = Some((window.start.0, held + granted));
+                    held + granted
+                };
+                if remaining == 0 {
                     let counts = {
                         let mut inner = self.inner.borrow_mut();
                         let (in_second, oldest) = inner.window.in_window(now);
