@@ -162,7 +162,7 @@ pub const CORS_ALLOW_HEADERS: &str = "X-Api-Key, Authorization, Content-Type";
 /// How long a browser may cache a preflight answer, in seconds.
 pub const CORS_MAX_AGE: &str = "600";
 /// The response headers browser code may read besides the safelisted ones.
-pub const CORS_EXPOSE_HEADERS: &str = "Retry-After, WWW-Authenticate";
+pub const CORS_EXPOSE_HEADERS: &str = "Retry-After, WWW-Authenticate, RateLimit-Policy, RateLimit";
 
 /// CORS for the gateway (`KEYSCOPE_CORS_ORIGINS`, ARCHITECTURE.md "Choices").
 #[derive(Clone, Debug, PartialEq, Eq)]

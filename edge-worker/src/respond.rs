@@ -54,19 +54,15 @@ pub fn deny(denial: &Denial<'_>) -> Answer {
     Ok(response)
 }
 
-/// `answer` with the `RateLimit-Policy` and `RateLimit` fields of its key's limits (none:
-/// unchanged). An origin's response has immutable headers: it is then answered anew with a
-/// copy of them, the same status and the same body stream.
-pub fn with_rate_limit_headers(answer: Answer, fields: Option<&RateLimitHeaders>) -> Answer {
-    let (Ok(response), Some(fields)) = (&answer, fields) else {
-        return answer;
-    };
-    let set = |headers: &Headers| -> Result<(), wasm_bindgen::JsValue> {
-        headers.set(RATELIMIT_POLICY_HEADER, &fields.policy)?;
-        headers.set(RATELIMIT_HEADER, &fields.state)
-    };
+/// `response` with `set` applied to its headers: in place when they can change, else (an
+/// origin's response, whose headers are immutable) answered anew with a copy of them, the same
+/// status and the same body stream. The one way every layer adds headers to an answer.
+pub fn with_headers(
+    response: Response,
+    set: impl Fn(&Headers) -> Result<(), wasm_bindgen::JsValue>,
+) -> Answer {
     if set(&response.headers()).is_ok() {
-        return answer;
+        return Ok(response);
     }
     let headers = Headers::new_with_headers(&response.headers())?;
     set(&headers)?;
@@ -78,4 +74,16 @@ pub fn with_rate_limit_headers(answer: Answer, fields: Option<&RateLimitHeaders>
         response.body().as_ref(),
         &init,
     )?)
+}
+
+/// `answer` with the `RateLimit-Policy` and `RateLimit` fields of its key's limits (none:
+/// unchanged).
+pub fn with_rate_limit_headers(answer: Answer, fields: Option<&RateLimitHeaders>) -> Answer {
+    let Some(fields) = fields else {
+        return answer;
+    };
+    with_headers(answer?, |headers| {
+        headers.set(RATELIMIT_POLICY_HEADER, &fields.policy)?;
+        headers.set(RATELIMIT_HEADER, &fields.state)
+    })
 }

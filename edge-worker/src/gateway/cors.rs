@@ -7,7 +7,7 @@
 use web_sys::{Headers, Request, Response, ResponseInit};
 
 use crate::config::{Cors, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE};
-use crate::respond::Answer;
+use crate::respond::{with_headers, Answer};
 
 /// The `Origin` a request names, when CORS is on and the origin is allowed.
 pub fn allowed_origin(req: &Request, cors: &Cors) -> Option<String> {
@@ -41,22 +41,15 @@ pub fn preflight(cors: &Cors, origin: &str) -> Answer {
 }
 
 /// `answer` with `Vary: Origin` (CORS is on, so every answer depends on the origin) and, for
-/// an allowed origin, the headers that let the page read it. The origin's own responses have
-/// immutable headers, so the response is rebuilt around the same body stream.
+/// an allowed origin, the headers that let the page read it ([`with_headers`]: an origin's
+/// response is rebuilt around the same body stream).
 pub fn decorate(answer: Answer, origin: Option<&str>) -> Answer {
-    let response = answer?;
-    let headers = Headers::new_with_headers(&response.headers())?;
-    headers.append("vary", "Origin")?;
-    if let Some(origin) = origin {
-        headers.set("access-control-allow-origin", origin)?;
-        headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS)?;
-    }
-    let init = ResponseInit::new();
-    init.set_status(response.status());
-    init.set_status_text(&response.status_text());
-    init.set_headers(&headers);
-    Ok(Response::new_with_opt_readable_stream_and_init(
-        response.body().as_ref(),
-        &init,
-    )?)
+    with_headers(answer?, |headers| {
+        headers.append("vary", "Origin")?;
+        if let Some(origin) = origin {
+            headers.set("access-control-allow-origin", origin)?;
+            headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS)?;
+        }
+        Ok(())
+    })
 }

@@ -1,26 +1,6 @@
-//! The authoritative answer for a key's mutable state, at every location: one Durable Object
-//! per key id (class `KeyState`, binding `KEY_STATE`).
-//!
-//! The object answers, in one hop, "is this key still revoked-or-not, and with which creator
-//! role" — read from D1 (the source of truth) and cached in the object — and admits the request
-//! under the key's limits: its rate ([`SlidingWindow`]) and its quota ([`QuotaCounter`]), both
-//! persisted in the object's storage so a restart cannot reset a limit (keyscope-ratelimit's
-//! [`Limits::admit`] judges and counts).
-//!
-//! Writes that change a key's state (revocation, its creator's role change or removal, its
-//! allow-list or limits) bracket
-//! their D1 batch with [`KeyStateClient::begin`] and [`KeyStateClient::commit`]:
-//!
-//! 1. `begin` records a lease (persisted) and drops the cached state. While any lease is
-//!    unexpired the object reads D1 on every check and caches nothing, so no check can cache a
-//!    read taken before the write committed.
-//! 2. the D1 batch commits;
-//! 3. `commit` releases the lease and drops the cache again: the next check reads D1 afresh.
-//!
-//! If `begin` fails, the write is not made (nothing changed). If `commit` fails, the lease
-//! simply expires after [`LEASE_MS`] and the object goes back to caching — decisions were on D1's
-//! state all along. A check that cannot read D1 answers `503` (the gateway then denies
-//! `503 unavailable`): never fail open.
+//! The `KeyState` object: a key's state read from D1 and cached, its limits' counters, the
+//! organization's cap (an object of this class named `org:<id>` holds it), its usage counts,
+//! and what it keeps in storage.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,123 +11,16 @@ use policy_core::{Exceeded, Quota, QuotaPeriod, Timestamp};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State, Stub};
 
-use super::layout::{D1_BINDING, KEY_STATE_BINDING, KEY_STATE_SELECT, USAGE_ADD};
-use super::usage::{Counts, Outcome, Pending, WRITE_AFTER_MS};
-use super::StoreError;
+use super::storage::{persist, set_alarm};
+use super::{Admission, Check, CountsWire, Lease, MutableState, LEASE_MS};
 use crate::clock::now;
-
-/// How long a write's lease keeps the object reading D1 on every check, at most. D1 queries
-/// time out well within it, so a lease that was never released cannot outlive its write.
-pub const LEASE_MS: i64 = 60_000;
-
-/// A key's mutable state as D1 holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MutableState {
-    /// When the key was (or will be) revoked.
-    pub revoked_at: Option<Timestamp>,
-    /// The creator's current role in the key's organization; `None` once removed.
-    pub role: Option<String>,
-    /// The key's `controls` column (allow-list, rate, quota, projects beyond one), which a
-    /// change can rewrite: the isolate's cached key is brought up to it.
-    #[serde(default)]
-    pub controls: Option<String>,
-}
-
-/// The answer to one check.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Check {
-    /// The key's state, or `None` when D1 has no key with this id.
-    pub state: Option<MutableState>,
-    /// The rate-limit admission.
-    pub admission: Admission,
-}
-
-/// What the limiter said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
-pub enum Admission {
-    /// No limit was asked for (disabled, or the key is unknown).
-    NotAsked,
-    /// Admitted at this time (a denial refunds it with [`KeyStateClient::refund`]).
-    Admitted {
-        /// The time the counters recorded.
-        at: Timestamp,
-        /// The counters after the request (for the `RateLimit` header field).
-        counts: CountsWire,
-    },
-    /// Over a limit: retry after this many seconds.
-    Limited {
-        /// `Retry-After`, in seconds.
-        retry_after: u32,
-        /// The limit reached.
-        limit: Exceeded,
-        /// The counters (the request not counted).
-        counts: CountsWire,
-    },
-}
-
-/// keyscope-ratelimit's counts as the object answers them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CountsWire {
-    in_second: u32,
-    oldest_in_second: Option<i64>,
-    in_period: u64,
-}
-
-impl From<LimitCounts> for CountsWire {
-    fn from(c: LimitCounts) -> CountsWire {
-        CountsWire {
-            in_second: c.in_second,
-            oldest_in_second: c.oldest_in_second.map(Timestamp::millis),
-            in_period: c.in_period,
-        }
-    }
-}
-
-impl From<CountsWire> for LimitCounts {
-    fn from(c: CountsWire) -> LimitCounts {
-        LimitCounts {
-            in_second: c.in_second,
-            oldest_in_second: c.oldest_in_second.map(Timestamp),
-            in_period: c.in_period,
-        }
-    }
-}
+use crate::store::layout::{D1_BINDING, KEY_STATE_BINDING, KEY_STATE_SELECT, USAGE_ADD};
+use crate::store::usage::{Counts, Outcome, Pending, WRITE_AFTER_MS};
 
 /// How many of an organization's cap a key's object leases at a time: a hundredth of the cap,
 /// 1 to 50 (a small cap is counted one request at a time, exactly).
 pub fn lease_batch(cap: u64) -> u64 {
     (cap / 100).clamp(1, 50)
-}
-
-/// The organization's cap as a query string (`&cap=…&capPeriod=…`), read back by the object.
-fn cap_query(cap: Option<Quota>) -> String {
-    cap.map_or(String::new(), |cap| {
-        format!("&cap={}&capPeriod={}", cap.limit, cap.period.as_str())
-    })
-}
-
-/// A key's limits as a query string (`&perSecond=…&quota=…&period=…`), read back by the object.
-fn limits_query(limits: &Limits) -> String {
-    let mut query = format!("&perSecond={}", limits.per_second.unwrap_or(0));
-    if let Some(quota) = limits.quota {
-        query.push_str(&format!(
-            "&quota={}&period={}",
-            quota.limit,
-            quota.period.as_str()
-        ));
-    }
-    query
-}
-
-/// A write's lease on a key's state, released by [`KeyStateClient::commit`].
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-pub struct Lease {
-    /// When the lease expires (Unix ms); identifies it.
-    pub until: i64,
 }
 
 #[derive(Deserialize)]
@@ -156,166 +29,6 @@ struct StateRow {
     creator_role: Option<String>,
     #[serde(default)]
     controls: Option<String>,
-}
-
-/// The caller's side: one stub per key id.
-pub struct KeyStateClient {
-    namespace: worker::ObjectNamespace,
-}
-
-impl KeyStateClient {
-    /// Opens the binding (a deployment without it cannot answer: `Unbound`).
-    pub fn open(env: &Env) -> std::result::Result<KeyStateClient, StoreError> {
-        env.durable_object(KEY_STATE_BINDING)
-            .map(|namespace| KeyStateClient { namespace })
-            .map_err(|_| StoreError::Unbound(KEY_STATE_BINDING))
-    }
-
-    fn stub(&self, key_id: &str) -> std::result::Result<Stub, StoreError> {
-        self.namespace
-            .id_from_name(key_id)
-            .and_then(|id| id.get_stub())
-            .map_err(|e| StoreError::KeyState(e.to_string()))
-    }
-
-    async fn call(
-        &self,
-        key_id: &str,
-        method: worker::Method,
-        path_and_query: &str,
-    ) -> std::result::Result<String, StoreError> {
-        let mut init = worker::RequestInit::new();
-        init.with_method(method);
-        let request = Request::new_with_init(&format!("https://key-state{path_and_query}"), &init)
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        let mut response = self
-            .stub(key_id)?
-            .fetch_with_request(request)
-            .await
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        let body = response
-            .text()
-            .await
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        if response.status_code() == 200 {
-            Ok(body)
-        } else {
-            Err(StoreError::KeyState(format!(
-                "answered {}: {body}",
-                response.status_code()
-            )))
-        }
-    }
-
-    /// The key's current state, and (under `limits` and the organization's `cap`) an admission.
-    /// A known key's request is
-    /// counted as allowed unless it is over a limit ([`super::usage`]); `org` is the key's
-    /// organization, for its usage rows.
-    pub async fn check(
-        &self,
-        key_id: &str,
-        org: &str,
-        limits: &Limits,
-        cap: Option<Quota>,
-    ) -> std::result::Result<Check, StoreError> {
-        let body = self
-            .call(
-                key_id,
-                worker::Method::Get,
-                &format!(
-                    "/check?id={key_id}&org={org}{}{}",
-                    limits_query(limits),
-                    cap_query(cap)
-                ),
-            )
-            .await?;
-        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
-    }
-
-    /// Admits one request under `limits` without reading the key's state (the `kv` and `d1`
-    /// store modes, whose state comes from elsewhere).
-    /// `count`: whether an admitted request is counted as allowed (it is not when it was
-    /// already counted, by a check whose admission is taken again).
-    pub async fn take(
-        &self,
-        key_id: &str,
-        org: &str,
-        limits: &Limits,
-        cap: Option<Quota>,
-        count: bool,
-    ) -> std::result::Result<Admission, StoreError> {
-        let body = self
-            .call(
-                key_id,
-                worker::Method::Get,
-                &format!(
-                    "/take?id={key_id}&org={org}&count={count}{}{}",
-                    limits_query(limits),
-                    cap_query(cap)
-                ),
-            )
-            .await?;
-        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
-    }
-
-    /// Gives back an admission whose request was denied after all (only allowed requests
-    /// count against the limits): its place in the rate window and, under a quota of
-    /// `period`, its count.
-    pub async fn refund(
-        &self,
-        key_id: &str,
-        at: Timestamp,
-        period: Option<QuotaPeriod>,
-    ) -> std::result::Result<(), StoreError> {
-        let period = period.map_or(String::new(), |p| format!("&period={}", p.as_str()));
-        self.call(
-            key_id,
-            worker::Method::Post,
-            &format!("/refund?at={}{period}", at.0),
-        )
-        .await
-        .map(drop)
-    }
-
-    /// Tells the key's object what a request it counted as allowed at `at` came to
-    /// (`outcome`), giving back its admission if it had one (`admitted`, under a quota of
-    /// `period`); or, when the object did not count it (`counted` false), counts it.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn report(
-        &self,
-        key_id: &str,
-        org: &str,
-        at: Timestamp,
-        outcome: Outcome,
-        counted: bool,
-        admitted: bool,
-        period: Option<QuotaPeriod>,
-    ) -> std::result::Result<(), StoreError> {
-        let period = period.map_or(String::new(), |p| format!("&period={}", p.as_str()));
-        let path = format!(
-            "/report?id={key_id}&org={org}&at={}&outcome={}&counted={counted}&admitted={admitted}{period}",
-            at.0,
-            outcome.name()
-        );
-        self.call(key_id, worker::Method::Post, &path).await.map(drop)
-    }
-
-    /// Takes a lease before a write to the key's state in D1.
-    pub async fn begin(&self, key_id: &str) -> std::result::Result<Lease, StoreError> {
-        let body = self.call(key_id, worker::Method::Post, "/begin").await?;
-        serde_json::from_str(&body).map_err(|e| StoreError::KeyState(e.to_string()))
-    }
-
-    /// Releases a lease after the write committed (or failed).
-    pub async fn commit(&self, key_id: &str, lease: Lease) -> std::result::Result<(), StoreError> {
-        self.call(
-            key_id,
-            worker::Method::Post,
-            &format!("/commit?lease={}", lease.until),
-        )
-        .await
-        .map(drop)
-    }
 }
 
 /// What the object keeps in memory.
@@ -359,12 +72,12 @@ pub struct KeyState {
     inner: Rc<RefCell<Inner>>,
 }
 
-const LEASES: &str = "leases";
-const WINDOW: &str = "window";
+pub(super) const LEASES: &str = "leases";
+pub(super) const WINDOW: &str = "window";
 /// The quota counter, as `[window start, used]`.
-const QUOTA: &str = "quota";
+pub(super) const QUOTA: &str = "quota";
 /// The usage not yet written, as `[[hour, [counts…]]…]`.
-const USAGE: &str = "usage";
+pub(super) const USAGE: &str = "usage";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -896,55 +609,6 @@ impl KeyState {
         });
         Ok(())
     }
-}
-
-/// Writes the window's times under [`WINDOW`], the quota counter under [`QUOTA`] and the
-/// pending usage under [`USAGE`], in one `put` (all or none).
-async fn persist(
-    storage: &worker::worker_sys::DurableObjectStorage,
-    times: &[i64],
-    (quota_start, quota_used): (i64, u64),
-    usage: &[(i64, Counts)],
-) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
-    use worker::js_sys::{Array, Function, Object, Promise, Reflect};
-    use worker::wasm_bindgen::{JsCast, JsValue};
-    let put: Function = Reflect::get(storage, &JsValue::from_str("put"))?.dyn_into()?;
-    let values: Array = times.iter().map(|&t| JsValue::from_f64(t as f64)).collect();
-    // A counter that never counted holds the earliest time; 0 (1970) is as old and a safe
-    // JavaScript integer.
-    let quota: Array = [quota_start.max(0) as f64, quota_used as f64]
-        .into_iter()
-        .map(JsValue::from_f64)
-        .collect();
-    let entries = Object::new();
-    Reflect::set(&entries, &JsValue::from_str(WINDOW), &values)?;
-    Reflect::set(&entries, &JsValue::from_str(QUOTA), &quota)?;
-    let hours: Array = usage
-        .iter()
-        .map(|(hour, counts)| {
-            // `[hour, [counts…]]`: what `load` reads back as `(i64, Counts)`.
-            let counts: Array = counts.iter().map(|&c| JsValue::from_f64(c as f64)).collect();
-            JsValue::from(Array::of2(&JsValue::from_f64(*hour as f64), &counts))
-        })
-        .collect();
-    Reflect::set(&entries, &JsValue::from_str(USAGE), &hours)?;
-    let written: Promise = put.call1(storage, &entries)?.dyn_into()?;
-    worker::wasm_bindgen_futures::JsFuture::from(written)
-        .await
-        .map(drop)
-}
-
-/// Sets the object's alarm `after_ms` from now (the platform's clock).
-async fn set_alarm(
-    storage: &worker::worker_sys::DurableObjectStorage,
-    after_ms: i64,
-) -> std::result::Result<(), worker::wasm_bindgen::JsValue> {
-    use worker::js_sys::{Date, Function, Promise, Reflect};
-    use worker::wasm_bindgen::{JsCast, JsValue};
-    let set: Function = Reflect::get(storage, &JsValue::from_str("setAlarm"))?.dyn_into()?;
-    let at = JsValue::from_f64(Date::now() + after_ms as f64);
-    let done: Promise = set.call1(storage, &at)?.dyn_into()?;
-    worker::wasm_bindgen_futures::JsFuture::from(done).await.map(drop)
 }
 
 fn json<T: Serialize>(value: &T) -> Result<Response> {
