@@ -31,14 +31,17 @@ pub mod scanning;
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue.
 pub mod store;
 
-use policy_core::{Cause, Denial};
+use policy_core::{target_of_url, Cause, Denial};
 use worker::{console_error, event, Context, Env, MessageBatch, Request, ScheduleContext, ScheduledEvent};
 
 use crate::config::Config;
 use crate::respond::deny;
 
+/// The platform's request as it came: the gateway reads it directly (a `worker::Request` would
+/// also read the request's `cf` object and copy its path, on every request); the other
+/// surfaces convert it.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let config = match Config::get(&env) {
         Ok(config) => config,
         Err(problem) => {
@@ -46,15 +49,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
             return deny(&Denial::new(Cause::Misconfigured));
         }
     };
-    let path = req.path();
+    let url = req.url();
+    let path = path_of(target_of_url(&url));
     let result = if path.starts_with(admin::PREFIX) {
-        admin::handle(req, &env, &ctx, config).await
+        admin::handle(Request::from(req), &env, &ctx, config).await
     } else if path == scanning::PATH {
-        scanning::handle(req, &env, &ctx, config).await
-    } else if console::serves(&path, config) {
-        console::handle(req, &env, &ctx, config).await
+        scanning::handle(Request::from(req), &env, &ctx, config).await
+    } else if console::serves(path, config) {
+        console::handle(Request::from(req), &env, &ctx, config).await
     } else {
-        gateway::handle(Clone::clone(req.inner()), &env, &ctx, config).await
+        gateway::handle(req, &env, &ctx, config).await
     };
     match result {
         Ok(response) => Ok(response),
@@ -64,6 +68,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<web_sys::
             deny(&Denial::unavailable())
         }
     }
+}
+
+/// A request target's path: up to its query or fragment.
+fn path_of(target: &str) -> &str {
+    target.split(['?', '#']).next().unwrap_or(target)
 }
 
 /// The `EVENTS` queue's consumer: delivers event webhooks (`events::delivery`).

@@ -55,8 +55,9 @@ pub fn deny(denial: &Denial<'_>) -> Answer {
 }
 
 /// `response` with `set` applied to its headers: in place when they can change, else (an
-/// origin's response, whose headers are immutable) answered anew with a copy of them, the same
-/// status and the same body stream. The one way every layer adds headers to an answer.
+/// origin's response, whose headers are immutable) answered anew with a copy of them
+/// ([`changeable`]). The one way every layer adds headers to an answer. A caller that knows the
+/// response is an origin's makes it [`changeable`] first: trying in place costs an exception.
 pub fn with_headers(
     response: Response,
     set: impl Fn(&Headers) -> Result<(), wasm_bindgen::JsValue>,
@@ -64,15 +65,19 @@ pub fn with_headers(
     if set(&response.headers()).is_ok() {
         return Ok(response);
     }
-    let headers = Headers::new_with_headers(&response.headers())?;
-    set(&headers)?;
-    let init = ResponseInit::new();
-    init.set_status(response.status());
-    init.set_status_text(&response.status_text());
-    init.set_headers(&headers);
+    let response = changeable(&response)?;
+    set(&response.headers())?;
+    Ok(response)
+}
+
+/// `response` answered anew with a copy of its headers, which can change: the same status,
+/// status text and body stream. The response itself is the new one's init (`new Response(body,
+/// response)`), so the platform copies all three in one call.
+pub fn changeable(response: &Response) -> Answer {
+    use wasm_bindgen::JsCast;
     Ok(Response::new_with_opt_readable_stream_and_init(
         response.body().as_ref(),
-        &init,
+        response.unchecked_ref::<ResponseInit>(),
     )?)
 }
 

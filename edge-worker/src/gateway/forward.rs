@@ -15,7 +15,7 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{console_error, Env};
 
 use crate::config::{Config, Origin};
-use crate::respond::{deny, Answer};
+use crate::respond::{changeable, deny, Answer};
 
 /// Request headers that describe one connection, not the request, and never go to the origin
 /// (RFC 9110 §7.6.1, plus `expect`: RFC 9110 §10.1.1 lets an intermediary answer it itself).
@@ -75,16 +75,19 @@ impl ForwardError {
     }
 }
 
-/// Forwards `req` (allowed as `allow`) to the configured origin at `target`.
+/// Forwards `req` (allowed as `allow`) to the configured origin at `target`. With
+/// `headers_follow` (the gateway adds headers to this answer), the origin's response comes back
+/// with headers that can change ([`changeable`]); otherwise it is relayed as it came.
 pub async fn forward(
     req: &Request,
     env: &Env,
     config: &Config,
     allow: &Allow<'_>,
-    target: &str,
-    authorization_carries_key: bool,
+    (target, authorization_carries_key): (&str, bool),
+    headers_follow: bool,
 ) -> Answer {
     match send(req, env, config, allow, target, authorization_carries_key).await {
+        Ok(response) if headers_follow => changeable(&response),
         Ok(response) => Ok(response),
         Err(err) => err.respond(),
     }

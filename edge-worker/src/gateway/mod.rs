@@ -79,10 +79,6 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
     let mut admission = Admission::NotAsked;
     let mut usage = Usage::default();
     let mut org = OrganizationLimits::default();
-    let resources = match config.store {
-        StoreMode::D1 => Reader::d1(env),
-        StoreMode::Strict | StoreMode::Kv => Reader::kv(env),
-    };
     loop {
         let answered = match auth.next() {
             Step::LookupKey(hash) => match lookup::find_key(env, config, &hash).await {
@@ -98,7 +94,8 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
             },
             // The key's lookup carried the creator's current role (one read or hop).
             Step::LookupMembership { .. } => auth.provide_membership(creator_role.as_deref()),
-            Step::LookupResource { kind, id } => match &resources {
+            // The reader is opened here, not per request: most requests look no resource up.
+            Step::LookupResource { kind, id } => match resource_reader(env, config) {
                 Ok(reader) => match reader.resource(kind, id).await {
                     Ok(owner) => auth.provide_resource(owner.as_ref().map(|o| ResourceOwner {
                         organization_id: &o.organization_id,
@@ -106,7 +103,7 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                     })),
                     Err(err) => store_failed(&mut auth, &err),
                 },
-                Err(err) => store_failed(&mut auth, err),
+                Err(err) => store_failed(&mut auth, &err),
             },
             Step::Done(Decision::Deny(denial)) => {
                 let outcome = Outcome::of_denial(denial.reason());
@@ -163,13 +160,15 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
                         None => deny(&Denial::unavailable()),
                     }
                 } else {
+                    // Headers follow: the RateLimit fields, or CORS's around this function.
+                    let headers_follow = limited.is_some() || config.cors.is_some();
                     forward::forward(
                         &req,
                         env,
                         config,
                         &allow,
-                        request.target,
-                        request.headers.authorization_carries_key(),
+                        (request.target, request.headers.authorization_carries_key()),
+                        headers_follow,
                     )
                     .await
                 };
@@ -180,6 +179,14 @@ async fn decide(req: web_sys::Request, env: &Env, ctx: &Context, config: &Config
             // A step answered out of order is a bug here, never a reason to allow.
             auth.store_failed();
         }
+    }
+}
+
+/// Where resources' owners are read in this store mode.
+fn resource_reader(env: &Env, config: &Config) -> Result<Reader, crate::store::StoreError> {
+    match config.store {
+        StoreMode::D1 => Reader::d1(env),
+        StoreMode::Strict | StoreMode::Kv => Reader::kv(env),
     }
 }
 

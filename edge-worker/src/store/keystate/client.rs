@@ -2,7 +2,10 @@
 
 use keyscope_ratelimit::Limits;
 use policy_core::{Quota, QuotaPeriod, Timestamp};
-use worker::{Env, Request, Stub};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::Fetcher;
+use worker::Env;
 
 use super::{Admission, Check, Lease};
 use crate::store::layout::KEY_STATE_BINDING;
@@ -42,38 +45,49 @@ impl KeyStateClient {
             .map_err(|_| StoreError::Unbound(KEY_STATE_BINDING))
     }
 
-    fn stub(&self, key_id: &str) -> std::result::Result<Stub, StoreError> {
+    fn stub(&self, key_id: &str) -> std::result::Result<Fetcher, StoreError> {
         self.namespace
             .id_from_name(key_id)
             .and_then(|id| id.get_stub())
+            .map(|stub| stub.into_rpc::<Fetcher>())
             .map_err(|e| StoreError::KeyState(e.to_string()))
     }
 
+    /// One call to the key's object, answered `200` with a text body. The platform's request and
+    /// response are used directly: the framework's wrappers would read the request's `cf` object
+    /// and stream the body through a reader, on every call.
     async fn call(
         &self,
         key_id: &str,
         method: worker::Method,
         path_and_query: &str,
     ) -> std::result::Result<String, StoreError> {
-        let mut init = worker::RequestInit::new();
-        init.with_method(method);
-        let request = Request::new_with_init(&format!("https://key-state{path_and_query}"), &init)
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        let mut response = self
-            .stub(key_id)?
-            .fetch_with_request(request)
+        let failed = |e: JsValue| StoreError::KeyState(format!("{e:?}"));
+        let url = format!("https://key-state{path_and_query}");
+        let stub = self.stub(key_id)?;
+        let promise = if method == worker::Method::Get {
+            stub.fetch_with_str(&url)
+        } else {
+            let init = web_sys::RequestInit::new();
+            init.set_method(method.as_ref());
+            stub.fetch_with_str_and_init(&url, &init)
+        }
+        .map_err(failed)?;
+        let response: web_sys::Response = JsFuture::from(promise)
             .await
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        let body = response
-            .text()
+            .and_then(|value| value.dyn_into())
+            .map_err(failed)?;
+        let body = JsFuture::from(response.text().map_err(failed)?)
             .await
-            .map_err(|e| StoreError::KeyState(e.to_string()))?;
-        if response.status_code() == 200 {
+            .map_err(failed)?
+            .as_string()
+            .unwrap_or_default();
+        if response.status() == 200 {
             Ok(body)
         } else {
             Err(StoreError::KeyState(format!(
                 "answered {}: {body}",
-                response.status_code()
+                response.status()
             )))
         }
     }

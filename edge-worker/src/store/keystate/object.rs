@@ -56,13 +56,50 @@ struct Inner {
     cached: Option<MutableState>,
     /// Bumped by every `begin` and `commit`: a D1 read that started before is not cached.
     generation: u64,
-    /// A write of the window to storage is scheduled.
-    flush_scheduled: bool,
+    /// A write of the counters to storage is scheduled within [`FLUSH_AFTER_MS`].
+    soon_scheduled: bool,
+    /// A write of the counters to storage is scheduled within [`LATER_AFTER_MS`].
+    later_scheduled: bool,
+    /// The counters changed since they were last written.
+    dirty: bool,
+    /// The quota's count as last written.
+    quota_written: u64,
 }
 
-/// How long the window may live in memory only after a change: at most this much of a key's
-/// admissions can be forgotten by a restart.
+/// When a change to the counters is written to storage (record 0110).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flush {
+    /// Within [`FLUSH_AFTER_MS`]: what a restart would otherwise forget could let a key past a
+    /// limit by more than the bounds of record 0110, or count an organization's cap wrongly.
+    Soon,
+    /// Within [`LATER_AFTER_MS`]: usage, refunds, and counts a restart may forget within
+    /// those bounds.
+    Later,
+}
+
+/// How long a change whose loss could matter lives in memory only.
 const FLUSH_AFTER_MS: u64 = 50;
+
+/// How long any other change lives in memory only.
+const LATER_AFTER_MS: u64 = 10_000;
+
+/// How a limit's counters are written after an admission: soon when a restart forgetting them
+/// could let the key past a bound of record 0110 — its rate window holds half its rate or more,
+/// or its quota's count moved by a thousandth of the quota (at least one) since the last write —
+/// else later.
+fn flush_after_admission(limits: &Limits, counts: &LimitCounts, quota_written: u64) -> Flush {
+    let window_at_risk = limits
+        .per_second
+        .is_some_and(|rate| u64::from(counts.in_second) * 2 >= u64::from(rate));
+    let quota_at_risk = limits.quota.is_some_and(|quota| {
+        counts.in_period.abs_diff(quota_written) >= (quota.limit / 1000).max(1)
+    });
+    if window_at_risk || quota_at_risk {
+        Flush::Soon
+    } else {
+        Flush::Later
+    }
+}
 
 /// One key's state and window.
 #[durable_object]
@@ -208,7 +245,7 @@ impl DurableObject for KeyState {
                 }
                 if query.counted == Some(true) {
                     self.inner.borrow_mut().usage.recount(outcome, at);
-                    self.schedule_flush()?;
+                    self.schedule_flush(Flush::Later)?;
                 } else {
                     self.count(&query, outcome, at)?;
                 }
@@ -220,7 +257,7 @@ impl DurableObject for KeyState {
                     return Response::error("cap, capPeriod and at required", 400);
                 };
                 self.inner.borrow_mut().quota.forget(cap.period, Timestamp(at));
-                self.schedule_flush()?;
+                self.schedule_flush(Flush::Soon)?;
                 Response::ok("ok")
             }
             // An organization's object: grants up to `n` requests of its cap's current window.
@@ -242,7 +279,8 @@ impl DurableObject for KeyState {
                     granted
                 };
                 if granted > 0 {
-                    self.schedule_flush()?;
+                    // A grant forgotten by a restart could be granted twice: written soon.
+                    self.schedule_flush(Flush::Soon)?;
                 }
                 json(&serde_json::json!({ "granted": granted }))
             }
@@ -261,7 +299,8 @@ impl DurableObject for KeyState {
                         inner.quota.forget(period, Timestamp(at));
                     }
                 }
-                self.schedule_flush()?;
+                // A refund forgotten by a restart only refuses early: written later.
+                self.schedule_flush(Flush::Later)?;
                 Response::ok("ok")
             }
             "/begin" => {
@@ -336,6 +375,7 @@ impl KeyState {
                 QuotaCounter::from_parts(Timestamp(start), used)
             });
             inner.usage = usage.map(Pending::from_hours).unwrap_or_default();
+            inner.quota_written = inner.quota.used();
             inner.loaded = true;
         }
         Ok(())
@@ -456,7 +496,8 @@ impl KeyState {
                         *remaining = remaining.saturating_sub(1);
                     }
                 }
-                self.schedule_flush()?;
+                let quota_written = self.inner.borrow().quota_written;
+                self.schedule_flush(flush_after_admission(limits, &judged.counts, quota_written))?;
                 Admission::Admitted { at: now, counts }
             }
             Some(refusal) => Admission::Limited {
@@ -530,7 +571,7 @@ impl KeyState {
             }
             inner.usage.count(outcome, at);
         }
-        self.schedule_flush()
+        self.schedule_flush(Flush::Later)
     }
 
     /// Writes the pending usage to D1 as additions, in one batch; what was written is then
@@ -563,26 +604,49 @@ impl KeyState {
         }
         db.batch(statements).await.map_err(|e| e.to_string())?;
         self.inner.borrow_mut().usage.written(&snapshot);
-        self.schedule_flush().map_err(|e| e.to_string())
+        // Written usage still in storage would be written again after a restart: soon.
+        self.schedule_flush(Flush::Soon).map_err(|e| e.to_string())
     }
 
-    /// Writes the window to storage [`FLUSH_AFTER_MS`] after it changed, off the answer's path:
-    /// the object answers from memory, and storage only has to outlive a restart. Writing on
-    /// every admission, before answering, cost every allowed request a storage write (measured
-    /// in BENCHMARKS.md); this way a busy key's window is written at most every 50 ms, and a
-    /// restart can forget at most the admissions of those last 50 ms — never the window.
-    fn schedule_flush(&self) -> Result<()> {
-        if self.inner.borrow().flush_scheduled {
-            return Ok(());
+    /// Writes the counters (window, quota, pending usage) to storage after they changed, off
+    /// the answer's path: the object answers from memory, and storage only has to outlive a
+    /// restart. Writing on every admission, before answering, cost every allowed request a
+    /// storage write; writing every change within 50 ms still cost one for every request of a
+    /// key with fewer than 20 a second (BENCHMARKS.md "Edge: where the time goes"). So a change
+    /// is written [`Flush::Soon`] only when a restart forgetting it could matter, else
+    /// [`Flush::Later`] (record 0110); each write takes every counter as it is then.
+    fn schedule_flush(&self, when: Flush) -> Result<()> {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.dirty = true;
+            let scheduled = match when {
+                Flush::Soon => &mut inner.soon_scheduled,
+                Flush::Later => &mut inner.later_scheduled,
+            };
+            if *scheduled {
+                return Ok(());
+            }
+            *scheduled = true;
         }
         let storage = self.state.as_raw().storage()?;
-        self.inner.borrow_mut().flush_scheduled = true;
         let inner = Rc::clone(&self.inner);
+        let after = match when {
+            Flush::Soon => FLUSH_AFTER_MS,
+            Flush::Later => LATER_AFTER_MS,
+        };
         worker::wasm_bindgen_futures::spawn_local(async move {
-            worker::Delay::from(Duration::from_millis(FLUSH_AFTER_MS)).await;
+            worker::Delay::from(Duration::from_millis(after)).await;
             let (times, quota, usage) = {
                 let mut inner = inner.borrow_mut();
-                inner.flush_scheduled = false;
+                match when {
+                    Flush::Soon => inner.soon_scheduled = false,
+                    Flush::Later => inner.later_scheduled = false,
+                }
+                if !inner.dirty {
+                    return;
+                }
+                inner.dirty = false;
+                inner.quota_written = inner.quota.used();
                 (
                     inner.window.times(),
                     (inner.quota.window_start().0, inner.quota.used()),
@@ -590,6 +654,8 @@ impl KeyState {
                 )
             };
             if let Err(err) = persist(&storage, &times, quota, &usage).await {
+                // Written again by the next flush.
+                inner.borrow_mut().dirty = true;
                 worker::console_error!("keyscope: limit counters not persisted: {err:?}");
             }
             // Pending usage is written to D1 by the object's alarm, at most WRITE_AFTER_MS
