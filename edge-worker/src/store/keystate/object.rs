@@ -91,9 +91,9 @@ fn flush_after_admission(limits: &Limits, counts: &LimitCounts, quota_written: u
     let window_at_risk = limits
         .per_second
         .is_some_and(|rate| u64::from(counts.in_second) * 2 >= u64::from(rate));
-    let quota_at_risk = limits.quota.is_some_and(|quota| {
-        counts.in_period.abs_diff(quota_written) >= (quota.limit / 1000).max(1)
-    });
+    let quota_at_risk = limits
+        .quota
+        .is_some_and(|quota| counts.in_period.abs_diff(quota_written) >= (quota.limit / 1000).max(1));
     if window_at_risk || quota_at_risk {
         Flush::Soon
     } else {
